@@ -1,0 +1,1 @@
+"""gateway — the single authenticated HTTP API for provincial systems and archivists."""

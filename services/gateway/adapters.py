@@ -1,0 +1,49 @@
+"""HTTP calls to the internal services. Request bodies are streamed through, never buffered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from fastapi import Response
+
+from services.gateway.domain import UpstreamUnavailable
+
+PASSED_RESPONSE_HEADERS = ("content-type", "location")
+
+
+class Upstream:
+    """One internal service behind the gateway."""
+
+    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self._client = client
+
+    async def forward(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: AsyncIterator[bytes] | None = None,
+    ) -> Response:
+        request = self._client.build_request(
+            method, path, params=params, headers=dict(headers), content=body
+        )
+        try:
+            upstream = await self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self.name}: {type(exc).__name__}") from exc
+        passed = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_RESPONSE_HEADERS}
+        return Response(upstream.content, status_code=upstream.status_code, headers=passed)
+
+    async def health(self) -> None:
+        try:
+            response = await self._client.get("/health")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self.name}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

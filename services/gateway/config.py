@@ -1,0 +1,35 @@
+"""Settings of the gateway: environment variables ``SOHOA_GATEWAY_<FIELD>``."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+MIN_KEY_LENGTH = 24
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_GATEWAY_", frozen=True)
+
+    port: int = 8000
+    api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='JSON object client name → API key, e.g. {"vpubnd": "…"}; keys ≥ 24 characters',
+    )
+    ingest_url: str = "http://127.0.0.1:8001"
+    catalogue_url: str = "http://127.0.0.1:8003"
+    handover_url: str = "http://127.0.0.1:8004"
+    upstream_timeout_seconds: float = Field(default=120, gt=0)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _refuse_weak_keys(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for client, key in keys.items():
+            secret = key.get_secret_value()
+            if len(secret) < MIN_KEY_LENGTH or secret.lower() in {"changeme", "secret"}:
+                raise ValueError(
+                    f"API key of {client!r} is too weak (≥ {MIN_KEY_LENGTH} characters)"
+                )
+        return keys

@@ -1,0 +1,1 @@
+"""handover — packages accepted hồ sơ (gói bàn giao) and delivers them to the national archive."""

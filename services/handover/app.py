@@ -1,0 +1,74 @@
+"""Composition root of handover: stores, database, outbox, consumer of file-accepted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.handover import api, handlers
+from services.handover.config import HandoverSettings
+from shared.events import FileAccepted, PackageReady
+from shared.http import create_service_app, run_service
+from shared.kafka import topics_for
+from shared.logging import configure_logging
+from shared.objectstore import open_store
+from shared.runtime import service_runtime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+GROUP_ID = "sohoa-handover"
+
+
+def create_app(settings: HandoverSettings | None = None) -> FastAPI:
+    settings = settings or HandoverSettings()
+    configure_logging(settings.log, service=handlers.SOURCE)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(
+            settings.kafka,
+            source=handlers.SOURCE,
+            topics=topics_for([FileAccepted, PackageReady]),
+            database_url=settings.database_url,
+            migrations=MIGRATIONS,
+        ) as runtime:
+            stores = {
+                a: await open_store(settings.storage, a)
+                for a in ("originals", "derivatives", "handover")
+            }
+            deps = handlers.HandoverDeps(
+                engine=runtime.database(),
+                originals=stores["originals"],
+                derivatives=stores["derivatives"],
+                packages=stores["handover"],
+                wake_outbox=runtime.wake_outbox,
+                organization=settings.source_organization,
+                work_dir=settings.work_dir,
+            )
+            runner = runtime.consumer(GROUP_ID)
+            runner.subscribe(FileAccepted, partial(handlers.on_file_accepted, deps=deps))
+            await runtime.start_consumer(runner)
+            app.state.deps = deps
+            app.state.ready_checks = {
+                **runtime.ready_checks,
+                **{f"storage:{area}": store.ping for area, store in stores.items()},
+            }
+            yield
+
+    app = create_service_app(
+        handlers.SOURCE,
+        lifespan=lifespan,
+        title="sohoa handover",
+        description="Đóng gói hồ sơ đã nghiệm thu (BagIt, SHA-256) và bàn giao.",
+    )
+    app.state.settings = settings
+    app.include_router(api.router)
+    return app
+
+
+def main() -> None:
+    settings = HandoverSettings()
+    run_service("services.handover.app:create_app", host=settings.host, port=settings.port)

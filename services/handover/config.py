@@ -1,0 +1,20 @@
+"""Settings of the handover service: environment variables ``SOHOA_HANDOVER_<FIELD>``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import StatefulServiceSettings, StorageSettings
+
+
+class HandoverSettings(StatefulServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_HANDOVER_", frozen=True)
+
+    port: int = 8004
+    database_url: str = "sqlite:///var/handover.db"
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    source_organization: str = Field(
+        default="Trung tâm Lưu trữ lịch sử tỉnh", description="BagIt Source-Organization"
+    )
+    work_dir: str | None = Field(default=None, description="temp folder where packages are built")

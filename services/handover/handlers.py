@@ -1,0 +1,146 @@
+"""Handover: file-accepted in, a validated BagIt package stored write-once, package-ready out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from services.handover.adapters.bags import make_validated_bag, zip_tree
+from services.handover.adapters.db import HandoverPackage, packages_of
+from services.handover.domain import (
+    FixityMismatch,
+    PackageNotFound,
+    bag_info,
+    package_id_for,
+    package_key,
+    payload_paths,
+)
+from shared.db import in_thread
+from shared.envelope import Envelope
+from shared.events import FileAccepted, PackageReady
+from shared.objectstore import ObjectExists, ObjectStore, StoredObject
+from shared.outbox import add_to_outbox
+
+log = structlog.get_logger(__name__)
+SOURCE = "sohoa-handover"
+
+
+@dataclass(frozen=True)
+class HandoverDeps:
+    engine: Engine
+    originals: ObjectStore
+    derivatives: ObjectStore
+    packages: ObjectStore
+    wake_outbox: Callable[[], None]
+    organization: str
+    work_dir: str | None = None
+
+
+def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
+    query = select(HandoverPackage).where(HandoverPackage.accept_event_id == accept_event_id)
+    return session.exec(query).first()
+
+
+async def _gather_payload(event: FileAccepted, data: Path, deps: HandoverDeps) -> None:
+    """Fetch originals (checking their capture SHA-256), text and hOCR into ``data/``."""
+    for page in event.pages:
+        paths = payload_paths(page)
+        for part in paths.values():
+            (data / part).parent.mkdir(parents=True, exist_ok=True)
+        fetched = await deps.originals.download(page.object_key, data / paths["original"])
+        if fetched.sha256 != page.sha256:
+            raise FixityMismatch(f"{page.object_key}: {fetched.sha256} ≠ {page.sha256}")
+        await deps.derivatives.download(page.text_key, data / paths["text"])
+        await deps.derivatives.download(page.hocr_key, data / paths["hocr"])
+    metadata = {
+        "file_code": event.file_code,
+        "title": event.title,
+        "accepted_by": event.accepted_by,
+        "accepted_at": event.accepted_at.isoformat(),
+        "metadata": event.metadata,
+        "pages": [
+            {
+                "sequence": p.sequence,
+                "page_id": str(p.page_id),
+                "sha256": p.sha256,
+                **payload_paths(p),
+            }
+            for p in event.pages
+        ],
+    }
+    text = json.dumps(metadata, ensure_ascii=False, indent=2)
+    (data / "metadata.json").write_text(text, encoding="utf-8")
+
+
+async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
+    """Build, validate and store the package; safe to run twice for the same acceptance."""
+    if await in_thread(deps.engine, lambda s: _existing(s, envelope.id)) is not None:
+        return
+    package_id = package_id_for(envelope.id)
+    key = package_key(event.file_code, package_id)
+    with tempfile.TemporaryDirectory(prefix="handover-", dir=deps.work_dir) as work:
+        bag_dir = Path(work) / str(package_id)
+        await _gather_payload(event, bag_dir, deps)
+        info = bag_info(event, package_id, deps.organization)
+        oxum = await asyncio.to_thread(make_validated_bag, bag_dir, info)
+        archive = Path(work) / f"{package_id}.zip"
+        await asyncio.to_thread(zip_tree, bag_dir, archive, str(package_id))
+        try:
+            source = await asyncio.to_thread(open, archive, "rb")
+            with source:
+                stored = await deps.packages.put(key, source, content_type="application/zip")
+        except ObjectExists:  # stored before a crash: the stored object is the package
+            stored = await deps.packages.download(key, Path(work) / "stored.zip")
+    await _record(event, envelope, package_id, stored, oxum, deps)
+    log.info("package_ready", package_id=str(package_id), size=stored.size)
+
+
+async def _record(
+    event: FileAccepted,
+    envelope: Envelope,
+    package_id: uuid.UUID,
+    stored: StoredObject,
+    oxum: str,
+    deps: HandoverDeps,
+) -> None:
+    ready = PackageReady(
+        file_code=event.file_code,
+        package_id=package_id,
+        object_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        payload_oxum=oxum,
+    )
+
+    def work(session: Session) -> None:
+        session.add(
+            HandoverPackage(
+                package_id=str(package_id),
+                file_code=event.file_code,
+                accept_event_id=envelope.id,
+                object_key=stored.key,
+                sha256=stored.sha256,
+                size=stored.size,
+                payload_oxum=oxum,
+            )
+        )
+        add_to_outbox(session, ready, source=SOURCE, correlation_id=envelope.correlation_id)
+
+    await in_thread(deps.engine, work)
+    deps.wake_outbox()
+
+
+async def latest_package(file_code: str, deps: HandoverDeps) -> HandoverPackage:
+    packages = await in_thread(deps.engine, lambda s: packages_of(s, file_code))
+    if not packages:
+        raise PackageNotFound(f"hồ sơ {file_code} chưa có gói bàn giao")
+    return packages[0]

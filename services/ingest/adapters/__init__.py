@@ -1,0 +1,1 @@
+"""The only ingest code that touches the world: database tables and image decoding."""

@@ -1,0 +1,97 @@
+"""Ingest's internal HTTP API (reached through the gateway)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from services.ingest.adapters.uploads import spooled
+from services.ingest.config import IngestSettings
+from services.ingest.handlers import IngestDeps, ingest_page, list_pages
+from shared.http import correlation_id
+from shared.text import validate_file_code
+
+router = APIRouter(prefix="/api/v1", tags=["pages"])
+IMAGE_BODY = {
+    "required": True,
+    "content": {
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in ("image/tiff", "image/jpeg", "image/png")
+    },
+}
+
+
+class PageOut(BaseModel):
+    """A stored page scan (trang) as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    page_id: str
+    file_code: str
+    sequence: int
+    object_key: str
+    sha256: str
+    size: int
+    media_type: str
+    width: int
+    height: int
+    dpi: int | None
+    created_at: datetime
+
+
+def _deps(request: Request) -> IngestDeps:
+    deps: IngestDeps = request.app.state.deps
+    return deps
+
+
+def _settings(request: Request) -> IngestSettings:
+    settings: IngestSettings = request.app.state.settings
+    return settings
+
+
+Deps = Annotated[IngestDeps, Depends(_deps)]
+Settings = Annotated[IngestSettings, Depends(_settings)]
+
+
+@router.post(
+    "/files/{file_code}/pages",
+    status_code=201,
+    response_model=PageOut,
+    summary="Upload one page scan (trang) of a hồ sơ",
+    description=(
+        "The body is the image itself (TIFF, JPEG or PNG, checked by content and fully decoded). "
+        "It is streamed to disk, stored write-once with its SHA-256 and announced as "
+        "`page-ingested`. 201 for a new page; 200 when the same bytes were already stored."
+    ),
+    openapi_extra={"requestBody": IMAGE_BODY},
+    responses={409: {"description": "sequence taken"}, 413: {}, 415: {}, 422: {}},
+)
+async def upload_page(
+    file_code: str,
+    request: Request,
+    deps: Deps,
+    settings: Settings,
+    sequence: Annotated[
+        int | None, Query(ge=1, description="thứ tự trang; next free if absent")
+    ] = None,
+) -> JSONResponse:
+    code = validate_file_code(file_code)
+    async with spooled(
+        request.stream(), max_bytes=settings.max_upload_bytes, directory=settings.spool_dir
+    ) as upload:
+        page, created = await ingest_page(upload, code, sequence, correlation_id(request), deps)
+    body = PageOut.model_validate(page).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get(
+    "/files/{file_code}/pages",
+    response_model=list[PageOut],
+    summary="Pages of a hồ sơ received so far",
+)
+async def get_pages(file_code: str, deps: Deps) -> list[PageOut]:
+    pages = await list_pages(validate_file_code(file_code), deps)
+    return [PageOut.model_validate(page) for page in pages]

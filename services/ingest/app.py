@@ -1,0 +1,55 @@
+"""Composition root of ingest: builds the adapters, wires the handlers, owns the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.ingest import api
+from services.ingest.config import IngestSettings
+from services.ingest.handlers import SOURCE, IngestDeps
+from shared.events import PageIngested
+from shared.http import create_service_app, run_service
+from shared.kafka import topics_for
+from shared.logging import configure_logging
+from shared.objectstore import open_store
+from shared.runtime import service_runtime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    configure_logging(settings.log, service=SOURCE)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(
+            settings.kafka,
+            source=SOURCE,
+            topics=topics_for([PageIngested]),
+            database_url=settings.database_url,
+            migrations=MIGRATIONS,
+        ) as runtime:
+            originals = await open_store(settings.storage, "originals")
+            app.state.deps = IngestDeps(runtime.database(), originals, runtime.wake_outbox)
+            app.state.ready_checks = {**runtime.ready_checks, "storage": originals.ping}
+            yield
+
+    app = create_service_app(
+        SOURCE,
+        lifespan=lifespan,
+        title="sohoa ingest",
+        description="Nhận ảnh quét trang, kiểm tra, lưu bản gốc (ghi một lần) và thông báo.",
+    )
+    app.state.settings = settings
+    app.include_router(api.router)
+    return app
+
+
+def main() -> None:
+    settings = IngestSettings()
+    run_service("services.ingest.app:create_app", host=settings.host, port=settings.port)

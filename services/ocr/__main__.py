@@ -1,0 +1,5 @@
+"""``python -m services.ocr`` runs the service (same as ``sohoa-ocr``)."""
+
+from services.ocr.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The only OCR code that touches the world: the tesseract engine and its process pool."""

@@ -1,0 +1,58 @@
+"""``sohoa`` — the operators' command: run the local stack, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from services.ops.stack import LocalStack
+
+
+def _stack(args: argparse.Namespace) -> int:
+    stack = LocalStack(Path(args.var), gateway_port=args.port)
+    print(f"starting sohoa in {args.var} …", flush=True)
+    stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
+    print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}\nCtrl-C stops.", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping …", flush=True)
+        stack.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from services.ops.demo import run_demo
+
+    return run_demo(
+        Path(args.var), keep=args.keep, pages=args.pages, say=lambda s: print(s, flush=True)
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sohoa", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    stack = commands.add_parser("stack", help="run broker, storage and the five services locally")
+    stack.add_argument("--var", default="var/stack", help="data folder (databases, objects, logs)")
+    stack.add_argument("--port", type=int, default=8000, help="gateway port")
+    stack.set_defaults(run=_stack)
+    demo = commands.add_parser("demo", help="a sample hồ sơ from scan to handover package")
+    demo.add_argument("--var", default="var/demo", help="data folder, emptied first")
+    demo.add_argument("--pages", type=int, default=3)
+    demo.add_argument("--keep", action="store_true", help="keep the stack running afterwards")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

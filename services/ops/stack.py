@@ -1,0 +1,170 @@
+"""The local stack: broker, storage directory, SQLite databases and the five services as
+separate processes. Each is ready when it says so (``/ready``), never after a fixed sleep;
+stopping sends SIGTERM (services finish the message in hand), then SIGKILL after a timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from services.ops.broker import TansuBroker, free_port
+
+SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
+STATEFUL = ("ingest", "catalogue", "handover")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115  # closed in stop()
+        self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", f"services.{self.name}"],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, deadline: float) -> None:
+        """Ask ``/ready`` until it says yes; fail early if the process died."""
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise StackError(f"{self.name} exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)  # poll interval between readiness questions
+        raise StackError(f"{self.name} not ready in time; see {self.log_path}")
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no commit (the crash test)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class LocalStack:
+    """Everything sohoa needs on one machine, under ``var_dir``."""
+
+    var_dir: Path
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    gateway_port: int | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    broker: TansuBroker | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.services["gateway"].url
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.var_dir / "objects"
+
+    def _env(self, bootstrap: str, ports: Mapping[str, int]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+        env.update(
+            {
+                "SOHOA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "SOHOA_STORAGE_BACKEND": "local",
+                "SOHOA_STORAGE_ROOT": str(self.objects_dir),
+                "SOHOA_GATEWAY_API_KEYS": json.dumps({"demo": self.api_key}),
+            }
+        )
+        for name, port in ports.items():
+            prefix = f"SOHOA_{name.upper()}_"
+            env[f"{prefix}PORT"] = str(port)
+            if name in STATEFUL:
+                env[f"{prefix}DATABASE_URL"] = f"sqlite:///{self.var_dir / (name + '.db')}"
+            if name != "gateway":
+                env[f"SOHOA_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        env.update(self.extra_env)
+        return env
+
+    def start(
+        self, timeout: float = 120, on_ready: Callable[[str, str], None] | None = None
+    ) -> LocalStack:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        (self.var_dir / "logs").mkdir(exist_ok=True)
+        broker = TansuBroker(log_path=self.var_dir / "logs" / "broker.log").start()
+        self.broker = broker
+        ports = {name: free_port() for name in SERVICES}
+        if self.gateway_port:
+            ports["gateway"] = self.gateway_port
+        env = self._env(broker.bootstrap, ports)
+        for name in SERVICES:
+            self.services[name] = ServiceProcess(
+                name, ports[name], env, self.var_dir / "logs" / f"{name}.log"
+            )
+        deadline = time.monotonic() + timeout
+        try:
+            for service in self.services.values():
+                service.start()
+            for service in self.services.values():
+                service.wait_ready(deadline)
+                if on_ready is not None:
+                    on_ready(service.name, service.url)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def restart(self, name: str, timeout: float = 60) -> ServiceProcess:
+        service = self.services[name]
+        service.stop()
+        service.start()
+        service.wait_ready(time.monotonic() + timeout)
+        return service
+
+    def stop(self) -> None:
+        for name in reversed(SERVICES):
+            if name in self.services:
+                self.services[name].stop()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

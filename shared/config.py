@@ -1,0 +1,93 @@
+"""Settings shared by every service, read from ``SOHOA_…`` environment variables.
+
+Each service composes these with its own ``<Service>Settings`` (prefix ``SOHOA_<SERVICE>_``).
+Settings are read when an app is built, never at import, so tests pass settings objects.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    """The Kafka-protocol broker (Tansu in the embedded default, Apache Kafka in production)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_KAFKA_", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    partitions: int = Field(default=12, ge=1, description="partitions of every topic created")
+    replication_factor: int = Field(default=1, ge=1)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    max_poll_interval_ms: int = Field(default=600_000, ge=10_000)
+    request_timeout_ms: int = Field(default=30_000, ge=1000)
+    max_attempts: int = Field(default=5, ge=1, description="tries of a failing message before DLQ")
+    backoff_seconds: float = Field(default=0.5, ge=0, description="first retry delay; doubles")
+
+
+class StorageBackend(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class StorageSettings(BaseSettings):
+    """Object storage: a local directory (embedded default) or S3/MinIO (production)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_STORAGE_", frozen=True)
+
+    backend: StorageBackend = StorageBackend.LOCAL
+    root: Path = Path("var/objects")
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    bucket_prefix: str = Field(default="sohoa", description="bucket of area A is <prefix>-<A>")
+
+
+class ObservabilitySettings(BaseSettings):
+    """Logging shared by every process."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_LOG_", frozen=True)
+
+    level: str = "INFO"
+    json_output: bool = Field(default=True, alias="SOHOA_LOG_JSON")
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; subclasses set ``env_prefix`` to ``SOHOA_<SERVICE>_``."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    log: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+
+
+class StatefulServiceSettings(ServiceSettings):
+    """A service that owns a database: SQLite file by default, PostgreSQL by URL."""
+
+    database_url: str = "sqlite:///var/service.db"
+
+
+def env_var_names(settings_cls: type[BaseSettings]) -> set[str]:
+    """Every environment variable a settings class reads, nested settings included.
+
+    The deploy files are checked against this, so a misspelt variable fails a test.
+    """
+    prefix = settings_cls.model_config.get("env_prefix", "")
+    names: set[str] = set()
+    for name, field in settings_cls.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            names |= env_var_names(annotation)
+        elif field.alias:
+            names.add(field.alias.upper())
+        else:
+            names.add(f"{prefix}{name}".upper())
+    return names

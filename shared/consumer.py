@@ -1,0 +1,227 @@
+"""The consumer runner: the one place that decides a message's fate.
+
+One record at a time: parse, skip if already processed, run the handler, and commit the offset
+only after the handler succeeded or the message was dead-lettered. A permanent error goes to
+``<topic>.dlq`` at once; anything else is retried with backoff, then dead-lettered. Stopping
+finishes the message in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter
+
+from shared.config import KafkaSettings
+from shared.envelope import Envelope, decode_body
+from shared.errors import BadMessage, PermanentError, SohoaError
+from shared.events import Event, dead_letter_topic
+from shared.kafka import BrokerUnavailable
+
+log = structlog.get_logger(__name__)
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, Envelope], Awaitable[None]]
+
+HANDLED = Counter("sohoa_events_handled_total", "Events handled", ["topic", "outcome"])
+
+
+class Consumer(Protocol):
+    """What the runner needs of a Kafka consumer (aiokafka's, or a fake in unit tests)."""
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None: ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    async def send(
+        self, topic: str, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None: ...
+
+
+class ProcessedRecord(Protocol):
+    async def seen(self, event_id: str) -> bool: ...
+    async def remember(self, event_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    first_backoff: float = 0.5
+    max_backoff: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        return float(min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1)))
+
+
+class ConsumerRunner:
+    """Runs handlers for subscribed event types in one consumer group."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        group_id: str,
+        dead_letters: DeadLetterSink,
+        processed: ProcessedRecord | None = None,
+        consumer_factory: Callable[[list[str]], Consumer] | None = None,
+    ) -> None:
+        self._settings = settings
+        self.group_id = group_id
+        self._dead_letters = dead_letters
+        self._processed = processed
+        self._consumer_factory = consumer_factory or self._kafka_consumer
+        self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+        self.policy = RetryPolicy(settings.max_attempts, settings.backoff_seconds)
+        self._consumer: Consumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def subscribe(
+        self, event_type: type[E], handler: Callable[[E, Envelope], Awaitable[None]]
+    ) -> None:
+        self._handlers[event_type.TOPIC] = (event_type, handler)
+
+    def _kafka_consumer(self, topics: list[str]) -> Consumer:
+        consumer: Consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self._settings.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,  # commit after success only
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._settings.session_timeout_ms,
+            heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
+            max_poll_interval_ms=self._settings.max_poll_interval_ms,
+            request_timeout_ms=self._settings.request_timeout_ms,
+        )
+        return consumer
+
+    async def __aenter__(self) -> ConsumerRunner:
+        consumer = self._consumer_factory(sorted(self._handlers))
+        if isinstance(consumer, AIOKafkaConsumer):
+            try:
+                await consumer.start()
+            except KafkaError as exc:
+                await consumer.stop()
+                raise BrokerUnavailable(str(exc)) from exc
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        """Finish and commit the message in hand, then leave the group."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if isinstance(self._consumer, AIOKafkaConsumer):
+            await self._consumer.stop()
+
+    def _started(self) -> Consumer:
+        if self._consumer is None:
+            raise RuntimeError("the runner is not started")
+        return self._consumer
+
+    async def ping(self) -> None:
+        if self._task is None or self._task.done():
+            raise BrokerUnavailable("consumer is not running")
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batches = await self._started().getmany(timeout_ms=500, max_records=1)
+            except KafkaError:
+                log.exception("consumer_fetch_failed", group=self.group_id)
+                await asyncio.sleep(self.policy.first_backoff)
+                continue
+            for records in batches.values():
+                for record in records:
+                    try:
+                        await self.process(record)
+                    except (KafkaError, BrokerUnavailable):
+                        # No dead-letter write or commit went through: read the record again.
+                        log.exception(
+                            "record_not_settled", topic=record.topic, offset=record.offset
+                        )
+                        self._started().seek(
+                            TopicPartition(record.topic, record.partition), record.offset
+                        )
+                        await asyncio.sleep(self.policy.first_backoff)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Handle one record to a final outcome, then commit its offset."""
+        outcome = await self._settle(record)
+        HANDLED.labels(record.topic, outcome).inc()
+        partition = TopicPartition(record.topic, record.partition)
+        await self._started().commit({partition: record.offset + 1})
+
+    async def _settle(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._dispatch(record)
+            except PermanentError as exc:
+                await self._dead_letter(record, exc, attempt)
+                return "dead-lettered"
+            except Exception as exc:  # transient or a bug: retried, then dead-lettered
+                log.exception("handler_failed", topic=record.topic, attempt=attempt)
+                if attempt < self.policy.max_attempts:
+                    await asyncio.sleep(self.policy.backoff(attempt))
+                    continue
+                await self._dead_letter(record, exc, attempt)
+                return "dead-lettered"
+
+    async def _dispatch(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        try:
+            event_type, handler = self._handlers[record.topic]
+        except KeyError as exc:
+            raise BadMessage(f"no handler for topic {record.topic}") from exc
+        envelope = Envelope.from_headers(record.headers)
+        event = decode_body(event_type, record.value)
+        if self._processed is not None and await self._processed.seen(envelope.id):
+            return "duplicate"
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=envelope.correlation_id, event_id=envelope.id, topic=record.topic
+        ):
+            await handler(event, envelope)
+            log.info("event_handled")
+        if self._processed is not None:
+            await self._processed.remember(envelope.id)
+        return "handled"
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], exc: Exception, attempts: int
+    ) -> None:
+        code = exc.code if isinstance(exc, SohoaError) else "internal.unhandled"
+        reason = [
+            ("dlq_error_code", code.encode()),
+            ("dlq_error_message", str(exc)[:2000].encode()),
+            ("dlq_error_type", type(exc).__name__.encode()),
+            ("dlq_traceback", "".join(traceback.format_exception(exc))[-4000:].encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_consumer_group", self.group_id.encode()),
+        ]
+        key = record.key.decode("utf-8", "replace") if record.key else ""
+        # A failed dead-letter write raises: nothing is committed and the record comes back.
+        await self._dead_letters.send(
+            dead_letter_topic(record.topic), key, record.value or b"", [*record.headers, *reason]
+        )
+        log.warning("event_dead_lettered", topic=record.topic, offset=record.offset, code=code)

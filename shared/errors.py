@@ -1,0 +1,57 @@
+"""The few error classes sohoa raises, split by what the caller should do.
+
+    SohoaError               code, title, http_status as class attributes; code is stable English
+    ├── PermanentError       retrying cannot help: dead-letter now, 4xx over HTTP
+    │   ├── BadMessage       an event that does not parse (consumer side)
+    │   ├── InvalidFileCode  a mã hồ sơ that is not well formed
+    │   └── NotFound         the thing asked for does not exist
+    └── TransientError       broker, storage or database may heal: retry with backoff, then DLQ; 503
+
+Services add their own subclasses in their ``domain.py``; adapters translate library errors
+into these with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SohoaError(Exception):
+    code: ClassVar[str] = "sohoa.error"
+    title: ClassVar[str] = "Lỗi hệ thống"
+    http_status: ClassVar[int] = 500
+
+
+class PermanentError(SohoaError):
+    code = "sohoa.permanent"
+    title = "Yêu cầu không thể xử lý"
+    http_status = 400
+
+
+class TransientError(SohoaError):
+    code = "sohoa.unavailable"
+    title = "Dịch vụ tạm thời không sẵn sàng"
+    http_status = 503
+
+
+class BadMessage(PermanentError):
+    code = "event.bad-message"
+    title = "Sự kiện không đúng định dạng"
+
+
+class InvalidFileCode(PermanentError):
+    code = "file-code.invalid"
+    title = "Mã hồ sơ không hợp lệ"
+    http_status = 422
+
+
+class NotFound(PermanentError):
+    code = "not-found"
+    title = "Không tìm thấy"
+    http_status = 404
+
+
+class Conflict(PermanentError):
+    code = "conflict"
+    title = "Xung đột dữ liệu"
+    http_status = 409

@@ -1,0 +1,149 @@
+"""What every service's HTTP side shares: RFC 9457 problem responses, the correlation id,
+and the probes ``/health``, ``/ready`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import SohoaError
+
+log = structlog.get_logger(__name__)
+PROBLEM_DOCS = "https://sohoa.example/problems"
+CORRELATION_HEADER = "x-correlation-id"
+ReadyCheck = Callable[[], Awaitable[None]]
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"{PROBLEM_DOCS}#{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status, media_type="application/problem+json")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SohoaError)
+    async def sohoa_error(request: Request, exc: SohoaError) -> JSONResponse:
+        return problem(exc.http_status, exc.code, exc.title, str(exc), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "request.invalid",
+            "Yêu cầu không hợp lệ",
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem(500, "internal.error", "Lỗi hệ thống", "unexpected error", request.url.path)
+
+
+class CorrelationIdMiddleware:
+    """Binds the caller's ``X-Correlation-ID`` (or a new one) to logs and echoes it back.
+
+    Pure ASGI, so streamed request and response bodies pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        correlation_id = headers.get(CORRELATION_HEADER.encode(), b"").decode() or str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (CORRELATION_HEADER.encode(), correlation_id.encode())
+                )
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            await self.app(scope, receive, send_with_id)
+
+
+def correlation_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("correlation_id", ""))
+
+
+def probes_router() -> APIRouter:
+    """Liveness, readiness (asks the broker, database and storage in ``app.state.ready_checks``)
+    and Prometheus metrics."""
+    router = APIRouter(tags=["probes"])
+
+    @router.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Readiness: every dependency answers")
+    async def ready(request: Request) -> JSONResponse:
+        checks: Mapping[str, ReadyCheck] = getattr(request.app.state, "ready_checks", {})
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout=5)
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001  # a readiness probe reports, never raises
+                results[name] = f"{type(exc).__name__}: {exc}"[:300]
+        ok = bool(checks) and all(v == "ok" for v in results.values())
+        return JSONResponse({"ready": ok, "checks": results}, 200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(name: str, *, lifespan: Any, title: str, description: str) -> FastAPI:
+    """A FastAPI app with the parts every sohoa service has."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.ready_checks = {}
+    app.add_middleware(CorrelationIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(probes_router())
+    app.state.service_name = name
+    return app
+
+
+def run_service(app_factory: str, *, host: str, port: int) -> None:
+    """Console entry point body: serve ``module:factory`` with uvicorn, logs as configured."""
+    import uvicorn
+
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=60,
+    )

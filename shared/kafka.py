@@ -1,0 +1,122 @@
+"""Kafka adapters: the publisher (acks=all) and explicit topic creation.
+
+The idempotent and transactional producers stay off: the embedded broker (Tansu) lacks them,
+and the outbox plus idempotent consumers already give at-least-once without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from shared.config import KafkaSettings
+from shared.envelope import Envelope, encode_body
+from shared.errors import TransientError
+from shared.events import Event, dead_letter_topic
+
+log = structlog.get_logger(__name__)
+TOPIC_ALREADY_EXISTS = 36
+
+
+class BrokerUnavailable(TransientError):
+    code = "kafka.unavailable"
+    title = "Không kết nối được Kafka"
+
+
+class KafkaPublisher:
+    """Publishes events with their CloudEvents envelope; every send waits for all replicas."""
+
+    def __init__(self, producer: AIOKafkaProducer, source: str) -> None:
+        self._producer = producer
+        self.source = source
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: KafkaSettings, *, source: str) -> AsyncIterator[KafkaPublisher]:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers,
+            acks="all",
+            enable_idempotence=False,
+            request_timeout_ms=settings.request_timeout_ms,
+            client_id=source,
+        )
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            await producer.stop()
+            raise BrokerUnavailable(str(exc)) from exc
+        try:
+            yield cls(producer, source)
+        finally:
+            await producer.stop()
+
+    async def publish(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
+        """Publish now (for services without an outbox, such as the stateless OCR workers)."""
+        envelope = Envelope.new(event, source=self.source, correlation_id=correlation_id)
+        await self.send(
+            event.TOPIC, event.partition_key(), encode_body(event), envelope.to_headers()
+        )
+        return envelope
+
+    async def send(
+        self, topic: str, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        try:
+            await self._producer.send_and_wait(
+                topic, value=value, key=key.encode(), headers=list(headers)
+            )
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"publish to {topic} failed: {exc}") from exc
+
+    async def ping(self) -> None:
+        """Ready when the broker answers a metadata request."""
+        try:
+            await self._producer.client.fetch_all_metadata()
+        except KafkaError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+
+def topics_for(events: Iterable[type[Event]], *, with_dead_letters: bool = True) -> list[str]:
+    topics: list[str] = []
+    for event in events:
+        topics.append(event.TOPIC)
+        if with_dead_letters:
+            topics.append(dead_letter_topic(event.TOPIC))
+    return topics
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
+    """Create topics with the configured partition count (never rely on auto-creation).
+
+    Returns the partition count each topic has; an existing topic keeps its own count, and
+    one smaller than configured is logged (partitions cannot be added on every broker).
+    """
+    wanted = sorted(set(topics))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers,
+        request_timeout_ms=settings.request_timeout_ms,
+        client_id="sohoa-admin",
+    )
+    try:
+        await admin.start()
+        response = await admin.create_topics(
+            [NewTopic(t, settings.partitions, settings.replication_factor) for t in wanted]
+        )
+        for topic, error_code, message in response.topic_errors:
+            if error_code not in (0, TOPIC_ALREADY_EXISTS):
+                raise BrokerUnavailable(f"cannot create topic {topic}: {message}")
+        described = await admin.describe_topics(wanted)
+    except KafkaError as exc:
+        raise BrokerUnavailable(f"topic creation failed: {exc}") from exc
+    finally:
+        await admin.close()
+    counts = {entry["topic"]: len(entry["partitions"]) for entry in described}
+    for topic, count in counts.items():
+        if count < settings.partitions:
+            log.warning("topic_has_fewer_partitions", topic=topic, partitions=count)
+    return counts

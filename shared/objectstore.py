@@ -1,0 +1,296 @@
+"""Object storage behind one interface, two adapters: a local directory and S3 (MinIO).
+
+Both stream (constant memory whatever the object size), both return the SHA-256 and size
+computed while writing, and both refuse to overwrite unless asked: originals and handover
+packages are write-once (MinIO adds object lock in production).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from minio import Minio
+from minio.error import MinioException, S3Error
+from urllib3.exceptions import HTTPError
+
+from shared.config import StorageBackend, StorageSettings
+from shared.errors import Conflict, NotFound, PermanentError, TransientError
+
+CHUNK = 1024 * 1024
+AREAS = ("originals", "derivatives", "handover")
+
+
+class ObjectExists(Conflict):
+    code = "storage.object-exists"
+    title = "Đối tượng đã tồn tại (ghi một lần)"
+
+
+class ObjectMissing(NotFound):
+    code = "storage.object-missing"
+    title = "Không tìm thấy đối tượng lưu trữ"
+
+
+class StorageUnavailable(TransientError):
+    code = "storage.unavailable"
+    title = "Kho lưu trữ đối tượng không sẵn sàng"
+
+
+class InvalidObjectKey(PermanentError):
+    code = "storage.invalid-key"
+    title = "Khóa đối tượng không hợp lệ"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    sha256: str
+    size: int
+
+
+class ObjectStore(Protocol):
+    """One storage area (originals, derivatives or handover)."""
+
+    async def put(
+        self, key: str, source: BinaryIO, *, content_type: str, overwrite: bool = False
+    ) -> StoredObject: ...
+
+    async def download(self, key: str, target: Path) -> StoredObject: ...
+
+    async def read_bytes(self, key: str) -> bytes: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+    def location(self, key: str) -> str: ...
+
+
+class _HashingReader:
+    """Wraps a stream; hashes and counts what is read through it."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise InvalidObjectKey(f"invalid object key {key!r}")
+    return key
+
+
+def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:
+    """Copy in chunks, returning (sha256 hex, size)."""
+    reader = _HashingReader(source)
+    while chunk := reader.read(CHUNK):
+        target.write(chunk)
+    return reader.digest.hexdigest(), reader.size
+
+
+class LocalStore:
+    """A directory: temp file + fsync + link (refuses an existing key atomically) or rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def location(self, key: str) -> str:
+        return str(self._path(key).resolve())
+
+    async def put(
+        self, key: str, source: BinaryIO, *, content_type: str, overwrite: bool = False
+    ) -> StoredObject:
+        return await asyncio.to_thread(self._put, key, source, overwrite)
+
+    def _put(self, key: str, source: BinaryIO, overwrite: bool) -> StoredObject:
+        final = self._path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.parent / f".tmp-{uuid.uuid4().hex}"
+        try:
+            with open(temp, "wb") as target:
+                sha256, size = copy_hashing(source, target)
+                target.flush()
+                os.fsync(target.fileno())
+            if overwrite:
+                os.replace(temp, final)
+            else:
+                try:
+                    os.link(temp, final)
+                except FileExistsError as exc:
+                    raise ObjectExists(f"object {key} exists and is write-once") from exc
+            dir_fd = os.open(final.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            temp.unlink(missing_ok=True)
+        return StoredObject(key=key, sha256=sha256, size=size)
+
+    async def download(self, key: str, target: Path) -> StoredObject:
+        def run() -> StoredObject:
+            try:
+                with open(self._path(key), "rb") as source, open(target, "wb") as out:
+                    sha256, size = copy_hashing(source, out)
+            except FileNotFoundError as exc:
+                raise ObjectMissing(f"object {key} not found") from exc
+            return StoredObject(key=key, sha256=sha256, size=size)
+
+        return await asyncio.to_thread(run)
+
+    async def read_bytes(self, key: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"object {key} not found") from exc
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self._path(key).is_file)
+
+    async def ping(self) -> None:
+        def run() -> None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):
+                raise StorageUnavailable(f"{self.root} is not writable")
+
+        await asyncio.to_thread(run)
+
+
+class S3Store:
+    """One S3 bucket through the ``minio`` client; multipart streaming for large objects."""
+
+    PART_SIZE = 16 * 1024 * 1024
+
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{_check_key(key)}"
+
+    @contextmanager
+    def _translated(self, key: str) -> Iterator[None]:
+        try:
+            yield
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectMissing(f"object {key} not found") from exc
+            raise StorageUnavailable(f"S3 {exc.code}: {key}") from exc
+        except (MinioException, HTTPError, OSError) as exc:
+            raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._client.stat_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                return False
+            raise
+        return True
+
+    async def put(
+        self, key: str, source: BinaryIO, *, content_type: str, overwrite: bool = False
+    ) -> StoredObject:
+        def run() -> StoredObject:
+            with self._translated(_check_key(key)):
+                if not overwrite and self._exists(key):
+                    raise ObjectExists(f"object {key} exists and is write-once")
+                reader = _HashingReader(source)
+                self._client.put_object(
+                    self.bucket,
+                    key,
+                    reader,  # type: ignore[arg-type]  # minio wants .read(); duck-typed
+                    length=-1,
+                    part_size=self.PART_SIZE,
+                    content_type=content_type,
+                )
+            return StoredObject(key=key, sha256=reader.digest.hexdigest(), size=reader.size)
+
+        return await asyncio.to_thread(run)
+
+    async def download(self, key: str, target: Path) -> StoredObject:
+        def run() -> StoredObject:
+            with self._translated(_check_key(key)):
+                response = self._client.get_object(self.bucket, key)
+                try:
+                    with open(target, "wb") as out:
+                        sha256, size = copy_hashing(response, out)  # type: ignore[arg-type]  # urllib3 response reads like a file
+                finally:
+                    response.close()
+                    response.release_conn()
+            return StoredObject(key=key, sha256=sha256, size=size)
+
+        return await asyncio.to_thread(run)
+
+    async def read_bytes(self, key: str) -> bytes:
+        def run() -> bytes:
+            with self._translated(_check_key(key)):
+                response = self._client.get_object(self.bucket, key)
+                try:
+                    return response.read()
+                finally:
+                    response.close()
+                    response.release_conn()
+
+        return await asyncio.to_thread(run)
+
+    async def exists(self, key: str) -> bool:
+        def run() -> bool:
+            with self._translated(_check_key(key)):
+                return self._exists(key)
+
+        return await asyncio.to_thread(run)
+
+    async def ping(self) -> None:
+        def run() -> None:
+            with self._translated(self.bucket):
+                if not self._client.bucket_exists(self.bucket):
+                    raise StorageUnavailable(f"bucket {self.bucket} does not exist")
+
+        await asyncio.to_thread(run)
+
+    async def ensure_bucket(self) -> None:
+        def run() -> None:
+            with self._translated(self.bucket):
+                if not self._client.bucket_exists(self.bucket):
+                    self._client.make_bucket(self.bucket)
+
+        await asyncio.to_thread(run)
+
+
+async def open_store(settings: StorageSettings, area: str) -> ObjectStore:
+    """The store of one area, ready for use (a missing S3 bucket is created)."""
+    if area not in AREAS:
+        raise ValueError(f"unknown storage area {area!r}")
+    if settings.backend is StorageBackend.LOCAL:
+        store = LocalStore(settings.root / area)
+        await store.ping()
+        return store
+    client = Minio(
+        settings.s3_endpoint,
+        access_key=settings.s3_access_key.get_secret_value(),
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+    s3 = S3Store(client, f"{settings.bucket_prefix}-{area}")
+    await s3.ensure_bucket()
+    return s3
