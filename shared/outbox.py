@@ -13,6 +13,7 @@ from contextlib import suppress
 from datetime import datetime
 
 import structlog
+from sqlalchemy import Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -32,8 +33,8 @@ class OutboxMessage(SQLModel, table=True):
     event_id: str = Field(max_length=100, unique=True)
     topic: str = Field(max_length=200)
     key: str = Field(max_length=200)
-    body: str
-    headers: str
+    body: str = Field(sa_type=Text)
+    headers: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
     sent_at: datetime | None = Field(default=None, index=True, sa_type=Timestamp)
 

@@ -107,10 +107,11 @@ def run_journey(
     say(f"nghiệm thu: accepted by {accepted['accepted_by']}")
 
     def packaged() -> dict[str, Any] | None:
-        response = client.get(f"/api/v1/files/{file_code}/package")
-        return _check(response, 200) if response.status_code != 404 else None
+        file = _check(client.get(f"/api/v1/files/{file_code}"), 200)
+        return file if file["state"] == "packaged" else None
 
-    return wait_until(packaged, timeout=300, what="the handover package")
+    wait_until(packaged, timeout=300, what="the handover package")
+    return _check(client.get(f"/api/v1/files/{file_code}/package"), 200)
 
 
 def run_demo(

@@ -1,0 +1,45 @@
+"""One local stack (Tansu + five service processes) for the e2e tests, and sample scans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.ops.samples import write_sample_file
+from services.ops.stack import LocalStack
+
+FAST_FAILOVER = {
+    # a SIGKILLed consumer's partitions move after this, not after the default 10 s
+    "SOHOA_KAFKA_SESSION_TIMEOUT_MS": "3000",
+    "SOHOA_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+    "SOHOA_KAFKA_PARTITIONS": "3",
+    "SOHOA_KAFKA_BACKOFF_SECONDS": "0.2",
+}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    local = LocalStack(tmp_path_factory.mktemp("stack"), extra_env=FAST_FAILOVER)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def client(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=120
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Path]]:
+    """A 3-page sample hồ sơ at 300 dpi: its title and the page images (PNG)."""
+    document, paths = write_sample_file(tmp_path_factory.mktemp("scans"), seed=4, pages=3)
+    return document.title, paths

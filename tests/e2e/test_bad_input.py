@@ -1,0 +1,171 @@
+"""Bad input gets a clear 4xx with a machine-readable code, and loses nothing stored before.
+Uploads stream: neither the gateway nor ingest holds a whole upload in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.ops.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+FILE_CODE = "H49.64.33.2024.BAD"
+
+
+def _upload(
+    client: httpx.Client, body: bytes, *, sequence: int = 2, file_code: str = FILE_CODE
+) -> httpx.Response:
+    return client.post(
+        f"/api/v1/files/{file_code}/pages",
+        params={"sequence": sequence},
+        content=body,
+        headers={"content-type": "image/png"},
+    )
+
+
+@pytest.fixture
+def stored_page(client: httpx.Client, scans: tuple[str, list[Path]]) -> dict[str, object]:
+    """One good page stored before any bad input arrives."""
+    _title, paths = scans
+    response = _upload(client, paths[0].read_bytes(), sequence=1)
+    assert response.status_code in (200, 201)
+    page: dict[str, object] = response.json()
+    return page
+
+
+def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+
+
+def _assert_nothing_lost(
+    stack: LocalStack, client: httpx.Client, page: dict[str, object], original: bytes
+) -> None:
+    pages = client.get(f"/api/v1/files/{FILE_CODE}/pages").json()
+    assert [(p["sequence"], p["sha256"]) for p in pages] == [(1, page["sha256"])]
+    stored = stack.objects_dir / "originals" / str(page["object_key"])
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(original).hexdigest()
+
+
+def test_corrupt_image_is_refused(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+) -> None:
+    good = scans[1][0].read_bytes()
+    truncated = good[: len(good) // 3]  # a PNG cut off mid-stream
+    _assert_problem(_upload(client, truncated), 422, "ingest.corrupt-image")
+    _assert_problem(
+        _upload(client, b"\x89PNG\r\n\x1a\n" + os.urandom(4000)), 422, "ingest.corrupt-image"
+    )
+    _assert_nothing_lost(stack, client, stored_page, good)
+
+
+def test_unknown_file_type_is_refused(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+) -> None:
+    _assert_problem(
+        _upload(client, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 not an image"),
+        415,
+        "ingest.unsupported-media-type",
+    )
+    _assert_problem(_upload(client, "Hồ sơ lưu trữ".encode()), 415, "ingest.unsupported-media-type")
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+def test_empty_upload_and_taken_sequence_are_refused(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+) -> None:
+    _assert_problem(_upload(client, b""), 400, "ingest.empty-upload")
+    other = scans[1][1].read_bytes()
+    _assert_problem(_upload(client, other, sequence=1), 409, "ingest.sequence-taken")
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+def test_missing_or_wrong_api_key_is_refused(
+    stack: LocalStack, stored_page: dict[str, object], scans: tuple[str, list[Path]]
+) -> None:
+    body = scans[1][1].read_bytes()
+    url = f"{stack.gateway_url}/api/v1/files/{FILE_CODE}/pages"
+    _assert_problem(httpx.post(url, content=body), 401, "auth.missing-api-key")
+    wrong = {"X-API-Key": "x" * 40}
+    _assert_problem(httpx.post(url, content=body, headers=wrong), 401, "auth.invalid-api-key")
+    _assert_problem(
+        httpx.get(f"{stack.gateway_url}/api/v1/search?q=a", headers=wrong),
+        401,
+        "auth.invalid-api-key",
+    )
+    with httpx.Client(base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}) as client:
+        _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+@pytest.mark.parametrize("file_code", ["H49..160", "H49 160", "H49.160.", "-H49", "x" * 101])
+def test_malformed_file_code_is_refused(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+    file_code: str,
+) -> None:
+    response = _upload(client, scans[1][1].read_bytes(), file_code=file_code)
+    _assert_problem(response, 422, "file-code.invalid")
+    registered = client.post(
+        "/api/v1/files", json={"file_code": file_code, "title": "x", "number_of_page": 1}
+    )
+    _assert_problem(registered, 422, "request.invalid")
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+def _peak_rss_kib(stack: LocalStack, service: str) -> int:
+    process = stack.services[service].process
+    assert process is not None
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc status")
+
+
+def test_a_large_upload_streams_through_gateway_and_ingest(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+) -> None:
+    """200 MiB that claim to be a PNG: refused after spooling, with flat memory on the way."""
+    size = 200 * 1024 * 1024
+
+    def chunks() -> Iterator[bytes]:
+        yield b"\x89PNG\r\n\x1a\n"
+        block = os.urandom(1024 * 1024)
+        for _ in range(size // len(block)):
+            yield block
+
+    before = {name: _peak_rss_kib(stack, name) for name in ("gateway", "ingest")}
+    response = client.post(
+        f"/api/v1/files/{FILE_CODE}/pages",
+        params={"sequence": 9},
+        content=chunks(),
+        headers={"content-type": "image/png"},
+    )
+    _assert_problem(response, 422, "ingest.corrupt-image")
+    for name, peak in before.items():
+        grown_mib = (_peak_rss_kib(stack, name) - peak) / 1024
+        assert grown_mib < 64, f"{name} peak memory grew {grown_mib:.0f} MiB for a 200 MiB upload"
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())

@@ -1,0 +1,65 @@
+"""kill -9 the OCR worker while it holds a page: after a restart every page is read and
+recorded exactly once in the catalogue, and the hồ sơ reaches its final digitized state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.ops.demo import wait_until
+from services.ops.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+FILE_CODE = "H49.64.33.2024.CRASH"
+IN_PROGRESS = "sohoa_ocr_pages_in_progress 1.0"
+
+
+def _ocr_is_reading(stack: LocalStack) -> bool:
+    try:
+        metrics = httpx.get(f"{stack.services['ocr'].url}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return False
+    return IN_PROGRESS in metrics
+
+
+def test_ocr_worker_killed_mid_page_loses_and_duplicates_nothing(
+    stack: LocalStack, client: httpx.Client, scans: tuple[str, list[Path]]
+) -> None:
+    title, paths = scans
+    registered = client.post(
+        "/api/v1/files", json={"file_code": FILE_CODE, "title": title, "number_of_page": 3}
+    )
+    assert registered.status_code == 201
+    for sequence, path in enumerate(paths, start=1):
+        response = client.post(
+            f"/api/v1/files/{FILE_CODE}/pages",
+            params={"sequence": sequence},
+            content=path.read_bytes(),
+            headers={"content-type": "image/png"},
+        )
+        assert response.status_code == 201
+
+    deadline = time.monotonic() + 120
+    while not _ocr_is_reading(stack):  # ask the worker until it holds a page
+        assert time.monotonic() < deadline, "the OCR worker never started a page"
+    stack.services["ocr"].kill()
+    before = client.get(f"/api/v1/files/{FILE_CODE}").json()
+    assert before["pages_read"] < 3  # the kill came mid-hồ sơ
+
+    stack.restart("ocr")
+
+    def digitized() -> dict[str, object] | None:
+        file: dict[str, object] = client.get(f"/api/v1/files/{FILE_CODE}").json()
+        return file if file["state"] == "digitized" else None
+
+    file = wait_until(digitized, timeout=300, what="every page read after the restart")
+    pages = file["pages"]
+    assert sorted(p["sequence"] for p in pages) == [1, 2, 3]  # no page recorded twice
+    assert len({p["page_id"] for p in pages}) == 3
+    assert all(p["stored"] and p["has_text"] for p in pages)
+    assert file["pages_read"] == 3
+    states = [h["to_state"] for h in file["history"]]
+    assert states == ["inventoried", "digitizing", "digitized"]  # each transition once

@@ -1,0 +1,155 @@
+"""Migrations, the outbox and the processed-event record on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+import services.catalogue.adapters.db
+import services.handover.adapters.db
+import services.ingest.adapters.db  # noqa: F401  # registers the tables compared below
+from services.catalogue.app import MIGRATIONS as CATALOGUE
+from services.handover.app import MIGRATIONS as HANDOVER
+from services.ingest.app import MIGRATIONS as INGEST
+from shared.config import KafkaSettings
+from shared.db import Inbox, make_engine, migrate
+from shared.events import FileAccepted
+from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
+
+pytestmark = pytest.mark.integration
+TABLES_OF = {
+    "ingest": {"ingest_page"},
+    "catalogue": {"catalogue_file", "catalogue_page", "catalogue_transition"},
+    "handover": {"handover_package"},
+}
+SHARED_TABLES = {"outbox_message", "processed_event"}
+
+
+@pytest.mark.parametrize(
+    ("service", "migrations"),
+    [("ingest", INGEST), ("catalogue", CATALOGUE), ("handover", HANDOVER)],
+)
+def test_migrations_create_exactly_what_the_models_describe(
+    database_url: str, service: str, migrations: Path
+) -> None:
+    engine = make_engine(database_url)
+    migrate(engine, migrations)
+    migrate(engine, migrations)  # running again at the next start-up is a no-op
+    wanted = TABLES_OF[service] | SHARED_TABLES
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"include_object": lambda _o, name, kind, *_: kind != "table" or name in wanted},
+        )
+        diff = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def _accepted() -> FileAccepted:
+    return FileAccepted(
+        file_code="H49.64.33.2001.160",
+        title="Hồ sơ về công tác số hóa tài liệu năm 2024",
+        accepted_by="lưu trữ viên",
+        accepted_at=datetime.fromisoformat("2026-11-23T10:00:00+07:00"),
+        pages=(),
+    )
+
+
+async def test_outbox_row_leaves_only_if_its_transaction_commits_and_keeps_its_event_id(
+    database_url: str, kafka_settings: KafkaSettings
+) -> None:
+    engine = make_engine(database_url)
+    migrate(engine, CATALOGUE)
+    with Session(engine) as session:
+        add_to_outbox(session, _accepted(), source="test")
+        session.rollback()  # the state change failed: its event must not leave
+    with Session(engine) as session:
+        envelope = add_to_outbox(session, _accepted(), source="test", correlation_id="c-9")
+        session.commit()
+    await ensure_topics(kafka_settings, topics_for([FileAccepted]))
+    async with KafkaPublisher.open(kafka_settings, source="test") as publisher:
+        relay = OutboxRelay(engine, publisher)
+        assert await relay.drain() == 1
+        assert await relay.drain() == 0  # marked sent
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert [row.event_id for row in rows] == [envelope.id]
+    assert rows[0].sent_at is not None
+
+    consumer = AIOKafkaConsumer(
+        FileAccepted.TOPIC,
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+        group_id=f"reader-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while True:
+            record = await asyncio.wait_for(consumer.getone(), timeout=30)
+            if dict(record.headers)["ce_id"] == envelope.id.encode():
+                break
+    finally:
+        await consumer.stop()
+    assert dict(record.headers)["ce_correlationid"] == b"c-9"
+    assert json.loads(record.value)["file_code"] == "H49.64.33.2001.160"
+    assert record.key == b"H49.64.33.2001.160"
+    engine.dispose()
+
+
+class Recorder:
+    """A publisher that remembers the ce_id of everything it was asked to send."""
+
+    def __init__(self) -> None:
+        self.ids: list[bytes] = []
+
+    async def send(
+        self, _topic: str, _key: str, _value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        self.ids.append(dict(headers)["ce_id"])
+
+
+class CrashAfterSend(OutboxRelay):
+    def _mark_sent(self, message_id: int | None) -> None:
+        raise RuntimeError("process killed between publish and mark")
+
+
+async def test_row_sent_but_not_marked_is_sent_again_with_the_same_event_id(
+    database_url: str,
+) -> None:
+    """The retry carries the same ce_id, so idempotent consumers skip it."""
+    engine = make_engine(database_url)
+    migrate(engine, CATALOGUE)
+    with Session(engine) as session:
+        envelope = add_to_outbox(session, _accepted(), source="test")
+        session.commit()
+    recorder = Recorder()
+    with pytest.raises(RuntimeError):
+        await CrashAfterSend(engine, recorder).drain()  # type: ignore[arg-type]  # duck-typed
+    assert await OutboxRelay(engine, recorder).drain() == 1  # type: ignore[arg-type]
+    assert recorder.ids == [envelope.id.encode(), envelope.id.encode()]
+    engine.dispose()
+
+
+async def test_processed_event_record_remembers_per_consumer_group(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine, HANDOVER)
+    inbox = Inbox(engine, "sohoa-handover")
+    other = Inbox(engine, "another-group")
+    assert not await inbox.seen("e-1")
+    await inbox.remember("e-1")
+    await inbox.remember("e-1")  # a concurrent redelivery remembers the same fact
+    assert await inbox.seen("e-1")
+    assert not await other.seen("e-1")
+    engine.dispose()

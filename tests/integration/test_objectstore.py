@@ -1,0 +1,78 @@
+"""Both object-store adapters honour one contract: streaming put with SHA-256 and size,
+write-once unless asked, streamed download, clear errors. S3 runs against moto's server."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from shared.config import StorageSettings
+from shared.objectstore import (
+    InvalidObjectKey,
+    ObjectExists,
+    ObjectMissing,
+    ObjectStore,
+    open_store,
+)
+
+pytestmark = pytest.mark.integration
+StoreFactory = Callable[[], Awaitable[ObjectStore]]
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    if request.param == "local":
+        return await open_store(StorageSettings(root=tmp_path / "objects"), "originals")
+    settings: StorageSettings = request.getfixturevalue("s3_settings")
+    return await open_store(settings, "originals")
+
+
+async def test_put_returns_sha256_and_size_and_download_streams_the_same_bytes(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    data = os.urandom(40 * 1024 * 1024 + 123)  # larger than one S3 multipart part
+    stored = await store.put("H49.1/0001-abc.tif", io.BytesIO(data), content_type="image/tiff")
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert stored.size == len(data)
+    fetched = await store.download("H49.1/0001-abc.tif", tmp_path / "copy")
+    assert fetched.sha256 == stored.sha256
+    assert (tmp_path / "copy").read_bytes() == data
+
+
+async def test_originals_are_write_once(store: ObjectStore) -> None:
+    await store.put("H49.1/a.png", io.BytesIO(b"first"), content_type="image/png")
+    with pytest.raises(ObjectExists):
+        await store.put("H49.1/a.png", io.BytesIO(b"second"), content_type="image/png")
+    assert await store.read_bytes("H49.1/a.png") == b"first"
+
+
+async def test_overwrite_is_allowed_only_when_asked(store: ObjectStore) -> None:
+    await store.put("d/page.txt", io.BytesIO(b"v1"), content_type="text/plain")
+    again = await store.put(
+        "d/page.txt", io.BytesIO(b"v2"), content_type="text/plain", overwrite=True
+    )
+    assert again.sha256 == hashlib.sha256(b"v2").hexdigest()
+    assert await store.read_bytes("d/page.txt") == b"v2"
+
+
+async def test_missing_object_and_bad_keys_are_clear_errors(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    assert not await store.exists("H49.1/none.png")
+    with pytest.raises(ObjectMissing):
+        await store.download("H49.1/none.png", tmp_path / "x")
+    with pytest.raises(ObjectMissing):
+        await store.read_bytes("H49.1/none.png")
+    for key in ("../escape", "/abs", "a//b", ""):
+        with pytest.raises(InvalidObjectKey):
+            await store.put(key, io.BytesIO(b"x"), content_type="text/plain")
+
+
+async def test_store_answers_its_readiness_ping(store: ObjectStore) -> None:
+    await store.ping()
+    assert store.location("H49.1/a.png").endswith("H49.1/a.png")
