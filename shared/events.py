@@ -58,8 +58,24 @@ class PageIngested(PageEvent):
     dpi: int | None = None
 
 
+class PageQualityReport(BaseModel):
+    """What clean-up measured on a scan, and why an archivist should re-scan it (quét lại)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    effective_dpi: float
+    rotation: int = Field(description="clockwise degrees turned to make the page upright")
+    skew: float = Field(description="degrees of skew found and corrected")
+    residual_skew: float
+    blur: float = Field(description="variance of the Laplacian; lower is blurrier")
+    contrast: float
+    ink_coverage: float = Field(description="share of ink pixels; near 0 is a blank page")
+    colour: bool
+    flags: tuple[str, ...] = ()
+    rescan: bool = False
+
+
 class PageProcessed(PageEvent):
-    """A page was cleaned and read (nhận dạng ký tự); its text and hOCR are stored derivatives."""
+    """A page was cleaned and read (nhận dạng ký tự); its derivatives are stored."""
 
     TOPIC: ClassVar[str] = "sohoa.ocr.page-processed.v1"
     text: NfcStr
@@ -68,6 +84,21 @@ class PageProcessed(PageEvent):
     confidence: float | None = Field(default=None, description="mean word confidence, 0–100")
     engine: str
     seconds: float
+    # Added with the OCR issue; optional so v1 consumers and producers stay compatible.
+    alto_key: str | None = None
+    pdf_key: str | None = Field(default=None, description="one-page PDF, invisible text layer")
+    image_key: str | None = Field(default=None, description="cleaned page image for people")
+    quality: PageQualityReport | None = None
+    language_data: str | None = Field(default=None, description="traineddata SHA-256 prefixes")
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class PageFailed(PageEvent):
+    """A page could not be read; ``reason_code`` says why. The page is also dead-lettered."""
+
+    TOPIC: ClassVar[str] = "sohoa.ocr.page-failed.v1"
+    reason_code: str
+    detail: str
 
 
 class AcceptedPage(BaseModel):
@@ -105,7 +136,13 @@ class PackageReady(FileEvent):
     payload_oxum: str
 
 
-ALL_EVENTS: tuple[type[Event], ...] = (PageIngested, PageProcessed, FileAccepted, PackageReady)
+ALL_EVENTS: tuple[type[Event], ...] = (
+    PageIngested,
+    PageProcessed,
+    PageFailed,
+    FileAccepted,
+    PackageReady,
+)
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -57,6 +57,8 @@ class PageView(BaseModel):
     stored: bool
     has_text: bool
     confidence: float | None
+    failure_code: str | None = Field(default=None, description="why the page was not read")
+    failure_detail: str | None = None
 
 
 class TransitionView(BaseModel):
@@ -107,6 +109,8 @@ async def _file_out(file_code: str, deps: CatalogueDeps) -> FileOut:
             stored=p.object_key is not None,
             has_text=p.text_key is not None,
             confidence=p.confidence,
+            failure_code=p.failure_code,
+            failure_detail=p.failure_detail,
         )
         for p in view.pages
     ]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.catalogue import api, handlers
 from services.catalogue.config import CatalogueSettings
-from shared.events import FileAccepted, PackageReady, PageIngested, PageProcessed
+from shared.events import FileAccepted, PackageReady, PageFailed, PageIngested, PageProcessed
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -30,7 +30,9 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
         async with service_runtime(
             settings.kafka,
             source=handlers.SOURCE,
-            topics=topics_for([PageIngested, PageProcessed, FileAccepted, PackageReady]),
+            topics=topics_for(
+                [PageIngested, PageProcessed, PageFailed, FileAccepted, PackageReady]
+            ),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:
@@ -38,6 +40,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             runner = runtime.consumer(GROUP_ID)
             runner.subscribe(PageIngested, partial(handlers.on_page_ingested, deps=deps))
             runner.subscribe(PageProcessed, partial(handlers.on_page_processed, deps=deps))
+            runner.subscribe(PageFailed, partial(handlers.on_page_failed, deps=deps))
             runner.subscribe(PackageReady, partial(handlers.on_package_ready, deps=deps))
             await runtime.start_consumer(runner)
             app.state.deps = deps

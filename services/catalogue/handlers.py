@@ -36,7 +36,14 @@ from services.catalogue.domain import (
 )
 from shared.db import in_thread, utcnow
 from shared.envelope import Envelope
-from shared.events import AcceptedPage, FileAccepted, PackageReady, PageIngested, PageProcessed
+from shared.events import (
+    AcceptedPage,
+    FileAccepted,
+    PackageReady,
+    PageFailed,
+    PageIngested,
+    PageProcessed,
+)
 from shared.outbox import add_to_outbox
 from shared.text import nfc
 
@@ -148,9 +155,23 @@ async def on_page_processed(event: PageProcessed, _envelope: Envelope, deps: Cat
         page.text_key, page.hocr_key = event.text_key, event.hocr_key
         page.confidence, page.engine = event.confidence, event.engine
         page.processed_at = utcnow()
+        page.failure_code = page.failure_detail = None  # a re-read succeeded
         session.add(page)
         session.flush()
         _refresh_state(session, event.file_code)
+
+    await in_thread(deps.engine, work)
+
+
+async def on_page_failed(event: PageFailed, _envelope: Envelope, deps: CatalogueDeps) -> None:
+    """Record why a page could not be read, so an archivist can re-scan it (quét lại)."""
+
+    def work(session: Session) -> None:
+        page = _page(session, event.page_id, event.file_code, event.sequence)
+        if page.text_key is not None:
+            return  # a later successful read wins over an older failure
+        page.failure_code, page.failure_detail = event.reason_code, event.detail
+        session.add(page)
 
     await in_thread(deps.engine, work)
 

@@ -9,9 +9,10 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.ocr import api, handlers
-from services.ocr.adapters.tesseract import PooledReader, ocr_pool
+from services.ocr.adapters.tesseract import PooledCall, ocr_pool
 from services.ocr.config import OcrSettings
-from shared.events import PageIngested, PageProcessed
+from services.ocr.pipeline import process_image
+from shared.events import PageIngested
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -31,14 +32,18 @@ def create_app(settings: OcrSettings | None = None) -> FastAPI:
             async with service_runtime(
                 settings.kafka,
                 source=handlers.SOURCE,
-                topics=topics_for([PageIngested, PageProcessed]),
+                topics=topics_for([PageIngested, *handlers.PUBLISHES]),
             ) as runtime:
                 originals = await open_store(settings.storage, "originals")
                 derivatives = await open_store(settings.storage, "derivatives")
                 deps = handlers.OcrDeps(
                     originals=originals,
                     derivatives=derivatives,
-                    read_page=PooledReader(pool, settings.languages, settings.page_timeout_seconds),
+                    read_page=PooledCall(
+                        pool,
+                        partial(process_image, languages=settings.languages),
+                        settings.page_timeout_seconds,
+                    ),
                     publish=runtime.publisher.publish,
                 )
                 # Stateless: no processed-event record; a redelivered page is read again.

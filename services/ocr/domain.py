@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from itertools import pairwise
 
 from shared.errors import PermanentError
 
@@ -43,3 +45,184 @@ def mean_word_confidence(hocr: str) -> float | None:
 def derivative_key(file_code: str, page_id: str, name: str) -> str:
     """``<file_code>/<page_id>/<name>`` in the derivatives area."""
     return f"{file_code}/{page_id}/{name}"
+
+
+# --- reading order -----------------------------------------------------------------------
+
+_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Words of one printed line that belong together (a line split at a wide gap)."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def x0(self) -> int:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> int:
+        return self.words[-1].x1
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def hocr_lines(hocr: str) -> list[list[Word]]:
+    """Words per line, in tesseract's order, from an hOCR page."""
+    root = ET.fromstring(hocr.encode())  # noqa: S314  # tesseract's own output, text escaped
+    lines: list[list[Word]] = []
+    for element in root.iter():
+        classes = element.get("class", "")
+        if classes not in ("ocr_line", "ocr_caption", "ocr_header", "ocr_textfloat"):
+            continue
+        words: list[Word] = []
+        for word in element.iter():
+            if word.get("class") != "ocrx_word":
+                continue
+            text = "".join(word.itertext()).strip()
+            box = _BBOX.search(word.get("title", ""))
+            if not text or box is None:
+                continue
+            conf = _WORD_CONFIDENCE.search(word.get("title", ""))
+            x0, y0, x1, y1 = (int(v) for v in box.groups())
+            words.append(Word(text, x0, y0, x1, y1, float(conf.group(1)) if conf else None))
+        if words:
+            lines.append(words)
+    return lines
+
+
+def split_at_gaps(words: list[Word], page_width: int) -> list[Segment]:
+    """Split a line where the gap between words is far wider than a word space."""
+    if len(words) < 2:
+        return [Segment(tuple(words))]
+    heights = sorted(w.y1 - w.y0 for w in words)
+    gaps = sorted(b.x0 - a.x1 for a, b in pairwise(words))
+    # A column gap dwarfs both the line's word spaces and its letter height; justified
+    # body lines stretch their spaces evenly, so their own median keeps them whole.
+    wide = max(1.5 * heights[len(heights) // 2], 4 * gaps[len(gaps) // 2], page_width / 40)
+    segments: list[Segment] = []
+    start = 0
+    for index in range(1, len(words)):
+        if words[index].x0 - words[index - 1].x1 > wide:
+            segments.append(Segment(tuple(words[start:index])))
+            start = index
+    segments.append(Segment(tuple(words[start:])))
+    return segments
+
+
+def reading_order(lines: list[list[Word]]) -> str:
+    """Page text with two-column blocks read column by column, left then right.
+
+    Administrative pages (NĐ 30/2020) set the issuer beside the national motto and the
+    recipients beside the signer; tesseract may join such a row into one line. A block runs
+    from one row split at a wide gap to the last such row, taking the narrow rows between
+    them; the gaps give the column boundary.
+    """
+    if not lines:
+        return ""
+    left_edge = min(w.x0 for line in lines for w in line)
+    right_edge = max(w.x1 for line in lines for w in line)
+    width = max(1, right_edge - left_edge)
+    rows = [split_at_gaps(line, width) for line in lines]
+
+    def narrow(row: list[Segment]) -> bool:
+        return len(row) == 1 and row[0].x1 - row[0].x0 < 0.55 * width
+
+    out: list[str] = []
+    index = 0
+    while index < len(rows):
+        if len(rows[index]) < 2:
+            out.append(rows[index][0].text)
+            index += 1
+            continue
+        end = index  # last split row reachable through narrow rows
+        probe = index + 1
+        while probe < len(rows) and (len(rows[probe]) >= 2 or narrow(rows[probe])):
+            if len(rows[probe]) >= 2:
+                end = probe
+            probe += 1
+        gaps = sorted((r[0].x1 + r[1].x0) / 2 for r in rows[index : end + 1] if len(r) >= 2)
+        boundary = gaps[len(gaps) // 2]
+        # Narrow rows after the last split row still belong to the block (the recipients
+        # below "Nơi nhận:", the signer's name), unless one crosses the boundary or a left
+        # row would jump ahead of a right row already taken.
+        seen_right = False
+        while end + 1 < len(rows) and narrow(rows[end + 1]):
+            row = rows[end + 1][0]
+            if row.x0 < boundary < row.x1 or (row.x1 <= boundary and seen_right):
+                break
+            seen_right = seen_right or row.x0 >= boundary
+            end += 1
+        segments = [s for row in rows[index : end + 1] for s in row]
+        out.extend(s.text for s in segments if (s.x0 + s.x1) / 2 < boundary)
+        out.extend(s.text for s in segments if (s.x0 + s.x1) / 2 >= boundary)
+        index = end + 1
+    return "\n".join(out)
+
+
+# --- page quality --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageQuality:
+    """Measured facts of a scan and the reasons an archivist should re-scan it (quét lại)."""
+
+    effective_dpi: float
+    rotation: int
+    rotation_confidence: float
+    skew: float
+    residual_skew: float
+    blur: float
+    contrast: float
+    mean_level: float
+    ink_coverage: float
+    colour: bool
+    flags: tuple[str, ...]
+
+    @property
+    def rescan(self) -> bool:
+        return bool(set(self.flags) & RESCAN_FLAGS)
+
+
+RESCAN_FLAGS = frozenset({"low-resolution", "blurred", "too-dark", "too-light", "low-contrast"})
+MIN_DPI = 200  # TT 05/2025: ≥ 200 dpi for administrative documents
+
+
+def quality_flags(
+    *,
+    effective_dpi: float,
+    blur: float,
+    contrast: float,
+    mean_level: float,
+    ink_coverage: float,
+    residual_skew: float,
+    colour: bool,
+    confidence: float | None,
+) -> tuple[str, ...]:
+    """Project defaults for kiểm tra (QC); the law only asks for legible, faithful, ≥ 200 dpi."""
+    checks = {
+        "low-resolution": effective_dpi < MIN_DPI * 0.95,
+        "blurred": blur < 100,
+        "too-dark": mean_level < 90,
+        "too-light": mean_level > 250 and ink_coverage < 0.002,
+        "low-contrast": contrast < 60,
+        "blank-page": ink_coverage < 0.005,
+        "residual-skew": abs(residual_skew) > 0.5,
+        "not-colour": not colour,
+        "low-confidence": confidence is not None and confidence < 70,
+    }
+    return tuple(name for name, failed in checks.items() if failed)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from io import BytesIO
 from pathlib import Path
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.ocr.domain import PageReading, derivative_key
+from services.ocr.domain import derivative_key
+from services.ocr.pipeline import PageResult
 from shared.envelope import Envelope
-from shared.errors import TransientError
-from shared.events import Event, PageIngested, PageProcessed
+from shared.errors import PermanentError, TransientError
+from shared.events import Event, PageFailed, PageIngested, PageProcessed, PageQualityReport
 from shared.objectstore import ObjectStore
 
 log = structlog.get_logger(__name__)
@@ -26,22 +27,42 @@ IN_PROGRESS = Gauge("sohoa_ocr_pages_in_progress", "Pages being read right now")
 SECONDS = Histogram(
     "sohoa_ocr_page_seconds",
     "Seconds per page, fetch to publish",
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+    buckets=(0.5, 1, 2, 4, 8, 16, 32, 64, 128),
 )
+Publish = Callable[..., Awaitable[Envelope]]
 
 
 @dataclass(frozen=True)
 class OcrDeps:
     originals: ObjectStore
     derivatives: ObjectStore
-    read_page: Callable[[Path], Awaitable[PageReading]]
-    publish: Callable[..., Awaitable[Envelope]]
+    read_page: Callable[[Path], Awaitable[PageResult]]
+    publish: Publish
     spool_dir: str | None = None
 
 
+async def _store_derivatives(
+    event: PageIngested, result: PageResult, deps: OcrDeps
+) -> dict[str, str]:
+    """Derivatives are re-creatable, so they are overwritten (a redelivery writes the same)."""
+    page_id = str(event.page_id)
+    parts = {
+        "image_key": ("clean.jpg", result.clean_jpeg, "image/jpeg"),
+        "text_key": ("page.txt", result.text.encode(), "text/plain; charset=utf-8"),
+        "hocr_key": ("page.hocr", result.hocr.encode(), "text/html; charset=utf-8"),
+        "alto_key": ("page.alto.xml", result.alto.encode(), "application/xml"),
+        "pdf_key": ("page.pdf", result.pdf, "application/pdf"),
+    }
+    keys: dict[str, str] = {}
+    for field_name, (name, content, media) in parts.items():
+        key = derivative_key(event.file_code, page_id, name)
+        await deps.derivatives.put(key, BytesIO(content), content_type=media, overwrite=True)
+        keys[field_name] = key
+    return keys
+
+
 async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDeps) -> None:
-    """Read a page and publish its text. Safe to run twice: derivatives are overwritten with
-    the same content, and the catalogue records a page's text by page id."""
+    """Read a page and publish its text; an unreadable page is announced, then dead-lettered."""
     started = time.perf_counter()
     IN_PROGRESS.inc()
     try:
@@ -50,31 +71,38 @@ async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDep
             fetched = await deps.originals.download(event.object_key, original)
             if fetched.sha256 != event.sha256:
                 raise TransientError(f"fixity mismatch on {event.object_key}")
-            reading = await deps.read_page(original)
-        page_id = str(event.page_id)
-        text_key = derivative_key(event.file_code, page_id, "page.txt")
-        hocr_key = derivative_key(event.file_code, page_id, "page.hocr")
-        for key, content, media in (
-            (text_key, reading.text, "text/plain; charset=utf-8"),
-            (hocr_key, reading.hocr, "text/html; charset=utf-8"),
-        ):
-            await deps.derivatives.put(
-                key, BytesIO(content.encode()), content_type=media, overwrite=True
-            )
+            try:
+                result = await deps.read_page(original)
+            except PermanentError as exc:
+                await _announce_failure(event, envelope, exc, deps.publish)
+                raise
+        keys = await _store_derivatives(event, result, deps)
+        quality = PageQualityReport(
+            **{
+                k: v
+                for k, v in asdict(result.quality).items()
+                if k in PageQualityReport.model_fields
+            },
+            rescan=result.quality.rescan,
+        )
         seconds = round(time.perf_counter() - started, 3)
         # Publish even when derivatives existed: a crash may have come between store and publish.
-        processed = PageProcessed(
-            file_code=event.file_code,
-            page_id=event.page_id,
-            sequence=event.sequence,
-            text=reading.text,
-            text_key=text_key,
-            hocr_key=hocr_key,
-            confidence=reading.confidence,
-            engine=reading.engine,
-            seconds=seconds,
+        await deps.publish(
+            PageProcessed(
+                file_code=event.file_code,
+                page_id=event.page_id,
+                sequence=event.sequence,
+                text=result.text,
+                confidence=result.confidence,
+                engine=result.engine,
+                language_data=result.language_data,
+                seconds=seconds,
+                timings={**result.timings, "total": seconds},
+                quality=quality,
+                **keys,
+            ),
+            correlation_id=envelope.correlation_id,
         )
-        await deps.publish(processed, correlation_id=envelope.correlation_id)
     except Exception:
         PAGES.labels("failed").inc()
         raise
@@ -83,8 +111,26 @@ async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDep
     PAGES.labels("processed").inc()
     SECONDS.observe(seconds)
     log.info(
-        "page_read", seconds=seconds, characters=len(reading.text), confidence=reading.confidence
+        "page_read",
+        seconds=seconds,
+        characters=len(result.text),
+        confidence=result.confidence,
+        flags=list(result.quality.flags),
     )
 
 
-PUBLISHES: tuple[type[Event], ...] = (PageProcessed,)
+async def _announce_failure(
+    event: PageIngested, envelope: Envelope, exc: PermanentError, publish: Publish
+) -> None:
+    failed = PageFailed(
+        file_code=event.file_code,
+        page_id=event.page_id,
+        sequence=event.sequence,
+        reason_code=exc.code,
+        detail=str(exc)[:2000],
+    )
+    await publish(failed, correlation_id=envelope.correlation_id)
+    log.warning("page_failed", code=exc.code)
+
+
+PUBLISHES: tuple[type[Event], ...] = (PageProcessed, PageFailed)

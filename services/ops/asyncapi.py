@@ -31,6 +31,7 @@ from shared.events import (
     FileEvent,
     PackageReady,
     PageEvent,
+    PageFailed,
     PageIngested,
     PageProcessed,
     dead_letter_topic,
@@ -80,6 +81,7 @@ NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quố
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
     PageProcessed: Flow(OCR, (CATALOGUE,)),
+    PageFailed: Flow(OCR, (CATALOGUE,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
 }

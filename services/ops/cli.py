@@ -33,6 +33,16 @@ def _demo(args: argparse.Namespace) -> int:
     )
 
 
+def _ocr(args: argparse.Namespace) -> int:
+    from services.ocr.cli import run
+
+    missing = [str(p) for p in args.images if not p.is_file()]
+    if missing:
+        print(f"not a file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    return run(args.images, args.out, jobs=args.jobs, languages=args.languages)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sohoa", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pages", type=int, default=3)
     demo.add_argument("--keep", action="store_true", help="keep the stack running afterwards")
     demo.set_defaults(run=_demo)
+    ocr = commands.add_parser(
+        "ocr", help="clean and read page images as the OCR worker does (no broker, no storage)"
+    )
+    ocr.add_argument("images", nargs="+", type=Path, help="page scans (TIFF, JPEG, PNG)")
+    ocr.add_argument("--out", type=Path, required=True, help="folder for JSON and derivatives")
+    ocr.add_argument("--jobs", type=int, default=1, help="pages read in parallel")
+    ocr.add_argument("--languages", default="vie", help="tesseract languages, e.g. vie+fra")
+    ocr.set_defaults(run=_ocr)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -10,9 +11,10 @@ def write_or_check(document: str, out: Path, *, check: bool, regenerate: str) ->
     if check:
         current = out.read_text(encoding="utf-8") if out.is_file() else None
         if current != document:
+            print(f"{out} is out of date with the code; regenerate: {regenerate}", file=sys.stderr)
             return 1
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(document, encoding="utf-8", newline="\n")
-    print(f"wrote {out}")  # noqa: T201  # a generator command reports what it wrote
+    print(f"wrote {out}")
     return 0

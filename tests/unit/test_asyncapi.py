@@ -24,8 +24,10 @@ from shared.events import (
     FileAccepted,
     PackageReady,
     PageEvent,
+    PageFailed,
     PageIngested,
     PageProcessed,
+    PageQualityReport,
     dead_letter_topic,
 )
 
@@ -88,6 +90,24 @@ EXAMPLES: tuple[Event, ...] = (
         hocr_key=f"derivatives/{FILE_CODE}/0002.hocr",
         engine="tesseract 5.3.4 vie",
         seconds=3.1,
+        quality=PageQualityReport(
+            effective_dpi=300.0,
+            rotation=180,
+            skew=-2.35,
+            residual_skew=0.05,
+            blur=1520.4,
+            contrast=201.0,
+            ink_coverage=0.0012,
+            colour=True,
+            flags=("blank-page",),
+        ),
+    ),
+    PageFailed(
+        file_code=FILE_CODE,
+        page_id=PAGE_2,
+        sequence=2,
+        reason_code="ocr.unreadable-image",
+        detail="cannot decode 0002.jpg: image file is truncated",
     ),
     FileAccepted(
         file_code=FILE_CODE,

@@ -44,6 +44,8 @@ class CataloguePage(SQLModel, table=True):
     confidence: float | None = None
     engine: str | None = Field(default=None, max_length=100)
     processed_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_detail: str | None = Field(default=None, max_length=2000)
 
 
 class FileTransition(SQLModel, table=True):
