@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
-from prometheus_client import Counter
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from prometheus_client import Counter, Gauge
 
 from shared.config import KafkaSettings
 from shared.envelope import Envelope, decode_body
@@ -30,6 +31,8 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, Envelope], Awaitable[None]]
 
 HANDLED = Counter("sohoa_events_handled_total", "Events handled", ["topic", "outcome"])
+LAG = Gauge("sohoa_consumer_lag", "Records waiting in this member's partitions", ["group"])
+ASSIGNED = Gauge("sohoa_consumer_assigned_partitions", "Partitions this member holds", ["group"])
 
 
 class Consumer(Protocol):
@@ -131,6 +134,23 @@ class ConsumerRunner:
         if isinstance(self._consumer, AIOKafkaConsumer):
             await self._consumer.stop()
 
+    async def _report_assignment(self) -> None:
+        """Partitions held and records waiting in them (highwater minus position), for
+        operators scaling workers on lag."""
+        consumer = self._consumer
+        if not isinstance(consumer, AIOKafkaConsumer):
+            return
+        partitions = consumer.assignment()
+        ASSIGNED.labels(self.group_id).set(len(partitions))
+        waiting = 0
+        for partition in partitions:
+            highwater = consumer.highwater(partition)
+            if highwater is None:
+                continue  # nothing fetched from it yet
+            with suppress(IllegalStateError):  # revoked meanwhile
+                waiting += max(0, highwater - await consumer.position(partition))
+        LAG.labels(self.group_id).set(waiting)
+
     def _started(self) -> Consumer:
         if self._consumer is None:
             raise RuntimeError("the runner is not started")
@@ -144,23 +164,29 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             try:
                 batches = await self._started().getmany(timeout_ms=500, max_records=1)
+                await self._report_assignment()
             except KafkaError:
                 log.exception("consumer_fetch_failed", group=self.group_id)
                 await asyncio.sleep(self.policy.first_backoff)
                 continue
             for records in batches.values():
                 for record in records:
-                    try:
-                        await self.process(record)
-                    except (KafkaError, BrokerUnavailable):
-                        # No dead-letter write or commit went through: read the record again.
-                        log.exception(
-                            "record_not_settled", topic=record.topic, offset=record.offset
-                        )
-                        self._started().seek(
-                            TopicPartition(record.topic, record.partition), record.offset
-                        )
-                        await asyncio.sleep(self.policy.first_backoff)
+                    await self._process_or_rewind(record)
+
+    async def _process_or_rewind(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        partition = TopicPartition(record.topic, record.partition)
+        try:
+            await self.process(record)
+        except (CommitFailedError, IllegalStateError):
+            # A rebalance moved the partition while the record was in hand: its new owner
+            # reads it again from the last commit, and handlers are idempotent.
+            log.warning("commit_lost_to_rebalance", topic=record.topic, offset=record.offset)
+        except (KafkaError, BrokerUnavailable):
+            # Neither the dead-letter write nor the commit went through: read it again.
+            log.exception("record_not_settled", topic=record.topic, offset=record.offset)
+            with suppress(IllegalStateError):  # unless the partition has moved meanwhile
+                self._started().seek(partition, record.offset)
+            await asyncio.sleep(self.policy.first_backoff)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Handle one record to a final outcome, then commit its offset."""

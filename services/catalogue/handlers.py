@@ -88,10 +88,15 @@ def _refresh_state(session: Session, file_code: str) -> None:
     if file is None:
         return  # pages may arrive before the hồ sơ is registered; registration catches up
     received, read = count_pages(session, file_code)
+    current = FileState(file.state)
     target = state_after_pages(
-        FileState(file.state), expected=file.number_of_page, received=received, with_text=read
+        current, expected=file.number_of_page, received=received, with_text=read
     )
-    _move(session, file, target, SYSTEM, f"{received} trang đã lưu, {read} trang đã nhận dạng")
+    reason = f"{received} trang đã lưu, {read} trang đã nhận dạng"
+    if current == FileState.INVENTORIED and target == FileState.DIGITIZED:
+        # every page was read before the hồ sơ was registered: both steps, in order
+        _move(session, file, FileState.DIGITIZING, SYSTEM, reason)
+    _move(session, file, target, SYSTEM, reason)
 
 
 def _page(session: Session, page_id: UUID, file_code: str, sequence: int) -> CataloguePage:

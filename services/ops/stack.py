@@ -30,12 +30,16 @@ class StackError(RuntimeError):
 
 @dataclass
 class ServiceProcess:
-    name: str
+    name: str  # "ocr", or "ocr-2" for a second OCR worker
     port: int
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+
+    @property
+    def module(self) -> str:
+        return self.name.split("-")[0]
 
     @property
     def url(self) -> str:
@@ -44,7 +48,7 @@ class ServiceProcess:
     def start(self) -> None:
         self._log = open(self.log_path, "ab")  # noqa: SIM115  # closed in stop()
         self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
-            [sys.executable, "-m", f"services.{self.name}"],
+            [sys.executable, "-m", f"services.{self.module}"],
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -89,6 +93,7 @@ class LocalStack:
     var_dir: Path
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
+    ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
     broker: TansuBroker | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -132,9 +137,16 @@ class LocalStack:
         if self.gateway_port:
             ports["gateway"] = self.gateway_port
         env = self._env(broker.bootstrap, ports)
-        for name in SERVICES:
+        names = [
+            *SERVICES[:2],
+            *(f"ocr-{n}" for n in range(2, self.ocr_workers + 1)),
+            *SERVICES[2:],
+        ]
+        for name in names:
+            port = ports.get(name) or free_port()
+            worker_env = {**env, f"SOHOA_{self._prefix(name)}_PORT": str(port)}
             self.services[name] = ServiceProcess(
-                name, ports[name], env, self.var_dir / "logs" / f"{name}.log"
+                name, port, worker_env, self.var_dir / "logs" / f"{name}.log"
             )
         deadline = time.monotonic() + timeout
         try:
@@ -156,10 +168,13 @@ class LocalStack:
         service.wait_ready(time.monotonic() + timeout)
         return service
 
+    @staticmethod
+    def _prefix(name: str) -> str:
+        return name.split("-")[0].upper()
+
     def stop(self) -> None:
-        for name in reversed(SERVICES):
-            if name in self.services:
-                self.services[name].stop()
+        for service in reversed(list(self.services.values())):
+            service.stop()
         if self.broker is not None:
             self.broker.stop()
 

@@ -22,7 +22,7 @@ FAST_FAILOVER = {
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(tmp_path_factory.mktemp("stack"), extra_env=FAST_FAILOVER)
+    local = LocalStack(tmp_path_factory.mktemp("stack"), ocr_workers=2, extra_env=FAST_FAILOVER)
     local.start()
     try:
         yield local

@@ -36,6 +36,7 @@ def test_scan_travels_from_upload_to_a_valid_handover_package(
     bag.validate()  # raises BagValidationError on any missing file or wrong SHA-256
     assert bag.info["External-Identifier"] == FILE_CODE
     assert set(bag.algorithms) == {"sha256"}
+    assert bag.version_info == (1, 0)
 
     uploaded = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     originals = {

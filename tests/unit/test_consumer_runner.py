@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from shared.config import KafkaSettings
 from shared.consumer import ConsumerRunner
@@ -214,3 +215,23 @@ async def test_nothing_is_committed_when_the_dead_letter_write_fails() -> None:
         await runner.process(_record())
     await runner.stop()
     assert consumer.commits == []
+
+
+async def test_runner_survives_a_commit_lost_to_a_rebalance() -> None:
+    """The partition moved mid-record: the runner logs it and keeps consuming."""
+    handled: list[int] = []
+
+    async def handler(event: PageIngested, _e: Envelope) -> None:
+        handled.append(event.sequence)
+
+    runner, consumer = await _runner(handler, FakeSink())
+
+    async def revoked(offsets: dict[TopicPartition, int] | None = None) -> None:
+        raise IllegalStateError("No current assignment for partition")
+
+    consumer.commit = revoked  # type: ignore[method-assign]
+    await runner._process_or_rewind(_record(offset=1))
+    await runner._process_or_rewind(_record(offset=2))
+    await runner.ping()  # still running
+    await runner.stop()
+    assert handled == [1, 1]
