@@ -67,6 +67,7 @@ class PageQualityReport(BaseModel):
     skew: float = Field(description="degrees of skew found and corrected")
     residual_skew: float
     blur: float = Field(description="variance of the Laplacian; lower is blurrier")
+    noise: float = Field(default=0.0, description="mean distance from the 3×3 median")
     contrast: float
     ink_coverage: float = Field(description="share of ink pixels; near 0 is a blank page")
     colour: bool

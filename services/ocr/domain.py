@@ -113,7 +113,8 @@ def split_at_gaps(words: list[Word], page_width: int) -> list[Segment]:
     gaps = sorted(b.x0 - a.x1 for a, b in pairwise(words))
     # A column gap dwarfs both the line's word spaces and its letter height; justified
     # body lines stretch their spaces evenly, so their own median keeps them whole.
-    wide = max(1.5 * heights[len(heights) // 2], 4 * gaps[len(gaps) // 2], page_width / 40)
+    typical_space = gaps[len(gaps) // 2] if len(gaps) >= 3 else 0  # too few gaps to tell
+    wide = max(1.5 * heights[len(heights) // 2], 4 * typical_space, page_width / 40)
     segments: list[Segment] = []
     start = 0
     for index in range(1, len(words)):
@@ -155,8 +156,9 @@ def reading_order(lines: list[list[Word]]) -> str:
             if len(rows[probe]) >= 2:
                 end = probe
             probe += 1
-        gaps = sorted((r[0].x1 + r[1].x0) / 2 for r in rows[index : end + 1] if len(r) >= 2)
-        boundary = gaps[len(gaps) // 2]
+        # The right column starts where its leftmost split piece does (the motto line, the
+        # signer's title); left pieces such as long recipients' lines may reach close to it.
+        boundary = min(r[1].x0 for r in rows[index : end + 1] if len(r) >= 2)
         # Narrow rows after the last split row still belong to the block (the recipients
         # below "Nơi nhận:", the signer's name), unless one crosses the boundary or a left
         # row would jump ahead of a right row already taken.
@@ -168,8 +170,8 @@ def reading_order(lines: list[list[Word]]) -> str:
             seen_right = seen_right or row.x0 >= boundary
             end += 1
         segments = [s for row in rows[index : end + 1] for s in row]
-        out.extend(s.text for s in segments if (s.x0 + s.x1) / 2 < boundary)
-        out.extend(s.text for s in segments if (s.x0 + s.x1) / 2 >= boundary)
+        out.extend(s.text for s in segments if s.x0 < boundary)
+        out.extend(s.text for s in segments if s.x0 >= boundary)
         index = end + 1
     return "\n".join(out)
 
@@ -187,6 +189,7 @@ class PageQuality:
     skew: float
     residual_skew: float
     blur: float
+    noise: float
     contrast: float
     mean_level: float
     ink_coverage: float

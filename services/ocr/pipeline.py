@@ -79,6 +79,7 @@ def process_image(
         skew=cleaned.skew,
         residual_skew=cleaned.residual_skew,
         blur=cleaned.blur,
+        noise=cleaned.noise,
         contrast=cleaned.contrast,
         mean_level=cleaned.mean_level,
         ink_coverage=cleaned.ink_coverage,

@@ -42,6 +42,7 @@ class Cleaned:
     skew: float  # degrees found and corrected
     residual_skew: float
     blur: float  # variance of the Laplacian: lower is blurrier
+    noise: float  # mean distance of a pixel from its 3×3 median: speckle and grain
     contrast: float  # spread of grey levels between paper and ink
     mean_level: float
     ink_coverage: float  # share of ink pixels on the binarised page
@@ -120,6 +121,13 @@ def whiten_dark_edges(gray: Gray) -> Gray:
     return out
 
 
+NOISY = 4.0  # grey levels; clean, stained, faded and JPEG scans measure below 2.5
+
+
+def speckle_level(gray: Gray) -> float:
+    return float(cv2.absdiff(gray, cv2.medianBlur(gray, 3)).mean())
+
+
 def binarise(flat: Gray) -> Gray:
     _, bw = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return bw
@@ -140,15 +148,37 @@ def _profile_score(ink: Gray, angle: float) -> float:
     return float(np.square(np.diff(rows)).sum())
 
 
+def _best_angle(ink: Gray, limit: float) -> tuple[float, float]:
+    """(angle, score) that levels text lines best: 0.5° search, then 0.05° refinement."""
+    coarse = np.arange(-limit, limit + 0.01, 0.5)
+    scores = {float(a): _profile_score(ink, float(a)) for a in coarse}
+    best = max(scores, key=scores.__getitem__)
+    around = np.arange(best - 0.5, best + 0.51, 0.05)
+    fine = {float(a): _profile_score(ink, float(a)) for a in around}
+    angle = max(fine, key=fine.__getitem__)
+    return round(angle, 2), fine[angle]
+
+
 def find_skew(bw: Gray, limit: float = 15.0) -> float:
-    """Skew in degrees (counter-clockwise positive), coarse 0.5° search then 0.05° refinement."""
+    """Skew in degrees (counter-clockwise positive) of a page whose lines run across."""
     ink = _reduced_ink(bw)
     if ink.mean() < 0.5:  # blank page: nothing to level
         return 0.0
-    coarse = np.arange(-limit, limit + 0.01, 0.5)
-    best = max(coarse, key=lambda a: _profile_score(ink, float(a)))
-    fine = np.arange(best - 0.5, best + 0.51, 0.05)
-    return round(float(max(fine, key=lambda a: _profile_score(ink, float(a)))), 2)
+    return _best_angle(ink, limit)[0]
+
+
+def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
+    """(quarter turn clockwise, skew) that make text lines level and horizontal.
+
+    Both quarter turns are levelled and compared, so a skewed page is never mistaken for a
+    page on its side (the row profile of a skewed page is flat until it is levelled).
+    """
+    ink = _reduced_ink(bw)
+    if ink.mean() < 0.5:
+        return 0, 0.0
+    across_angle, across = _best_angle(ink, limit)
+    down_angle, down = _best_angle(np.ascontiguousarray(np.rot90(ink, k=-1)), limit)
+    return (90, down_angle) if down > 1.2 * across else (0, across_angle)
 
 
 def rotate(image: Gray, angle: float, fill: int = 255) -> Gray:
@@ -165,14 +195,6 @@ def rotate(image: Gray, angle: float, fill: int = 255) -> Gray:
 def turn(image: Gray, clockwise: int) -> Gray:
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     return image if clockwise % 360 == 0 else cv2.rotate(image, codes[clockwise % 360])
-
-
-def lines_run_vertically(bw: Gray) -> bool:
-    """Text lines make the row profile spiky; a page on its side makes the column one spiky."""
-    ink = _reduced_ink(bw)
-    rows = np.square(np.diff(ink.sum(axis=1, dtype=np.float64))).sum()
-    cols = np.square(np.diff(ink.sum(axis=0, dtype=np.float64))).sum()
-    return bool(cols > 1.3 * rows)
 
 
 def osd_rotation(bw: Gray) -> tuple[int, float]:
@@ -231,23 +253,21 @@ def upright_evidence(bw: Gray) -> float:
     return float(np.log((above + 1.0) / (below + 1.0)))
 
 
-def orient(bw: Gray, languages: str, min_evidence: float = 0.25) -> tuple[int, float]:
-    """Clockwise quarter turns that make text upright, and how sure we are.
+def orient(levelled: Gray, languages: str, min_evidence: float = 0.25) -> tuple[int, float]:
+    """0 or 180: whether a levelled page must be turned over, and how sure we are.
 
-    Line direction settles 0/180 against 90/270; ink asymmetry settles the rest, with
-    tesseract's OSD (and, if still unsure, a comparison of readings) as second opinion.
+    Ink asymmetry decides; tesseract's OSD, then a comparison of readings, are the second
+    and third opinions when it is undecided.
     """
-    base = 90 if lines_run_vertically(bw) else 0
-    upright = turn(bw, base)
-    evidence = upright_evidence(upright)
+    evidence = upright_evidence(levelled)
     if abs(evidence) >= min_evidence:
-        return (base + (0 if evidence > 0 else 180)) % 360, round(abs(evidence), 2)
-    rotation, confidence = osd_rotation(upright)
+        return (0 if evidence > 0 else 180), round(abs(evidence), 2)
+    rotation, confidence = osd_rotation(levelled)
     if confidence >= 3.0 and rotation in (0, 180):
-        return (base + rotation) % 360, confidence
-    as_is = mean_confidence(upright, languages)
-    flipped = mean_confidence(turn(upright, 180), languages)
-    return (base + (0 if as_is >= flipped else 180)) % 360, abs(as_is - flipped)
+        return rotation, confidence
+    as_is = mean_confidence(levelled, languages)
+    flipped = mean_confidence(turn(levelled, 180), languages)
+    return (0 if as_is >= flipped else 180), round(abs(as_is - flipped), 2)
 
 
 def clean_page(path: Path, languages: str) -> Cleaned:
@@ -260,17 +280,22 @@ def clean_page(path: Path, languages: str) -> Cleaned:
     if upscaled:  # small letters lose their diacritics: enlarge first
         factor = TARGET_DPI / found_dpi
         gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    noise = speckle_level(gray)
+    if noise > NOISY:  # scanner speckle breaks letters into dust: a median keeps strokes
+        gray = cv2.medianBlur(gray, 3)
     blur = float(cv2.Laplacian(gray, cv2.CV_64F).var())
     low, high = (float(v) for v in np.percentile(gray, (2, 98)))
     flat = flatten(gray)
-    bw = binarise(flat)
-    rotation, rotation_confidence = orient(bw, languages)
-    bw, flat = turn(bw, rotation), turn(flat, rotation)
-    skew = find_skew(bw)
+    quarter, skew = find_layout(binarise(flat))
+    flat = turn(flat, quarter)
     if abs(skew) >= 0.1:
-        bw = binarise(rotate(flat, skew))
         flat = rotate(flat, skew)
-    residual = find_skew(bw, limit=1.0) if abs(skew) >= 0.1 else skew
+    bw = binarise(flat)
+    over, rotation_confidence = orient(bw, languages)
+    if over:
+        flat, bw = turn(flat, 180), turn(bw, 180)
+    rotation = (quarter + over) % 360
+    residual = find_skew(bw, limit=1.0)
     return Cleaned(
         for_ocr=bw,
         for_people=flat,
@@ -281,6 +306,7 @@ def clean_page(path: Path, languages: str) -> Cleaned:
         skew=skew,
         residual_skew=residual,
         blur=round(blur, 1),
+        noise=round(noise, 2),
         contrast=float(high - low),
         mean_level=round(float(gray.mean()), 1),
         ink_coverage=round(float((bw < 128).mean()), 4),
