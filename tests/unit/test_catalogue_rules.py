@@ -26,7 +26,7 @@ LEGAL = {
 }
 
 
-@pytest.mark.parametrize(("current", "target"), itertools.permutations(FileState, 2))
+@pytest.mark.parametrize(("current", "target"), list(itertools.permutations(FileState, 2)))
 def test_every_transition_is_legal_or_refused(current: FileState, target: FileState) -> None:
     if (current.value, target.value) in LEGAL:
         check_transition(current, target)
