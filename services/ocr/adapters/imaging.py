@@ -124,6 +124,14 @@ def whiten_dark_edges(gray: Gray) -> Gray:
 NOISY = 4.0  # grey levels; clean, stained, faded and JPEG scans measure below 2.5
 
 
+def grey_percentiles(gray: Gray, points: tuple[float, float]) -> tuple[float, float]:
+    """Percentiles of an 8-bit image from its histogram: a sort of every pixel costs more."""
+    histogram = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram) / histogram.sum()
+    low, high = (float(np.searchsorted(cumulative, p / 100)) for p in points)
+    return low, high
+
+
 def speckle_level(gray: Gray) -> float:
     return float(cv2.absdiff(gray, cv2.medianBlur(gray, 3)).mean())
 
@@ -148,15 +156,19 @@ def _profile_score(ink: Gray, angle: float) -> float:
     return float(np.square(np.diff(rows)).sum())
 
 
-def _best_angle(ink: Gray, limit: float) -> tuple[float, float]:
-    """(angle, score) that levels text lines best: 0.5° search, then 0.05° refinement."""
-    coarse = np.arange(-limit, limit + 0.01, 0.5)
-    scores = {float(a): _profile_score(ink, float(a)) for a in coarse}
+def _coarse_angle(ink: Gray, limit: float) -> tuple[float, float]:
+    """(angle, score) levelling text lines best, in 1° steps."""
+    scores = {float(a): _profile_score(ink, float(a)) for a in np.arange(-limit, limit + 0.01, 1.0)}
     best = max(scores, key=scores.__getitem__)
-    around = np.arange(best - 0.5, best + 0.51, 0.05)
-    fine = {float(a): _profile_score(ink, float(a)) for a in around}
-    angle = max(fine, key=fine.__getitem__)
-    return round(angle, 2), fine[angle]
+    return best, scores[best]
+
+
+def _refined_angle(ink: Gray, around: float) -> float:
+    """The best angle within ±1° of ``around``, in 0.05° steps."""
+    steps = np.arange(around - 1.0, around + 1.01, 0.05)
+    scores = {float(a): _profile_score(ink, float(a)) for a in steps}
+    best = max(scores, key=scores.__getitem__)
+    return round(best, 2)
 
 
 def find_skew(bw: Gray, limit: float = 15.0) -> float:
@@ -164,7 +176,7 @@ def find_skew(bw: Gray, limit: float = 15.0) -> float:
     ink = _reduced_ink(bw)
     if ink.mean() < 0.5:  # blank page: nothing to level
         return 0.0
-    return _best_angle(ink, limit)[0]
+    return _refined_angle(ink, _coarse_angle(ink, limit)[0])
 
 
 def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
@@ -176,9 +188,12 @@ def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
     ink = _reduced_ink(bw)
     if ink.mean() < 0.5:
         return 0, 0.0
-    across_angle, across = _best_angle(ink, limit)
-    down_angle, down = _best_angle(np.ascontiguousarray(np.rot90(ink, k=-1)), limit)
-    return (90, down_angle) if down > 1.2 * across else (0, across_angle)
+    sideways = np.ascontiguousarray(np.rot90(ink, k=-1))
+    across_angle, across = _coarse_angle(ink, limit)
+    down_angle, down = _coarse_angle(sideways, limit)
+    if down > 1.2 * across:
+        return 90, _refined_angle(sideways, down_angle)
+    return 0, _refined_angle(ink, across_angle)
 
 
 def rotate(image: Gray, angle: float, fill: int = 255) -> Gray:
@@ -284,7 +299,7 @@ def clean_page(path: Path, languages: str) -> Cleaned:
     if noise > NOISY:  # scanner speckle breaks letters into dust: a median keeps strokes
         gray = cv2.medianBlur(gray, 3)
     blur = float(cv2.Laplacian(gray, cv2.CV_64F).var())
-    low, high = (float(v) for v in np.percentile(gray, (2, 98)))
+    low, high = grey_percentiles(gray, (2, 98))
     flat = flatten(gray)
     quarter, skew = find_layout(binarise(flat))
     flat = turn(flat, quarter)
@@ -295,7 +310,7 @@ def clean_page(path: Path, languages: str) -> Cleaned:
     if over:
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + over) % 360
-    residual = find_skew(bw, limit=1.0)
+    residual = _refined_angle(_reduced_ink(bw), 0.0)
     return Cleaned(
         for_ocr=bw,
         for_people=flat,
