@@ -54,7 +54,7 @@ def read_images(
     images: Sequence[Path], *, jobs: int, languages: str, threads: int = 1
 ) -> Iterator[tuple[Path, PageResult | SohoaError]]:
     """Results as pages finish, ``jobs`` pages at a time (one tesseract thread each)."""
-    context = multiprocessing.get_context("forkserver")
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(threads,)
     ) as pool:

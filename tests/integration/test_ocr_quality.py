@@ -39,7 +39,7 @@ def _score(page: CorpusPage) -> tuple[str, float, float]:
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[float, float]]:
     """Mean CER per class: (sohoa, plain tesseract), the corpus read on both cores."""
     corpus = write_corpus(tmp_path_factory.mktemp("corpus"), SEEDS)
-    context = multiprocessing.get_context("forkserver")
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         2, mp_context=context, initializer=_init_worker, initargs=(1,)
     ) as pool:

@@ -11,11 +11,15 @@ client threads (Kafka, S3) is unsafe.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +28,8 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
+
+import cv2
 
 from services.ocr.domain import PageTimeout, UnreadableImage
 
@@ -114,8 +120,21 @@ class TesseractCommand:
             )
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """A pool process must not outlive a worker killed with SIGKILL (it would hold a core)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _init_worker(threads: int) -> None:
+    """One thread each for tesseract (OpenMP) and OpenCV: the pool is the parallelism."""
     os.environ["OMP_THREAD_LIMIT"] = str(threads)
+    cv2.setNumThreads(threads)
+    _die_with_parent()
 
 
 class PooledCall(Generic[T]):
@@ -139,7 +158,7 @@ class PooledCall(Generic[T]):
 
 @contextmanager
 def ocr_pool(processes: int, threads: int) -> Iterator[ProcessPoolExecutor]:
-    context = multiprocessing.get_context("forkserver")
+    context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=processes, mp_context=context, initializer=_init_worker, initargs=(threads,)
     )
