@@ -11,6 +11,7 @@ import pytest
 
 from services.ops.demo import wait_until
 from services.ops.stack import LocalStack
+from tests.e2e.journey import register_and_upload
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.CRASH"
@@ -41,18 +42,7 @@ def test_ocr_worker_killed_mid_page_loses_and_duplicates_nothing(
 ) -> None:
     title, paths = scans
     wait_until(lambda: _ocr_idle(stack), timeout=300, what="the OCR workers to be idle")
-    registered = client.post(
-        "/api/v1/files", json={"file_code": FILE_CODE, "title": title, "number_of_page": 3}
-    )
-    assert registered.status_code == 201
-    for sequence, path in enumerate(paths, start=1):
-        response = client.post(
-            f"/api/v1/files/{FILE_CODE}/pages",
-            params={"sequence": sequence},
-            content=path.read_bytes(),
-            headers={"content-type": "image/png"},
-        )
-        assert response.status_code == 201
+    register_and_upload(client, FILE_CODE, paths, title=title)
 
     deadline = time.monotonic() + 120
     while (worker := _reading_worker(stack)) is None:  # ask until a worker holds a page

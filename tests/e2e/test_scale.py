@@ -21,6 +21,7 @@ from services.ops.stack import LocalStack
 from shared.config import KafkaSettings
 from shared.events import PageIngested
 from shared.kafka import KafkaPublisher
+from tests.e2e.journey import register_and_upload
 
 pytestmark = pytest.mark.e2e
 PARTITIONS = 3  # SOHOA_KAFKA_PARTITIONS of the e2e stack
@@ -44,21 +45,6 @@ def _wait_for_assignment(stack: LocalStack, expected: dict[str, int]) -> None:
     wait_until(settled, timeout=60, what=f"partition assignment {expected}")
 
 
-def _register_and_upload(client: httpx.Client, file_code: str, paths: list[Path]) -> None:
-    response = client.post(
-        "/api/v1/files",
-        json={"file_code": file_code, "title": "Hồ sơ thử nghiệm", "number_of_page": len(paths)},
-    )
-    assert response.status_code == 201
-    for sequence, path in enumerate(paths, start=1):
-        uploaded = client.post(
-            f"/api/v1/files/{file_code}/pages",
-            params={"sequence": sequence},
-            content=path.read_bytes(),
-        )
-        assert uploaded.status_code == 201
-
-
 def _wait_digitized(client: httpx.Client, file_code: str) -> dict[str, Any]:
     def digitized() -> dict[str, Any] | None:
         file: dict[str, Any] = client.get(f"/api/v1/files/{file_code}").json()
@@ -68,9 +54,11 @@ def _wait_digitized(client: httpx.Client, file_code: str) -> dict[str, Any]:
 
 
 def test_two_workers_in_one_group_split_the_partitions(stack: LocalStack) -> None:
-    _wait_for_assignment(stack, {"ocr": 1, "ocr-2": 2}) if _assigned(
-        stack, "ocr"
-    ) == 1 else _wait_for_assignment(stack, {"ocr": 2, "ocr-2": 1})
+    def split() -> dict[str, Any] | None:
+        held = [_assigned(stack, worker) or 0 for worker in ("ocr", "ocr-2")]
+        return {"held": held} if min(held) >= 1 and sum(held) == PARTITIONS else None
+
+    wait_until(split, timeout=60, what="both OCR workers holding partitions")
 
 
 def test_survivor_takes_over_a_killed_workers_partitions(
@@ -79,7 +67,7 @@ def test_survivor_takes_over_a_killed_workers_partitions(
     stack.services["ocr-2"].kill()
     try:
         _wait_for_assignment(stack, {"ocr": PARTITIONS})
-        _register_and_upload(client, "H49.64.33.2024.TAKEOVER", scans[1])
+        register_and_upload(client, "H49.64.33.2024.TAKEOVER", scans[1])
         file = _wait_digitized(client, "H49.64.33.2024.TAKEOVER")
         assert sorted(p["sequence"] for p in file["pages"]) == [1, 2, 3]
         assert all(p["has_text"] for p in file["pages"])
