@@ -4,15 +4,14 @@ re-read or check pages by hand. No broker or storage: one JSON and the derivativ
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from services.ocr.adapters.tesseract import _init_worker
+from services.ocr.adapters.tesseract import ocr_pool
 from services.ocr.pipeline import PageResult, process_image
 from shared.errors import SohoaError
 
@@ -54,10 +53,7 @@ def read_images(
     images: Sequence[Path], *, jobs: int, languages: str, threads: int = 1
 ) -> Iterator[tuple[Path, PageResult | SohoaError]]:
     """Results as pages finish, ``jobs`` pages at a time (one tesseract thread each)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(threads,)
-    ) as pool:
+    with ocr_pool(jobs, threads) as pool:
         futures = [pool.submit(partial(_outcome, image, languages)) for image in images]
         for future in as_completed(futures):
             yield future.result()

@@ -194,7 +194,7 @@ class PageQuality:
     mean_level: float
     ink_coverage: float
     colour: bool
-    flags: tuple[str, ...]
+    flags: tuple[str, ...] = ()
 
     @property
     def rescan(self) -> bool:
@@ -205,27 +205,17 @@ RESCAN_FLAGS = frozenset({"low-resolution", "blurred", "too-dark", "too-light", 
 MIN_DPI = 200  # TT 05/2025: ≥ 200 dpi for administrative documents
 
 
-def quality_flags(
-    *,
-    effective_dpi: float,
-    blur: float,
-    contrast: float,
-    mean_level: float,
-    ink_coverage: float,
-    residual_skew: float,
-    colour: bool,
-    confidence: float | None,
-) -> tuple[str, ...]:
+def quality_flags(quality: PageQuality, confidence: float | None) -> tuple[str, ...]:
     """Project defaults for kiểm tra (QC); the law only asks for legible, faithful, ≥ 200 dpi."""
     checks = {
-        "low-resolution": effective_dpi < MIN_DPI * 0.95,
-        "blurred": blur < 100,
-        "too-dark": mean_level < 90,
-        "too-light": mean_level > 250 and ink_coverage < 0.002,
-        "low-contrast": contrast < 60,
-        "blank-page": ink_coverage < 0.005,
-        "residual-skew": abs(residual_skew) > 0.5,
-        "not-colour": not colour,
+        "low-resolution": quality.effective_dpi < MIN_DPI * 0.95,
+        "blurred": quality.blur < 100,
+        "too-dark": quality.mean_level < 90,
+        "too-light": quality.mean_level > 250 and quality.ink_coverage < 0.002,
+        "low-contrast": quality.contrast < 60,
+        "blank-page": quality.ink_coverage < 0.005,
+        "residual-skew": abs(quality.residual_skew) > 0.5,
+        "not-colour": not quality.colour,
         "low-confidence": confidence is not None and confidence < 70,
     }
     return tuple(name for name, failed in checks.items() if failed)

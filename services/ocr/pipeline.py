@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -62,30 +62,7 @@ def process_image(
     confidence = mean_word_confidence(hocr)
     text = nfc(reading_order(hocr_lines(hocr)))
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    flags = quality_flags(
-        effective_dpi=cleaned.effective_dpi,
-        blur=cleaned.blur,
-        contrast=cleaned.contrast,
-        mean_level=cleaned.mean_level,
-        ink_coverage=cleaned.ink_coverage,
-        residual_skew=cleaned.residual_skew,
-        colour=cleaned.colour,
-        confidence=confidence,
-    )
-    quality = PageQuality(
-        effective_dpi=cleaned.effective_dpi,
-        rotation=cleaned.rotation,
-        rotation_confidence=cleaned.rotation_confidence,
-        skew=cleaned.skew,
-        residual_skew=cleaned.residual_skew,
-        blur=cleaned.blur,
-        noise=cleaned.noise,
-        contrast=cleaned.contrast,
-        mean_level=cleaned.mean_level,
-        ink_coverage=cleaned.ink_coverage,
-        colour=cleaned.colour,
-        flags=flags,
-    )
+    quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
     finished = time.perf_counter()
     return PageResult(
         text=text,

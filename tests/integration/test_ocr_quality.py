@@ -4,16 +4,14 @@ against plain ``tesseract -l vie`` on the very same pages."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from services.ocr.adapters.tesseract import _init_worker, tesseract_path
+from services.ocr.adapters.tesseract import ocr_pool, tesseract_path
 from services.ocr.pipeline import process_image
 from services.ops.corpus import VARIANT_CLASSES, CorpusPage, write_corpus
 from services.ops.textmetrics import cer
@@ -39,10 +37,7 @@ def _score(page: CorpusPage) -> tuple[str, float, float]:
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[float, float]]:
     """Mean CER per class: (sohoa, plain tesseract), the corpus read on both cores."""
     corpus = write_corpus(tmp_path_factory.mktemp("corpus"), SEEDS)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        2, mp_context=context, initializer=_init_worker, initargs=(1,)
-    ) as pool:
+    with ocr_pool(processes=2, threads=1) as pool:
         results = list(pool.map(_score, corpus))
     by_class: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for variant, ours, plain in results:

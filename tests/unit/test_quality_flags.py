@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from services.ocr.domain import PageQuality, quality_flags
 
 pytestmark = pytest.mark.unit
-GOOD = {
-    "effective_dpi": 300.0,
-    "blur": 1500.0,
-    "contrast": 200.0,
-    "mean_level": 220.0,
-    "ink_coverage": 0.06,
-    "residual_skew": 0.05,
-    "colour": True,
-    "confidence": 92.0,
-}
+GOOD = PageQuality(
+    effective_dpi=300.0, rotation=0, rotation_confidence=2.0, skew=0.0, residual_skew=0.05,
+    blur=1500.0, noise=1.0, contrast=200.0, mean_level=220.0, ink_coverage=0.06, colour=True,
+)  # fmt: skip
+GOOD_CONFIDENCE = 92.0
 
 
 @pytest.mark.parametrize(
@@ -33,12 +31,10 @@ GOOD = {
         ({"confidence": 45.0}, "low-confidence", False),
     ],
 )
-def test_each_problem_raises_its_flag(change: dict[str, object], flag: str, rescan: bool) -> None:
-    assert quality_flags(**GOOD) == ()  # type: ignore[arg-type]
-    flags = quality_flags(**{**GOOD, **change})  # type: ignore[arg-type]
+def test_each_problem_raises_its_flag(change: dict[str, Any], flag: str, rescan: bool) -> None:
+    assert quality_flags(GOOD, GOOD_CONFIDENCE) == ()
+    measured = {k: v for k, v in change.items() if k != "confidence"}
+    confidence = change.get("confidence", GOOD_CONFIDENCE)
+    flags = quality_flags(replace(GOOD, **measured), confidence)
     assert flag in flags
-    quality = PageQuality(
-        effective_dpi=300, rotation=0, rotation_confidence=1, skew=0, residual_skew=0, blur=1,
-        noise=0, contrast=1, mean_level=1, ink_coverage=1, colour=True, flags=flags,
-    )  # fmt: skip
-    assert quality.rescan is rescan
+    assert replace(GOOD, flags=flags).rescan is rescan

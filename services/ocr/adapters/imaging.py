@@ -18,7 +18,7 @@ import pytesseract
 from cv2.typing import MatLike
 from PIL import Image, ImageOps
 
-from services.ocr.domain import UnreadableImage
+from services.ocr.domain import PageQuality, UnreadableImage
 
 Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
@@ -35,18 +35,8 @@ class Cleaned:
 
     for_ocr: Gray  # binarised, upright, deskewed, at ≥ 300 dpi
     for_people: Gray  # flattened greyscale, same geometry
-    dpi: int
-    effective_dpi: float
-    rotation: int  # degrees clockwise applied to make the page upright
-    rotation_confidence: float
-    skew: float  # degrees found and corrected
-    residual_skew: float
-    blur: float  # variance of the Laplacian: lower is blurrier
-    noise: float  # mean distance of a pixel from its 3×3 median: speckle and grain
-    contrast: float  # spread of grey levels between paper and ink
-    mean_level: float
-    ink_coverage: float  # share of ink pixels on the binarised page
-    colour: bool
+    dpi: int  # of both images
+    quality: PageQuality  # measurements; flags are added once the page is read
 
 
 def load(path: Path) -> tuple[Colour, int | None, bool]:
@@ -169,14 +159,6 @@ def _refined_angle(ink: Gray, around: float) -> float:
     scores = {float(a): _profile_score(ink, float(a)) for a in steps}
     best = max(scores, key=scores.__getitem__)
     return round(best, 2)
-
-
-def find_skew(bw: Gray, limit: float = 15.0) -> float:
-    """Skew in degrees (counter-clockwise positive) of a page whose lines run across."""
-    ink = _reduced_ink(bw)
-    if ink.mean() < 0.5:  # blank page: nothing to level
-        return 0.0
-    return _refined_angle(ink, _coarse_angle(ink, limit)[0])
 
 
 def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
@@ -311,19 +293,17 @@ def clean_page(path: Path, languages: str) -> Cleaned:
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + over) % 360
     residual = _refined_angle(_reduced_ink(bw), 0.0)
-    return Cleaned(
-        for_ocr=bw,
-        for_people=flat,
-        dpi=TARGET_DPI if upscaled else round(found_dpi),
+    quality = PageQuality(
         effective_dpi=round(found_dpi, 1),
-        rotation=rotation,
+        rotation=rotation,  # degrees clockwise applied to make the page upright
         rotation_confidence=round(rotation_confidence, 2),
-        skew=skew,
+        skew=skew,  # degrees found and corrected
         residual_skew=residual,
-        blur=round(blur, 1),
-        noise=round(noise, 2),
-        contrast=float(high - low),
+        blur=round(blur, 1),  # variance of the Laplacian: lower is blurrier
+        noise=round(noise, 2),  # mean distance of a pixel from its 3×3 median
+        contrast=high - low,  # spread of grey levels between paper and ink
         mean_level=round(float(gray.mean()), 1),
-        ink_coverage=round(float((bw < 128).mean()), 4),
+        ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
+    return Cleaned(bw, flat, TARGET_DPI if upscaled else round(found_dpi), quality)
