@@ -73,6 +73,11 @@ class PageQualityReport(BaseModel):
     colour: bool
     flags: tuple[str, ...] = ()
     rescan: bool = False
+    phash: str | None = Field(
+        default=None,
+        description="64-bit perceptual hash of the page (16 hex digits): kiểm tra finds "
+        "duplicate pages by Hamming distance ≤ 4",
+    )
 
 
 class PageProcessed(PageEvent):
@@ -102,6 +107,27 @@ class PageFailed(PageEvent):
     detail: str
 
 
+class FileStateChanged(FileEvent):
+    """A hồ sơ moved in its lifecycle, or its digitizing gate changed (chỉnh lý hoàn chỉnh
+    confirmed: ``from_state`` equals ``to_state`` then). Ingest keeps its own view of which
+    hồ sơ may take scans from these; ``version`` orders them, so an older one is ignored."""
+
+    TOPIC: ClassVar[str] = "sohoa.catalogue.file-state-changed.v1"
+    from_state: str = Field(description="empty when the hồ sơ was just registered")
+    to_state: str
+    version: int = Field(ge=1, description="grows with every change of this hồ sơ")
+    person: NfcStr | None = Field(default=None, description="the person who acted")
+    client: str = Field(description="the client system that sent the request, or a service")
+    reason: NfcStr
+    at: datetime
+    arranged: bool = Field(description="chỉnh lý hoàn chỉnh confirmed")
+    open_for_scanning: bool = Field(description="page scans of this hồ sơ may be taken now")
+    number_of_page: int | None = Field(default=None, description="số lượng trang declared")
+    rescan_sequences: tuple[int, ...] = Field(
+        default=(), description="pages sent back for re-scan (quét lại)"
+    )
+
+
 class AcceptedPage(BaseModel):
     """One page as the catalogue knows it at nghiệm thu (acceptance)."""
 
@@ -113,10 +139,89 @@ class AcceptedPage(BaseModel):
     media_type: str
     text_key: str
     hocr_key: str
+    # Added with the catalogue issue; optional so v1 stays compatible.
+    alto_key: str | None = None
+    pdf_key: str | None = None
+    image_key: str | None = None
+    confidence: float | None = None
+    quality: PageQualityReport | None = None
+    document: int | None = Field(default=None, description="ordinal of its văn bản")
+
+
+class DescribedFile(BaseModel):
+    """The 18 hồ sơ elements of TT 05/2025 Phụ lục I (snake_case of the schema's names), in
+    the schema's text forms: dates ``DD/MM/YYYY`` (or ``MM/YYYY``, ``YYYY``), codes as codes."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    file_code: FileCode
+    fonds_code: str | None = None
+    title: NfcStr
+    maintenance: str | None = None
+    mode: str | None = None
+    language: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    keyword: NfcStr | None = None
+    total_doc: int | None = None
+    number_of_paper: int | None = None
+    number_of_page: int
+    format: str | None = None
+    infor_sign: str | None = None
+    confidence_level: str | None = None
+    paper_file_code: str | None = None
+    risk_recovery: bool | None = None
+    risk_recovery_status: str | None = None
+    description: NfcStr | None = None
+
+
+class DescribedDocument(BaseModel):
+    """One văn bản (tài liệu) with the elements of TT 05/2025 §4.2 and its page range."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    ordinal: int = Field(ge=1)
+    doc_id: str
+    doc_code: str
+    first_page: int
+    last_page: int
+    maintenance: str | None = None
+    type_name: str | None = None
+    code_number: str | None = None
+    code_notation: str | None = None
+    issued_date: str | None = None
+    organ_name: NfcStr | None = None
+    subject: NfcStr | None = None
+    language: str | None = None
+    number_of_page: int | None = None
+    infor_sign: str | None = None
+    keyword: NfcStr | None = None
+    mode: str | None = None
+    confidence_level: str | None = None
+    autograph: NfcStr | None = None
+    format: str | None = None
+    risk_recovery: bool | None = None
+    risk_recovery_status: str | None = None
+    description: NfcStr | None = None
+    extension: dict[str, str] = Field(
+        default_factory=dict, description="project extension: signer name, title, authority"
+    )
+
+
+class AcceptanceRecord(BaseModel):
+    """The nghiệm thu decision: who signed the biên bản, in which role, when, for which batch."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    acceptance_id: UUID
+    minutes_number: str | None = Field(default=None, description="số biên bản nghiệm thu")
+    person: NfcStr | None = None
+    role: NfcStr | None = None
+    client: str
+    at: datetime
+    file_codes: tuple[str, ...]
 
 
 class FileAccepted(FileEvent):
-    """A hồ sơ passed nghiệm thu (acceptance) and may be packaged for handover."""
+    """A hồ sơ passed nghiệm thu (acceptance) and may be packaged for handover. It carries
+    the whole description the package needs, so handover never asks the catalogue."""
 
     TOPIC: ClassVar[str] = "sohoa.catalogue.file-accepted.v1"
     title: NfcStr
@@ -124,6 +229,14 @@ class FileAccepted(FileEvent):
     accepted_at: datetime
     pages: tuple[AcceptedPage, ...]
     metadata: dict[str, str] = Field(default_factory=dict, description="biên mục fields")
+    # Added with the catalogue issue; optional so v1 stays compatible.
+    file: DescribedFile | None = None
+    documents: tuple[DescribedDocument, ...] = ()
+    acceptance: AcceptanceRecord | None = None
+    selection_criteria: tuple[int, ...] = Field(default=(), description="criteria 1–4 of §3")
+    selection_decision: str | None = Field(default=None, description="số quyết định duyệt")
+    verified_by: NfcStr | None = None
+    verified_at: datetime | None = None
 
 
 class PackageReady(FileEvent):
@@ -141,6 +254,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PageIngested,
     PageProcessed,
     PageFailed,
+    FileStateChanged,
     FileAccepted,
     PackageReady,
 )

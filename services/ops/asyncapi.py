@@ -29,6 +29,7 @@ from shared.events import (
     Event,
     FileAccepted,
     FileEvent,
+    FileStateChanged,
     PackageReady,
     PageEvent,
     PageFailed,
@@ -82,6 +83,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
     PageProcessed: Flow(OCR, (CATALOGUE,)),
     PageFailed: Flow(OCR, (CATALOGUE,)),
+    FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
 }

@@ -33,6 +33,7 @@ __all__ = [
     "CORPUS",
     "VIETNAMESE_LETTERS",
     "SampleDocument",
+    "SampleFacts",
     "SampleFontError",
     "SamplePage",
     "degrade",
@@ -61,6 +62,21 @@ class SampleDocument:
 
     title: str
     pages: tuple[SamplePage, ...]
+    facts: SampleFacts
+
+
+@dataclass(frozen=True)
+class SampleFacts:
+    """What the văn bản prints about itself, as biên mục would record it (TT 05/2025 §4.2)."""
+
+    code_number: str  # số, e.g. "115"
+    code_notation: str  # ký hiệu, e.g. "KH-UBND"
+    type_label: str  # tên loại as printed, e.g. "Kế hoạch"
+    issued_date: str  # DD/MM/YYYY
+    issued_place: str
+    organ_name: str  # cơ quan ban hành, normal case, one line
+    subject: str  # trích yếu
+    signer_name: str
 
 
 class SampleFontError(RuntimeError):
@@ -881,6 +897,12 @@ class _Plan:
     def title(self) -> str:
         return f"{self.doc_type.name.capitalize()} {_lower_first(self.subject)}"
 
+    @property
+    def organ_name(self) -> str:
+        """The issuer's name in normal case on one line, place names capitalised as written."""
+        words = " ".join(self.issuer.name.split()).capitalize()
+        return words.replace("{p}", self.province.name).replace("{d}", self.province.district)
+
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
@@ -1244,7 +1266,17 @@ def render_document(seed: int, *, pages: int = 3, dpi: int = 300) -> SampleDocum
             _next_page(canvas, plan, queue, sequence, last_fraction=fraction)
         image = _scan_look(canvas.ink, seed, sequence, dpi)
         rendered.append(SamplePage(sequence, nfc("\n".join(canvas.lines)), image))
-    return SampleDocument(title=nfc(plan.title), pages=tuple(rendered))
+    facts = SampleFacts(
+        code_number=str(plan.number),
+        code_notation=nfc(f"{plan.doc_type.abbr}-{plan.issuer.abbr}"),
+        type_label=nfc(plan.doc_type.name.capitalize()),
+        issued_date=f"{plan.date.day:02d}/{plan.date.month:02d}/{plan.date.year}",
+        issued_place=nfc(plan.place),
+        organ_name=nfc(plan.organ_name),
+        subject=nfc(plan.subject),
+        signer_name=nfc(plan.signer),
+    )
+    return SampleDocument(title=nfc(plan.title), pages=tuple(rendered), facts=facts)
 
 
 # --------------------------------------------------------------------------------------------
