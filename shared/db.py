@@ -27,6 +27,11 @@ Timestamp = sa.DateTime(timezone=True)
 """Column type of every moment sohoa records (UTC, with its zone on PostgreSQL)."""
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment with its zone: SQLite gives back naive datetimes, always UTC here."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here; other URLs pass unchanged."""
     if url.startswith(("postgresql://", "postgres://")):

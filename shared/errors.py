@@ -6,6 +6,7 @@
     │   ├── InvalidFileCode  a mã hồ sơ that is not well formed
     │   └── NotFound         the thing asked for does not exist
     └── TransientError       broker, storage or database may heal: retry with backoff, then DLQ; 503
+        └── ConcurrentUpdate another transaction changed the same rows first: run it again
 
 Services add their own subclasses in their ``domain.py``; adapters translate library errors
 into these with ``raise ... from exc``.
@@ -17,9 +18,16 @@ from typing import ClassVar
 
 
 class SohoaError(Exception):
+    """``detail`` is for people; ``extra`` holds machine-readable facts (JSON values) that the
+    problem response carries beside ``code``, e.g. the current state and the allowed ones."""
+
     code: ClassVar[str] = "sohoa.error"
     title: ClassVar[str] = "Lỗi hệ thống"
     http_status: ClassVar[int] = 500
+
+    def __init__(self, detail: str = "", **extra: object) -> None:
+        super().__init__(detail)
+        self.extra = extra
 
 
 class PermanentError(SohoaError):
@@ -55,3 +63,11 @@ class Conflict(PermanentError):
     code = "conflict"
     title = "Xung đột dữ liệu"
     http_status = 409
+
+
+class ConcurrentUpdate(TransientError):
+    """Two transactions raced for the same row (a unique key taken meanwhile, a serialization
+    failure): the unit of work is run again from the start, when it will see the other's result."""
+
+    code = "database.concurrent-update"
+    title = "Dữ liệu vừa được thay đổi đồng thời"

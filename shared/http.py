@@ -41,7 +41,9 @@ def problem(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SohoaError)
     async def sohoa_error(request: Request, exc: SohoaError) -> JSONResponse:
-        return problem(exc.http_status, exc.code, exc.title, str(exc), request.url.path)
+        return problem(
+            exc.http_status, exc.code, exc.title, str(exc), request.url.path, **exc.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

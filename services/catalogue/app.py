@@ -1,17 +1,33 @@
-"""Composition root of the catalogue: database, outbox, consumers of page and package events."""
+"""Composition root of the catalogue: the only place real adapters are built. Settings →
+database (migrated), unit of work, message bus → API routes and consumers of page, package
+events; at start-up, hồ sơ from before the workflow announce their state once."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.catalogue import api, handlers
+from services.catalogue import handlers
+from services.catalogue.adapters.repository import SOURCE, SqlUnitOfWork
+from services.catalogue.adapters.sheets import OpenpyxlSpreadsheets
+from services.catalogue.adapters.views import SqlCatalogueViews
+from services.catalogue.api import CatalogueApi, router
 from services.catalogue.config import CatalogueSettings
-from shared.events import FileAccepted, PackageReady, PageFailed, PageIngested, PageProcessed
+from services.catalogue.domain.checks import CheckPolicy
+from services.catalogue.domain.commands import AnnounceStates
+from services.catalogue.domain.reports import Period, ProgrammePlan
+from services.catalogue.messagebus import MessageBus
+from shared.events import (
+    FileAccepted,
+    FileStateChanged,
+    PackageReady,
+    PageFailed,
+    PageIngested,
+    PageProcessed,
+)
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -23,38 +39,69 @@ GROUP_ID = "sohoa-catalogue"
 
 def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
     settings = settings or CatalogueSettings()
-    configure_logging(settings.log, service=handlers.SOURCE)
+    configure_logging(settings.log, service=SOURCE)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(
             settings.kafka,
-            source=handlers.SOURCE,
+            source=SOURCE,
             topics=topics_for(
-                [PageIngested, PageProcessed, PageFailed, FileAccepted, PackageReady]
+                [
+                    PageIngested,
+                    PageProcessed,
+                    PageFailed,
+                    FileStateChanged,
+                    FileAccepted,
+                    PackageReady,
+                ]
             ),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:
-            deps = handlers.CatalogueDeps(runtime.database(), runtime.wake_outbox)
+            engine = runtime.database()
+            bus = MessageBus(
+                lambda correlation: SqlUnitOfWork(engine, correlation_id=correlation),
+                runtime.wake_outbox,
+            )
+            await bus.run(handlers.announce_states, AnnounceStates())
             runner = runtime.consumer(GROUP_ID)
-            runner.subscribe(PageIngested, partial(handlers.on_page_ingested, deps=deps))
-            runner.subscribe(PageProcessed, partial(handlers.on_page_processed, deps=deps))
-            runner.subscribe(PageFailed, partial(handlers.on_page_failed, deps=deps))
-            runner.subscribe(PackageReady, partial(handlers.on_package_ready, deps=deps))
+            runner.subscribe(PageIngested, bus.on_event(handlers.on_page_ingested))
+            runner.subscribe(PageProcessed, bus.on_event(handlers.on_page_processed))
+            runner.subscribe(PageFailed, bus.on_event(handlers.on_page_failed))
+            runner.subscribe(PackageReady, bus.on_event(handlers.on_package_ready))
             await runtime.start_consumer(runner)
-            app.state.deps = deps
+            app.state.api = CatalogueApi(
+                bus=bus,
+                views=SqlCatalogueViews(engine),
+                sheets=OpenpyxlSpreadsheets(),
+                policy=CheckPolicy(
+                    min_dpi=settings.min_dpi,
+                    min_confidence=settings.min_confidence,
+                    duplicate_distance=settings.duplicate_distance,
+                ),
+                plan=ProgrammePlan(
+                    digitization=Period(*settings.plan_digitization),
+                    handover=Period(*settings.plan_handover),
+                ),
+                organization=settings.organization,
+                max_import_bytes=settings.max_import_bytes,
+                spool_dir=settings.spool_dir,
+            )
             app.state.ready_checks = runtime.ready_checks
             yield
 
     app = create_service_app(
-        handlers.SOURCE,
+        SOURCE,
         lifespan=lifespan,
         title="sohoa catalogue",
-        description="Biên mục hồ sơ, trang và văn bản; tìm kiếm không dấu; nghiệm thu.",
+        description=(
+            "Phông, hồ sơ, văn bản và trang theo Thông tư 05/2025/TT-BNV; lựa chọn, phê duyệt, "
+            "chỉnh lý, biên mục, kiểm tra, nghiệm thu; nhập mục lục; báo cáo; tìm kiếm không dấu."
+        ),
     )
     app.state.settings = settings
-    app.include_router(api.router)
+    app.include_router(router)
     return app
 
 

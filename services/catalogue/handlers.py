@@ -1,287 +1,509 @@
-"""Catalogue handlers: page events fill in the hồ sơ; commands register, accept and search.
+"""The catalogue's use cases: one function ``fn(command_or_event, uow)`` per step.
 
-Every event handler is idempotent by natural key (page id, file code), so a redelivery changes
-nothing; events leave through the outbox in the same transaction as the change.
+Each loads what it needs through the unit of work, asks the aggregate, and commits; the events
+the aggregate recorded leave through the outbox in the same transaction. Event handlers are
+safe to run twice (the aggregate says when nothing changed). No SQL, no HTTP here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from uuid import UUID
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-
-from services.catalogue.adapters.db import (
-    ArchivalFile,
-    CataloguePage,
-    FileTransition,
-    count_pages,
-    get_file,
-    pages_of,
-    search_pages,
-    transitions_of,
+from services.catalogue.domain.checks import CheckPolicy, inspect
+from services.catalogue.domain.commands import (
+    AcceptFiles,
+    AnnounceStates,
+    ApproveSelection,
+    ConfirmArrangement,
+    ConfirmDescription,
+    ImportInventory,
+    InspectFile,
+    PutFonds,
+    RegisterFile,
+    RemoveDocument,
+    RequestRescan,
+    SelectFile,
+    SetDocument,
+    UpdateFile,
+    VerifyFile,
 )
-from services.catalogue.domain import (
+from services.catalogue.domain.description import FileDescription
+from services.catalogue.domain.errors import (
+    DecisionConflict,
     FileExists,
-    FileIncomplete,
     FileNotFound,
+    InvalidField,
+    SelectionRefused,
+    VerificationFailed,
+)
+from services.catalogue.domain.findings import Finding
+from services.catalogue.domain.fonds import Fonds
+from services.catalogue.domain.identifiers import FileCodeParts
+from services.catalogue.domain.inventory import InventoryEntry, RowRefusal
+from services.catalogue.domain.model import (
+    SYSTEM,
+    Actor,
+    ArchivalFile,
     FileState,
-    check_transition,
-    folded_for_index,
-    folded_query,
-    state_after_pages,
+    PackageRef,
+    Page,
+    Reading,
 )
-from shared.db import in_thread, utcnow
-from shared.envelope import Envelope
-from shared.events import (
-    AcceptedPage,
-    FileAccepted,
-    PackageReady,
-    PageFailed,
-    PageIngested,
-    PageProcessed,
-)
-from shared.outbox import add_to_outbox
-from shared.text import nfc
+from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
+from services.catalogue.ports import UnitOfWork
+from shared.errors import InvalidFileCode
+from shared.events import PackageReady, PageFailed, PageIngested, PageProcessed
 
-SOURCE = "sohoa-catalogue"
-SYSTEM = "sohoa-catalogue"
+HANDOVER = Actor("sohoa-handover")
 
 
-@dataclass(frozen=True)
-class CatalogueDeps:
-    engine: Engine
-    wake_outbox: Callable[[], None]
-
-
-@dataclass(frozen=True)
-class NewFile:
-    file_code: str
-    title: str
-    number_of_page: int
-    metadata: dict[str, str]
-
-
-def _move(session: Session, file: ArchivalFile, target: FileState, actor: str, reason: str) -> None:
-    current = FileState(file.state)
-    if current == target:
-        return
-    check_transition(current, target)
-    session.add(
-        FileTransition(
-            file_code=file.file_code,
-            from_state=current,
-            to_state=target,
-            actor=actor,
-            reason=reason,
-        )
-    )
-    file.state = target
-    session.add(file)
-
-
-def _refresh_state(session: Session, file_code: str) -> None:
-    file = get_file(session, file_code)
+def _file(uow: UnitOfWork, file_code: str) -> ArchivalFile:
+    file = uow.files.get(file_code)
     if file is None:
-        return  # pages may arrive before the hồ sơ is registered; registration catches up
-    received, read = count_pages(session, file_code)
-    current = FileState(file.state)
-    target = state_after_pages(
-        current, expected=file.number_of_page, received=received, with_text=read
-    )
-    reason = f"{received} trang đã lưu, {read} trang đã nhận dạng"
-    if current == FileState.INVENTORIED and target == FileState.DIGITIZED:
-        # every page was read before the hồ sơ was registered: both steps, in order
-        _move(session, file, FileState.DIGITIZING, SYSTEM, reason)
-    _move(session, file, target, SYSTEM, reason)
-
-
-def _page(session: Session, page_id: UUID, file_code: str, sequence: int) -> CataloguePage:
-    page = session.get(CataloguePage, str(page_id))
-    return page or CataloguePage(page_id=str(page_id), file_code=file_code, sequence=sequence)
-
-
-async def register_file(new: NewFile, actor: str, deps: CatalogueDeps) -> tuple[ArchivalFile, bool]:
-    """Register a hồ sơ from the mục lục (inventory). The same registration again is a no-op."""
-
-    def work(session: Session) -> tuple[ArchivalFile, bool]:
-        existing = get_file(session, new.file_code)
-        if existing is not None:
-            same = (existing.title, existing.number_of_page) == (new.title, new.number_of_page)
-            if not same:
-                raise FileExists(f"hồ sơ {new.file_code} đã đăng ký với tiêu đề/số trang khác")
-            return existing, False
-        file = ArchivalFile(
-            file_code=new.file_code,
-            title=nfc(new.title),
-            number_of_page=new.number_of_page,
-            file_metadata={nfc(k): nfc(v) for k, v in new.metadata.items()},
-        )
-        session.add(file)
-        session.add(
-            FileTransition(
-                file_code=file.file_code,
-                from_state="",
-                to_state=FileState.INVENTORIED,
-                actor=actor,
-                reason="đăng ký từ mục lục hồ sơ",
-            )
-        )
-        session.flush()
-        _refresh_state(session, new.file_code)
-        return file, True
-
-    try:
-        return await in_thread(deps.engine, work)
-    except IntegrityError as exc:
-        raise FileExists(f"hồ sơ {new.file_code} vừa được đăng ký") from exc
-
-
-async def on_page_ingested(event: PageIngested, _envelope: Envelope, deps: CatalogueDeps) -> None:
-    def work(session: Session) -> None:
-        page = _page(session, event.page_id, event.file_code, event.sequence)
-        page.object_key, page.sha256 = event.object_key, event.sha256
-        page.media_type = event.media_type
-        session.add(page)
-        session.flush()
-        _refresh_state(session, event.file_code)
-
-    await in_thread(deps.engine, work)
-
-
-async def on_page_processed(event: PageProcessed, _envelope: Envelope, deps: CatalogueDeps) -> None:
-    def work(session: Session) -> None:
-        page = _page(session, event.page_id, event.file_code, event.sequence)
-        page.text = event.text
-        page.folded_text = folded_for_index(event.text)
-        page.text_key, page.hocr_key = event.text_key, event.hocr_key
-        page.confidence, page.engine = event.confidence, event.engine
-        page.processed_at = utcnow()
-        page.failure_code = page.failure_detail = None  # a re-read succeeded
-        session.add(page)
-        session.flush()
-        _refresh_state(session, event.file_code)
-
-    await in_thread(deps.engine, work)
-
-
-async def on_page_failed(event: PageFailed, _envelope: Envelope, deps: CatalogueDeps) -> None:
-    """Record why a page could not be read, so an archivist can re-scan it (quét lại)."""
-
-    def work(session: Session) -> None:
-        page = _page(session, event.page_id, event.file_code, event.sequence)
-        if page.text_key is not None:
-            return  # a later successful read wins over an older failure
-        page.failure_code, page.failure_detail = event.reason_code, event.detail
-        session.add(page)
-
-    await in_thread(deps.engine, work)
-
-
-async def on_package_ready(event: PackageReady, _envelope: Envelope, deps: CatalogueDeps) -> None:
-    def work(session: Session) -> None:
-        file = get_file(session, event.file_code)
-        if file is None or file.state == FileState.PACKAGED:
-            return
-        file.package_key, file.package_sha256 = event.object_key, event.sha256
-        _move(session, file, FileState.PACKAGED, "sohoa-handover", f"gói {event.package_id}")
-
-    await in_thread(deps.engine, work)
-
-
-async def accept_file(
-    file_code: str, actor: str, correlation_id: str, deps: CatalogueDeps
-) -> ArchivalFile:
-    """Nghiệm thu: every declared page stored and read, then file-accepted for packaging."""
-
-    def work(session: Session) -> ArchivalFile:
-        file = get_file(session, file_code)
-        if file is None:
-            raise FileNotFound(f"không có hồ sơ {file_code}")
-        if file.state == FileState.ACCEPTED:
-            return file  # accepting twice is the same decision
-        pages = [p for p in pages_of(session, file_code) if p.object_key and p.text_key]
-        if len(pages) < file.number_of_page or file.state != FileState.DIGITIZED:
-            raise FileIncomplete(
-                f"hồ sơ {file_code}: {len(pages)}/{file.number_of_page} trang đã lưu và nhận dạng"
-            )
-        _move(session, file, FileState.ACCEPTED, actor, "nghiệm thu")
-        file.accepted_by, file.accepted_at = actor, utcnow()
-        event = FileAccepted(
-            file_code=file.file_code,
-            title=file.title,
-            accepted_by=actor,
-            accepted_at=file.accepted_at,
-            pages=tuple(
-                AcceptedPage(
-                    page_id=UUID(p.page_id),
-                    sequence=p.sequence,
-                    object_key=p.object_key or "",
-                    sha256=p.sha256 or "",
-                    media_type=p.media_type or "",
-                    text_key=p.text_key or "",
-                    hocr_key=p.hocr_key or "",
-                )
-                for p in pages
-            ),
-            metadata={
-                "title": file.title,
-                "numberOfPage": str(file.number_of_page),
-                **file.file_metadata,
-            },
-        )
-        add_to_outbox(session, event, source=SOURCE, correlation_id=correlation_id)
-        return file
-
-    file = await in_thread(deps.engine, work)
-    deps.wake_outbox()
+        raise FileNotFound(f"không có hồ sơ {file_code}")
     return file
 
 
-@dataclass(frozen=True)
-class FileView:
-    file: ArchivalFile
-    pages: list[CataloguePage]
-    transitions: list[FileTransition]
+def _ensure_fonds(uow: UnitOfWork, code: str | None) -> bool:
+    """Make sure a phông an inventory names exists; True when it had to be created."""
+    if code is None or uow.fonds.get(code) is not None:
+        return False
+    uow.fonds.put(Fonds.placeholder(code))
+    return True
 
 
-async def describe_file(file_code: str, deps: CatalogueDeps) -> FileView:
-    def work(session: Session) -> FileView:
-        file = get_file(session, file_code)
-        if file is None:
-            raise FileNotFound(f"không có hồ sơ {file_code}")
-        return FileView(file, pages_of(session, file_code), transitions_of(session, file_code))
-
-    return await in_thread(deps.engine, work)
+# --- hồ sơ and phông ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    file_code: str
-    title: str
-    page_id: str
-    sequence: int
-    exact: bool
-    text: str
-
-
-async def search(query: str, limit: int, deps: CatalogueDeps) -> list[SearchHit]:
-    """Diacritic-insensitive phrase search over page text; exact (accented) matches rank first."""
-    folded = folded_query(query)
-    rows = await in_thread(deps.engine, lambda s: search_pages(s, folded, limit))
-    wanted = nfc(query).casefold()
-    hits = [
-        SearchHit(
-            file_code=page.file_code,
-            title=title,
-            page_id=page.page_id,
-            sequence=page.sequence,
-            exact=wanted in (page.text or "").casefold(),
-            text=page.text or "",
+def register_file(cmd: RegisterFile, uow: UnitOfWork) -> tuple[ArchivalFile, bool]:
+    """Register a hồ sơ (inventoried). Registering it again identically is a no-op."""
+    with uow:
+        existing = uow.files.get(cmd.file_code)
+        if existing is not None:
+            if not existing.same_registration(cmd.description):
+                raise FileExists(f"hồ sơ {cmd.file_code} đã đăng ký với tiêu đề/số trang khác")
+            return existing, False
+        _ensure_fonds(uow, cmd.fonds_code)
+        file = ArchivalFile.register(
+            cmd.file_code,
+            cmd.description,
+            by=cmd.by,
+            at=uow.now(),
+            parts=cmd.parts,
+            fonds_code=cmd.fonds_code,
+            group=cmd.group,
+            inventory_number=cmd.inventory_number,
+            extension=cmd.extension,
         )
-        for page, title in rows
-    ]
-    return sorted(hits, key=lambda hit: not hit.exact)
+        uow.files.add(file)
+        uow.commit()
+        return file, True
+
+
+def update_file(cmd: UpdateFile, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.update_description(cmd.changes, by=cmd.by, at=uow.now())
+        if cmd.fonds_code is not None or cmd.group is not None:
+            _ensure_fonds(uow, cmd.fonds_code)
+            file.set_fonds(cmd.fonds_code or file.fonds_code, cmd.group or file.group)
+        uow.commit()
+        return file
+
+
+def put_fonds(cmd: PutFonds, uow: UnitOfWork) -> tuple[Fonds, bool]:
+    """Record a phông's data; True when it is new."""
+    with uow:
+        known = uow.fonds.get(cmd.fonds.code)
+        if known == cmd.fonds:
+            return known, False
+        uow.fonds.put(cmd.fonds)
+        uow.commit()
+        return cmd.fonds, known is None
+
+
+# --- selection, approval, arrangement -------------------------------------------------------
+
+
+def select_file(cmd: SelectFile, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.select(cmd.criteria, by=cmd.by, at=uow.now())
+        uow.commit()
+        return file
+
+
+def approve_selection(cmd: ApproveSelection, uow: UnitOfWork) -> tuple[SelectionDecision, bool]:
+    """Record the approving decision and approve every hồ sơ on its list, or none of them."""
+    with uow:
+        now = uow.now()
+        decision = SelectionDecision(
+            uuid.uuid4(), cmd.number, cmd.date, cmd.signer, cmd.file_codes, cmd.by, now
+        )
+        known = uow.decisions.find(cmd.number, cmd.date.earliest())
+        if known is not None:
+            if known.same_as(decision):
+                return known, False
+            raise DecisionConflict(
+                f"quyết định số {cmd.number} ngày {cmd.date} đã được ghi với danh sách khác"
+            )
+        files, problems = [], []
+        for code in sorted(
+            cmd.file_codes
+        ):  # one locking order: concurrent decisions never deadlock
+            file = uow.files.get(code)
+            if file is None:
+                problems.append({"file_code": code, "code": FileNotFound.code})
+            elif file.state is not FileState.SELECTED:
+                problems.append({"file_code": code, "state": file.state.value})
+            else:
+                files.append(file)
+        if problems:
+            raise SelectionRefused(
+                f"{len(problems)} hồ sơ trong danh sách chưa ở trạng thái 'selected'",
+                problems=problems,
+            )
+        uow.decisions.add(decision)
+        for file in files:
+            file.approve(decision.approval(), by=cmd.by, at=now)
+        uow.commit()
+        return decision, True
+
+
+def confirm_arrangement(cmd: ConfirmArrangement, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.confirm_arrangement(
+            cmd.confirmed_by,
+            by=cmd.by,
+            at=uow.now(),
+            number_of_paper=cmd.number_of_paper,
+            number_of_page=cmd.number_of_page,
+        )
+        uow.commit()
+        return file
+
+
+# --- pages (events from ingest and OCR) -----------------------------------------------------
+
+
+def on_page_ingested(event: PageIngested, uow: UnitOfWork) -> None:
+    """A page scan was stored: the hồ sơ starts (or continues) digitizing."""
+    with uow:
+        file = _file(uow, event.file_code)
+        page = Page(
+            page_id=event.page_id,
+            sequence=event.sequence,
+            object_key=event.object_key,
+            sha256=event.sha256,
+            media_type=event.media_type,
+            width=event.width,
+            height=event.height,
+            dpi=event.dpi,
+        )
+        if file.receive_page(page, at=uow.now()):
+            uow.commit()
+
+
+def on_page_processed(event: PageProcessed, uow: UnitOfWork) -> None:
+    """OCR read a page: its derivatives, quality report and text are recorded."""
+    with uow:
+        file = _file(uow, event.file_code)
+        reading = Reading(
+            text_key=event.text_key,
+            hocr_key=event.hocr_key,
+            engine=event.engine,
+            read_at=uow.now(),
+            confidence=event.confidence,
+            alto_key=event.alto_key,
+            pdf_key=event.pdf_key,
+            image_key=event.image_key,
+            quality=event.quality,
+        )
+        if file.record_reading(event.page_id, event.sequence, reading, at=uow.now()):
+            uow.texts.put(event.page_id, event.file_code, event.sequence, event.text)
+            uow.commit()
+
+
+def on_page_failed(event: PageFailed, uow: UnitOfWork) -> None:
+    """Keep why a page could not be read, so an archivist can have it re-scanned (quét lại)."""
+    with uow:
+        file = _file(uow, event.file_code)
+        if file.record_page_failure(event.page_id, event.sequence, event.reason_code, event.detail):
+            uow.commit()
+
+
+def on_package_ready(event: PackageReady, uow: UnitOfWork) -> None:
+    with uow:
+        file = _file(uow, event.file_code)
+        package = PackageRef(event.package_id, event.object_key, event.sha256)
+        if file.mark_packaged(package, by=HANDOVER, at=uow.now()):
+            uow.commit()
+
+
+def request_rescan(cmd: RequestRescan, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.request_rescan(cmd.items, by=cmd.by, at=uow.now())
+        uow.commit()
+        return file
+
+
+# --- biên mục, kiểm tra, nghiệm thu ---------------------------------------------------------
+
+
+def set_document(cmd: SetDocument, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        if file.set_document(cmd.ordinal, cmd.description):
+            uow.commit()
+        return file
+
+
+def remove_document(cmd: RemoveDocument, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.remove_document(cmd.ordinal)
+        uow.commit()
+        return file
+
+
+def confirm_description(cmd: ConfirmDescription, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.confirm_description(by=cmd.by, at=uow.now())
+        uow.commit()
+        return file
+
+
+def inspect_file(cmd: InspectFile, uow: UnitOfWork, policy: CheckPolicy) -> list[Finding]:
+    with uow:
+        return inspect(_file(uow, cmd.file_code), policy)
+
+
+def verify_file(cmd: VerifyFile, uow: UnitOfWork, policy: CheckPolicy) -> VerificationRun:
+    """Run kiểm tra and sign it off. A run that fails is kept too: it is evidence of the check."""
+    with uow:
+        file = _file(uow, cmd.file_code)
+        findings = inspect(file, policy)
+        run_id, now = uuid.uuid4(), uow.now()
+        try:
+            file.sign_off_verification(run_id, findings, cmd.waivers, by=cmd.by, at=now)
+        except VerificationFailed:
+            run = VerificationRun(run_id, file.file_code, False, tuple(findings), (), cmd.by, now)
+            uow.verifications.add(run)
+            uow.commit()
+            raise
+        record = file.verification
+        waivers = record.waivers if record is not None else ()
+        run = VerificationRun(run_id, file.file_code, True, tuple(findings), waivers, cmd.by, now)
+        uow.verifications.add(run)
+        uow.commit()
+        return run
+
+
+def accept_files(cmd: AcceptFiles, uow: UnitOfWork) -> Acceptance:
+    """Nghiệm thu of a batch: every hồ sơ verified, or none is accepted. A hồ sơ accepted
+    already (a retried request, a concurrent one) is not accepted twice."""
+    with uow:
+        acceptance = Acceptance(
+            uuid.uuid4(), cmd.minutes_number, cmd.role, cmd.file_codes, cmd.by, uow.now()
+        )
+        files, problems, earlier = [], [], []
+        for code in sorted(set(cmd.file_codes)):
+            file = uow.files.get(code)
+            if file is None:
+                problems.append({"file_code": code, "code": FileNotFound.code})
+            elif file.acceptance is not None:
+                earlier.append(file.acceptance)
+                if cmd.minutes_number not in (None, file.acceptance.minutes_number):
+                    problems.append({"file_code": code, "state": file.state.value})
+            elif file.state is not FileState.VERIFIED:
+                problems.append({"file_code": code, "state": file.state.value})
+            else:
+                files.append(file)
+        if problems and len(cmd.file_codes) == 1:
+            _file(uow, cmd.file_codes[0]).accept(acceptance.ref())  # its own refusal: the state
+        if problems:
+            raise SelectionRefused(
+                f"{len(problems)} hồ sơ chưa qua kiểm tra (verified) hoặc đã nghiệm thu khác",
+                problems=problems,
+            )
+        if not files:  # all accepted before: the same decision, recorded once
+            ref = earlier[0]
+            known = uow.acceptances.get(ref.acceptance_id)
+            return known or Acceptance(
+                ref.acceptance_id, ref.minutes_number, ref.role, ref.file_codes, ref.actor, ref.at
+            )
+        uow.acceptances.add(acceptance)
+        for file in files:
+            file.accept(acceptance.ref())
+        uow.commit()
+        return acceptance
+
+
+# --- inventory import -----------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an inventory import did, or would do (dry run): the response of the import API."""
+
+    rows: int
+    accepted: int
+    refused: list[RowRefusal]
+    dry_run: bool
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    fonds_created: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return not self.dry_run and not self.refused
+
+
+def _code_of(
+    entry: InventoryEntry, uow: UnitOfWork, agency: str | None
+) -> tuple[str, FileCodeParts | None]:
+    """The row's mã hồ sơ: as printed, or composed from agency, year and hồ sơ số."""
+    if entry.file_code is not None:
+        return entry.file_code, None
+    fonds = uow.fonds.get(entry.fonds_code) if entry.fonds_code else None
+    agency_code = entry.agency_code or agency or (fonds.agency_code if fonds else None)
+    agency_code = agency_code or entry.fonds_code
+    if agency_code is None or entry.year is None or entry.file_number is None:
+        raise InvalidFileCode("không ghép được mã hồ sơ: thiếu mã cơ quan, năm hoặc số hồ sơ")
+    parts = FileCodeParts(agency_code, entry.year, entry.file_number)
+    return parts.compose(), parts
+
+
+def _description_of(entry: InventoryEntry) -> FileDescription:
+    return FileDescription(
+        title=entry.title,
+        number_of_page=entry.number_of_page or 1,
+        maintenance=entry.maintenance,
+        mode=entry.mode,
+        languages=entry.languages,
+        start_date=entry.start_date,
+        end_date=entry.end_date,
+        keyword=entry.keyword,
+        total_doc=entry.total_doc,
+        number_of_paper=entry.number_of_paper,
+        format=entry.format,
+        infor_sign=entry.infor_sign,
+        paper_file_code=entry.paper_file_code,
+        description=entry.description,
+    )
+
+
+def _refusal(entry: InventoryEntry, column: str, code: str, detail: str) -> RowRefusal:
+    return RowRefusal(row=entry.row, column=column, cell="", code=code, detail=detail)
+
+
+def import_inventory(cmd: ImportInventory, uow: UnitOfWork) -> ImportReport:
+    """Bring a mục lục into the catalogue. A dry run reports and writes nothing; a real run
+    writes every row or, if any row is refused, none. Importing the same sheet again changes
+    nothing; a row that differs updates a hồ sơ still ``inventoried`` and is refused for one
+    further on (its record is the programme's now)."""
+    reading = cmd.reading
+    report = ImportReport(reading.rows, 0, list(reading.refused), cmd.dry_run)
+    with uow:
+        now = uow.now()
+        for entry in reading.entries:
+            try:
+                code, parts = _code_of(entry, uow, cmd.agency_code)
+                description = _description_of(entry)
+            except InvalidFileCode as exc:
+                column = reading.columns.get("file_code") or reading.columns.get("file_number", "")
+                report.refused.append(_refusal(entry, column, "import.invalid-file-code", str(exc)))
+                continue
+            except InvalidField as exc:
+                report.refused.append(_refusal(entry, "", "import.invalid-value", str(exc)))
+                continue
+            if _ensure_fonds(uow, entry.fonds_code):
+                report.fonds_created.append(entry.fonds_code or "")
+            extension = {"box": entry.box} if entry.box else {}
+            existing = uow.files.get(code)
+            if existing is None:
+                uow.files.add(
+                    ArchivalFile.register(
+                        code,
+                        description,
+                        by=cmd.by,
+                        at=now,
+                        parts=parts,
+                        fonds_code=entry.fonds_code,
+                        group=entry.group,
+                        inventory_number=entry.inventory_number,
+                        extension=extension,
+                        reason=f"nhập từ mục lục hồ sơ, dòng {entry.row}",
+                    )
+                )
+                report.created.append(code)
+            elif _same_row(existing, description, entry, extension):
+                report.unchanged.append(code)
+            elif existing.state is FileState.INVENTORIED:
+                _update_from_row(existing, description, entry, extension, cmd.by, now)
+                report.updated.append(code)
+            else:
+                report.refused.append(
+                    _refusal(
+                        entry,
+                        "",
+                        "import.file-in-progress",
+                        f"hồ sơ {code} đã ở trạng thái '{existing.state}': sửa qua biên mục",
+                    )
+                )
+        report.accepted = len(reading.entries) - (len(report.refused) - len(reading.refused))
+        report.refused.sort(key=lambda r: (r.row, r.cell))
+        if report.written:
+            uow.commit()
+    return report
+
+
+def _same_row(
+    file: ArchivalFile,
+    description: FileDescription,
+    entry: InventoryEntry,
+    extension: dict[str, str],
+) -> bool:
+    return (
+        file.description == description
+        and file.fonds_code == entry.fonds_code
+        and file.group == entry.group
+        and file.inventory_number == entry.inventory_number
+        and file.extension == extension
+    )
+
+
+def _update_from_row(
+    file: ArchivalFile,
+    description: FileDescription,
+    entry: InventoryEntry,
+    extension: dict[str, str],
+    by: Actor,
+    at: datetime,
+) -> None:
+    changes = {name: getattr(description, name) for name in _DESCRIPTION_FIELDS}
+    file.update_description(changes, by=by, at=at)
+    file.set_fonds(entry.fonds_code, entry.group)
+    file.inventory_number = entry.inventory_number
+    file.extension = extension
+
+
+_DESCRIPTION_FIELDS: Sequence[str] = tuple(FileDescription.__dataclass_fields__)
+
+
+def announce_states(_cmd: AnnounceStates, uow: UnitOfWork) -> int:
+    """How many hồ sơ announced their state for the first time."""
+    with uow:
+        codes = uow.files.unannounced()
+        for code in codes:
+            _file(uow, code).announce_state(by=SYSTEM, at=uow.now(), reason="công bố trạng thái")
+        if codes:
+            uow.commit()
+        return len(codes)

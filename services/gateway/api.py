@@ -1,33 +1,206 @@
-"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key``."""
+"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key``.
+
+The gateway forwards: each public route is one row of :data:`ROUTES` (method, path, the
+internal service that answers it, the body it takes). It validates the mã hồ sơ in the path,
+names the calling client and the acting person to the service, and streams bodies through.
+The person travels as ``X-Acting-Person`` (UTF-8, percent-encoded when not ASCII).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote, unquote
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from services.gateway.adapters import Upstream
 from services.gateway.domain import authenticate
 from shared.http import CORRELATION_HEADER, correlation_id
-from shared.text import validate_file_code
+from shared.text import nfc, validate_file_code
 
 router = APIRouter(prefix="/api/v1")
-JSON_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {"application/json": {"schema": {"type": "object"}}},
-}
-IMAGE_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("image/tiff", "image/jpeg", "image/png")
-    },
-}
+PERSON_HEADER = "x-acting-person"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong API key (auth.missing-api-key, auth.invalid-api-key)"},
-    422: {"description": "invalid request or mã hồ sơ (request.invalid, file-code.invalid)"},
+    404: {"description": "no such hồ sơ, văn bản or phông"},
+    409: {"description": "the step is not allowed now; the body names the state and why"},
+    422: {"description": "invalid request, element or mã hồ sơ (request.invalid, …)"},
     503: {"description": "an internal service is unavailable (gateway.upstream-unavailable)"},
 }
+
+
+Content = dict[str, dict[str, Any]]
+JSON: Content = {"application/json": {"schema": {"type": "object"}}}
+IMAGE: Content = {
+    media: {"schema": {"type": "string", "format": "binary"}}
+    for media in ("image/tiff", "image/jpeg", "image/png")
+}
+SHEET: Content = {
+    media: {"schema": {"type": "string", "format": "binary"}} for media in (XLSX, "text/csv")
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # public path under /api/v1; the service's own path is the same
+    service: str
+    summary: str
+    body: Content | None = None  # the media types the body may have; None: no body
+    description: str = ""
+    body_required: bool = True
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        "/inventory-imports",
+        "catalogue",
+        "Nhập mục lục hồ sơ (.xlsx, .csv): ?dry_run=true reports; a real run is all or nothing",
+        SHEET,
+        "Returns `{rows, accepted, refused: [{row, column, cell, code, detail}], …}`. "
+        "`?fonds=` names the phông of rows without one; `?agency=` the mã cơ quan of codes.",
+    ),
+    Route(
+        "POST",
+        "/files",
+        "catalogue",
+        "Register a hồ sơ (from the mục lục hồ sơ)",
+        JSON,
+        "Body: `file_code`, `title`, `number_of_page`, optional `metadata`, and any TT 05/2025 "
+        "element at the top level by its name (`maintenance`, `mode`, `language`, `startDate`, "
+        "`endDate`, `numberOfPaper`, `totalDoc`, …). 201 registered; 200 registered identically "
+        "before; 409 catalogue.file-exists otherwise.",
+    ),
+    Route(
+        "GET",
+        "/files",
+        "catalogue",
+        "List hồ sơ (?fonds, state, year_from, year_to, type_name, mode, group, cursor, limit); "
+        "?format=xlsx exports the whole filtered list",
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}",
+        "catalogue",
+        "A hồ sơ: state, TT 05 elements, văn bản, pages, history",
+    ),
+    Route("PATCH", "/files/{file_code}", "catalogue", "Biên mục: change hồ sơ elements", JSON),
+    Route(
+        "POST",
+        "/files/{file_code}/selection",
+        "catalogue",
+        "Lựa chọn: criteria 1–4 with evidence (→ selected)",
+        JSON,
+    ),
+    Route(
+        "POST",
+        "/selection-decisions",
+        "catalogue",
+        "Phê duyệt danh mục: number, date, signer, file_codes (→ approved)",
+        JSON,
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/arrangement",
+        "catalogue",
+        "Chỉnh lý hoàn chỉnh confirmed (`confirmed_by`, tờ/trang counts): opens digitizing",
+        JSON,
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/pages",
+        "ingest",
+        "Upload one page scan (TIFF, JPEG or PNG) of a hồ sơ open for digitizing",
+        IMAGE,
+        "The body is the image, streamed to ingest; `?sequence=` sets the page number. 409 "
+        "`ingest.file-not-open` unless the hồ sơ is approved and fully arranged.",
+    ),
+    Route("GET", "/files/{file_code}/pages", "ingest", "Pages received for a hồ sơ"),
+    Route(
+        "GET",
+        "/files/{file_code}/scanning",
+        "ingest",
+        "Whether ingest takes scans of this hồ sơ now (its view of the catalogue's events)",
+    ),
+    Route(
+        "PUT",
+        "/files/{file_code}/documents/{ordinal}",
+        "catalogue",
+        "Biên mục of one văn bản: TT 05 elements and page range {first_page, last_page}",
+        JSON,
+    ),
+    Route("DELETE", "/files/{file_code}/documents/{ordinal}", "catalogue", "Remove a văn bản"),
+    Route(
+        "POST",
+        "/files/{file_code}/description",
+        "catalogue",
+        "Biên mục done (→ described), or 409 listing the missing elements",
+    ),
+    Route("GET", "/files/{file_code}/checks", "catalogue", "Kiểm tra without signing it off"),
+    Route(
+        "POST",
+        "/files/{file_code}/verification",
+        "catalogue",
+        "Kiểm tra signed off (→ verified), or 409 with the findings; optional waivers",
+        JSON,
+        body_required=False,
+    ),
+    Route("GET", "/files/{file_code}/verifications", "catalogue", "Every kiểm tra run of a hồ sơ"),
+    Route(
+        "POST",
+        "/files/{file_code}/rescan-requests",
+        "catalogue",
+        "Quét lại: pages [{sequence, reason}] (→ rescan_requested)",
+        JSON,
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/accept",
+        "catalogue",
+        "Nghiệm thu (→ accepted; 409 unless verified); then it is packaged for handover",
+        JSON,
+        body_required=False,
+    ),
+    Route(
+        "POST",
+        "/acceptances",
+        "catalogue",
+        "Nghiệm thu of a batch under one biên bản: minutes_number, role, file_codes",
+        JSON,
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/package",
+        "handover",
+        "The handover package (BagIt, SHA-256) of a hồ sơ",
+    ),
+    Route("GET", "/fonds", "catalogue", "Every phông"),
+    Route("GET", "/fonds/{code}", "catalogue", "One phông"),
+    Route("PUT", "/fonds/{code}", "catalogue", "Record a phông's TT 05 data", JSON),
+    Route(
+        "GET",
+        "/reports/progress",
+        "catalogue",
+        "Tiến độ by state, phông, year and day against the plan (?format=json|xlsx)",
+    ),
+    Route(
+        "GET",
+        "/reports/annual",
+        "catalogue",
+        "Báo cáo hằng năm for Bộ Nội vụ, due before 1 December (?year=YYYY&format=json|xlsx)",
+    ),
+    Route(
+        "GET",
+        "/reports/selection",
+        "catalogue",
+        "Danh mục lựa chọn statistics by phông and group (?format=json|xlsx)",
+    ),
+    Route("GET", "/search", "catalogue", "Search page text; diacritics optional (không dấu)"),
+)
 
 
 def _client(
@@ -38,95 +211,106 @@ def _client(
 
 
 Client = Annotated[str, Depends(_client)]
+Person = Annotated[
+    str | None,
+    Header(
+        alias=PERSON_HEADER,
+        description="người thực hiện (UTF-8, percent-encoded), recorded with every step",
+    ),
+]
 
 
-def _upstream(request: Request, name: str) -> Upstream:
-    upstream: Upstream = request.app.state.upstreams[name]
-    return upstream
+def _person(raw: str | None) -> str | None:
+    """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
+    if not raw:
+        return None
+    text = unquote(raw.encode("latin-1").decode("utf-8", "replace"))
+    return quote(nfc(text).strip()) or None
 
 
 async def _forward(
-    request: Request, client: str, service: str, path: str, *, body: bool = False
+    request: Request, route: Route, client: str, person: str | None, path: str
 ) -> Response:
     headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
-    if body and "content-type" in request.headers:
+    if (encoded := _person(person)) is not None:
+        headers["x-sohoa-person"] = encoded
+    with_body = route.body is not None
+    if with_body and "content-type" in request.headers:
         headers["content-type"] = request.headers["content-type"]
-    return await _upstream(request, service).forward(
+    upstream: Upstream = request.app.state.upstreams[route.service]
+    return await upstream.forward(
         request.method,
-        path,
+        f"/api/v1{path}",
         params=dict(request.query_params),
         headers=headers,
-        body=request.stream() if body else None,
+        body=request.stream() if with_body else None,
     )
 
 
-@router.post(
-    "/files",
-    summary="Register a hồ sơ (from the mục lục hồ sơ)",
-    description="Body: `file_code`, `title`, `number_of_page`, optional `metadata` (TT 05/2025).",
-    openapi_extra={"requestBody": JSON_BODY},
-    responses={201: {"description": "registered"}, 409: {}, **PROBLEMS},
-)
-async def register_file(request: Request, client: Client) -> Response:
-    return await _forward(request, client, "catalogue", "/api/v1/files", body=True)
+Endpoint = Callable[..., Coroutine[Any, Any, Response]]
+FileCodePath = Annotated[str, Path(description="mã hồ sơ, e.g. H49.64.33.2001.160")]
 
 
-@router.get("/files/{file_code}", summary="A hồ sơ: state, pages, history", responses=PROBLEMS)
-async def get_file(file_code: str, request: Request, client: Client) -> Response:
-    code = validate_file_code(file_code)
-    return await _forward(request, client, "catalogue", f"/api/v1/files/{code}")
+def _endpoint(route: Route) -> Endpoint:
+    """One forwarding function per path shape, so the OpenAPI names each path parameter."""
+    if "{ordinal}" in route.path:
+
+        async def document(
+            file_code: FileCodePath,
+            ordinal: int,
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            path = route.path.format(file_code=validate_file_code(file_code), ordinal=ordinal)
+            return await _forward(request, route, client, person, path)
+
+        return document
+    if "{file_code}" in route.path:
+
+        async def file(
+            file_code: FileCodePath, request: Request, client: Client, person: Person = None
+        ) -> Response:
+            path = route.path.format(file_code=validate_file_code(file_code))
+            return await _forward(request, route, client, person, path)
+
+        return file
+    if "{code}" in route.path:
+
+        async def fonds(
+            code: Annotated[str, Path(max_length=50, description="mã phông")],
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            return await _forward(
+                request, route, client, person, route.path.format(code=quote(nfc(code)))
+            )
+
+        return fonds
+
+    async def plain(request: Request, client: Client, person: Person = None) -> Response:
+        return await _forward(request, route, client, person, route.path)
+
+    return plain
 
 
-@router.post(
-    "/files/{file_code}/pages",
-    summary="Upload one page scan (TIFF, JPEG or PNG) of a hồ sơ",
-    description="The body is the image, streamed to ingest; `?sequence=` sets the page number.",
-    openapi_extra={"requestBody": IMAGE_BODY},
-    responses={201: {"description": "stored"}, 409: {}, 413: {}, 415: {}, **PROBLEMS},
-)
-async def upload_page(
-    file_code: str,
-    request: Request,
-    client: Client,
-    sequence: Annotated[int | None, Query(ge=1)] = None,
-) -> Response:
-    code = validate_file_code(file_code)
-    return await _forward(request, client, "ingest", f"/api/v1/files/{code}/pages", body=True)
+def _operation_id(route: Route) -> str:
+    words = [w.strip("{}") for w in route.path.split("/") if w]
+    return "_".join([route.method.lower(), *words]).replace("-", "_")
 
 
-@router.get("/files/{file_code}/pages", summary="Pages received for a hồ sơ", responses=PROBLEMS)
-async def list_pages(file_code: str, request: Request, client: Client) -> Response:
-    code = validate_file_code(file_code)
-    return await _forward(request, client, "ingest", f"/api/v1/files/{code}/pages")
-
-
-@router.post(
-    "/files/{file_code}/accept",
-    summary="Nghiệm thu: accept a fully digitized hồ sơ; it is then packaged for handover",
-    responses={404: {}, 409: {}, **PROBLEMS},
-)
-async def accept_file(file_code: str, request: Request, client: Client) -> Response:
-    code = validate_file_code(file_code)
-    return await _forward(request, client, "catalogue", f"/api/v1/files/{code}/accept")
-
-
-@router.get(
-    "/files/{file_code}/package",
-    summary="The handover package (BagIt, SHA-256) of a hồ sơ",
-    responses={404: {}, **PROBLEMS},
-)
-async def get_package(file_code: str, request: Request, client: Client) -> Response:
-    code = validate_file_code(file_code)
-    return await _forward(request, client, "handover", f"/api/v1/files/{code}/package")
-
-
-@router.get(
-    "/search", summary="Search page text; diacritics optional (không dấu)", responses=PROBLEMS
-)
-async def search(
-    request: Request,
-    client: Client,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Response:
-    return await _forward(request, client, "catalogue", "/api/v1/search")
+for _route in ROUTES:
+    extra: dict[str, Any] = {}
+    if _route.body is not None:
+        extra["requestBody"] = {"required": _route.body_required, "content": _route.body}
+    router.add_api_route(
+        _route.path,
+        _endpoint(_route),
+        methods=[_route.method],
+        summary=_route.summary,
+        description=_route.description or None,
+        operation_id=_operation_id(_route),
+        openapi_extra=extra or None,
+        responses=PROBLEMS,
+    )

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from services.ingest.adapters.uploads import spooled
 from services.ingest.config import IngestSettings
-from services.ingest.handlers import IngestDeps, ingest_page, list_pages
+from services.ingest.domain import EmptyUpload, UploadTooLarge
+from services.ingest.handlers import IngestDeps, ingest_page, intake, list_pages
 from shared.http import correlation_id
 from shared.text import validate_file_code
+from shared.uploads import spooled
 
 router = APIRouter(prefix="/api/v1", tags=["pages"])
 IMAGE_BODY = {
@@ -67,7 +68,13 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
         "`page-ingested`. 201 for a new page; 200 when the same bytes were already stored."
     ),
     openapi_extra={"requestBody": IMAGE_BODY},
-    responses={409: {"description": "sequence taken"}, 413: {}, 415: {}, 422: {}},
+    responses={
+        404: {"description": "ingest.file-unknown: no such hồ sơ in the catalogue"},
+        409: {"description": "sequence taken, or the hồ sơ is not open for scanning"},
+        413: {},
+        415: {},
+        422: {},
+    },
 )
 async def upload_page(
     file_code: str,
@@ -80,7 +87,11 @@ async def upload_page(
 ) -> JSONResponse:
     code = validate_file_code(file_code)
     async with spooled(
-        request.stream(), max_bytes=settings.max_upload_bytes, directory=settings.spool_dir
+        request.stream(),
+        max_bytes=settings.max_upload_bytes,
+        directory=settings.spool_dir,
+        too_large=UploadTooLarge,
+        empty=EmptyUpload,
     ) as upload:
         page, created = await ingest_page(upload, code, sequence, correlation_id(request), deps)
     body = PageOut.model_validate(page).model_dump(mode="json")
@@ -95,3 +106,28 @@ async def upload_page(
 async def get_pages(file_code: str, deps: Deps) -> list[PageOut]:
     pages = await list_pages(validate_file_code(file_code), deps)
     return [PageOut.model_validate(page) for page in pages]
+
+
+class ScanningOut(BaseModel):
+    """Ingest's view of whether a hồ sơ may take scans (from the catalogue's events)."""
+
+    file_code: str
+    state: str
+    open_for_scanning: bool
+    arranged: bool
+
+
+@router.get(
+    "/files/{file_code}/scanning",
+    response_model=ScanningOut,
+    summary="Whether ingest takes scans of this hồ sơ now",
+    responses={404: {"description": "ingest.file-unknown"}},
+)
+async def get_scanning(file_code: str, deps: Deps) -> ScanningOut:
+    gate = await intake(validate_file_code(file_code), deps)
+    return ScanningOut(
+        file_code=gate.file_code,
+        state=gate.state,
+        open_for_scanning=gate.open_for_scanning,
+        arranged=gate.arranged,
+    )

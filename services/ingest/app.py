@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from services.ingest import api
 from services.ingest.config import IngestSettings
-from services.ingest.handlers import SOURCE, IngestDeps
-from shared.events import PageIngested
+from services.ingest.handlers import SOURCE, IngestDeps, on_file_state_changed
+from shared.events import FileStateChanged, PageIngested
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -19,6 +20,7 @@ from shared.objectstore import open_store
 from shared.runtime import service_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+GROUP_ID = "sohoa-ingest"
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -30,12 +32,16 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         async with service_runtime(
             settings.kafka,
             source=SOURCE,
-            topics=topics_for([PageIngested]),
+            topics=topics_for([PageIngested, FileStateChanged]),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:
             originals = await open_store(settings.storage, "originals")
-            app.state.deps = IngestDeps(runtime.database(), originals, runtime.wake_outbox)
+            deps = IngestDeps(runtime.database(), originals, runtime.wake_outbox)
+            runner = runtime.consumer(GROUP_ID)
+            runner.subscribe(FileStateChanged, partial(on_file_state_changed, deps=deps))
+            await runtime.start_consumer(runner)
+            app.state.deps = deps
             app.state.ready_checks = {**runtime.ready_checks, "storage": originals.ping}
             yield
 

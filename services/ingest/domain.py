@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from shared.errors import Conflict, PermanentError
+from shared.errors import Conflict, NotFound, PermanentError
 
 # Magic numbers of the formats the scanning rules allow (TT 05/2025: JPEG/PDF/TIFF/PNG masters).
 SIGNATURES: dict[bytes, str] = {
@@ -48,15 +47,6 @@ class SequenceTaken(Conflict):
 
 
 @dataclass(frozen=True)
-class Upload:
-    """A scan spooled to local disk, with the digest taken while it arrived."""
-
-    path: Path
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
 class ImageFacts:
     """What ingest learns of a scan by decoding it."""
 
@@ -77,3 +67,45 @@ def sniff_media_type(head: bytes) -> str:
 def original_key(file_code: str, sequence: int, sha256: str, media_type: str) -> str:
     """``<file_code>/<seq:04d>-<sha256[:16]>.<ext>`` in the originals area, never modified."""
     return f"{file_code}/{sequence:04d}-{sha256[:16]}.{EXTENSIONS[media_type]}"
+
+
+class FileUnknown(NotFound):
+    """No hồ sơ of this code was announced by the catalogue (not registered, or not yet)."""
+
+    code = "ingest.file-unknown"
+    title = "Hồ sơ chưa được đăng ký trong mục lục"
+
+
+class FileNotOpen(Conflict):
+    """Scans are taken only of a hồ sơ that is approved and fully arranged (chỉnh lý hoàn
+    chỉnh), or being scanned or re-scanned."""
+
+    code = "ingest.file-not-open"
+    title = "Hồ sơ chưa được phép số hóa"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What ingest knows of a hồ sơ's gate."""
+
+    file_code: str
+    state: str
+    open_for_scanning: bool
+    arranged: bool
+
+    def check_open(self) -> None:
+        if self.open_for_scanning:
+            return
+        if self.state in ("inventoried", "selected", "approved"):
+            missing = [
+                *(["chưa được duyệt"] if self.state != "approved" else []),
+                *(["chưa xác nhận chỉnh lý hoàn chỉnh"] if not self.arranged else []),
+            ]
+            why = ", ".join(missing)
+        else:
+            why = "không ở bước số hóa"
+        raise FileNotOpen(
+            f"hồ sơ {self.file_code} đang '{self.state}': {why}",
+            state=self.state,
+            arranged=self.arranged,
+        )

@@ -13,18 +13,21 @@ from sqlmodel import Session
 
 from services.ingest.adapters.db import (
     IngestedPage,
+    IntakeFile,
     next_sequence,
     page_at,
     page_with_content,
     pages_of,
 )
 from services.ingest.adapters.images import inspect_image
-from services.ingest.domain import SequenceTaken, Upload, original_key
-from shared.db import in_thread
+from services.ingest.domain import FileUnknown, Intake, SequenceTaken, original_key
+from shared.db import in_thread, utcnow
+from shared.envelope import Envelope
 from shared.errors import TransientError
-from shared.events import PageIngested
+from shared.events import FileStateChanged, PageIngested
 from shared.objectstore import ObjectExists, ObjectStore
 from shared.outbox import add_to_outbox
+from shared.uploads import Upload
 
 SOURCE = "sohoa-ingest"
 
@@ -48,12 +51,13 @@ async def ingest_page(
     Sending the same bytes again returns the page already stored (safe retries); another image
     at a sequence already taken is a conflict, never an overwrite.
     """
-    facts = await asyncio.to_thread(inspect_image, upload.path)
     same = await in_thread(deps.engine, lambda s: page_with_content(s, file_code, upload.sha256))
     if same is not None:
         if sequence in (None, same.sequence):
-            return same, False
+            return same, False  # a retried upload is answered even once the gate has closed
         raise SequenceTaken(f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {file_code}")
+    (await intake(file_code, deps)).check_open()
+    facts = await asyncio.to_thread(inspect_image, upload.path)
 
     def choose_sequence(session: Session) -> int:
         chosen = sequence or next_sequence(session, file_code)
@@ -112,3 +116,37 @@ async def ingest_page(
 
 async def list_pages(file_code: str, deps: IngestDeps) -> list[IngestedPage]:
     return await in_thread(deps.engine, lambda s: pages_of(s, file_code))
+
+
+async def intake(file_code: str, deps: IngestDeps) -> Intake:
+    """Ingest's view of whether a hồ sơ may take scans; unknown until the catalogue says."""
+    row = await in_thread(deps.engine, lambda s: s.get(IntakeFile, file_code))
+    if row is None:
+        raise FileUnknown(f"chưa nhận được hồ sơ {file_code} từ mục lục (catalogue)")
+    return Intake(row.file_code, row.state, row.open_for_scanning, row.arranged)
+
+
+async def on_file_state_changed(
+    event: FileStateChanged, _envelope: Envelope, deps: IngestDeps
+) -> None:
+    """Keep the scanning gate of a hồ sơ; an event older than the one kept changes nothing."""
+
+    def work(session: Session) -> None:
+        row = session.get(IntakeFile, event.file_code)
+        if row is not None and row.version >= event.version:
+            return
+        row = row or IntakeFile(
+            file_code=event.file_code,
+            state=event.to_state,
+            open_for_scanning=event.open_for_scanning,
+            arranged=event.arranged,
+            version=event.version,
+        )
+        row.state, row.open_for_scanning = event.to_state, event.open_for_scanning
+        row.arranged, row.version = event.arranged, event.version
+        row.number_of_page = event.number_of_page
+        row.rescan_sequences = list(event.rescan_sequences)
+        row.updated_at = utcnow()
+        session.add(row)
+
+    await in_thread(deps.engine, work)

@@ -1,26 +1,38 @@
-"""The demo journey: a sample hồ sơ of several pages from scan to handover package, through
-the gateway of a freshly started local stack, printing progress as it goes."""
+"""The demo journey: a sample hồ sơ through the whole programme — mục lục import, selection,
+approval, chỉnh lý, scans, OCR, biên mục, kiểm tra, nghiệm thu, handover package — through the
+gateway of a freshly started local stack, printing each step."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import bagit
 import httpx
 
-from services.ops.samples import write_sample_file
+from services.ops.samples import SampleDocument, write_sample_file
 from services.ops.stack import LocalStack
 from shared.text import fold
 
-FILE_CODE = "H49.64.33.2024.01.VP"
+AGENCY = "H49.64.33"  # mã định danh cơ quan of the sample's hồ sơ
+FONDS = "64"
 QUERY = fold("lưu trữ")  # typed without diacritics: "luu tru"
+ARCHIVIST = "Nguyễn Thị Hương"
+REVIEWER = "Trần Văn Kiểm"
+APPROVER = "Lê Văn Hân"
+DEMO_WAIVABLE = {"colour-depth": "ảnh mẫu của bản demo in thang xám; bản quét thật phải là ảnh màu"}
+"""The only finding the demo waives: its rendered sample scans are greyscale."""
 
 
 class DemoError(RuntimeError):
@@ -31,7 +43,7 @@ def _check(response: httpx.Response, *expected: int) -> dict[str, Any]:
     if response.status_code not in expected:
         raise DemoError(
             f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:500]}"
+            f"{response.status_code} {response.text[:800]}"
         )
     body: dict[str, Any] = response.json()
     return body
@@ -58,26 +70,131 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def as_person(name: str) -> dict[str, str]:
+    """The header naming who acts (UTF-8, percent-encoded: HTTP headers are ASCII)."""
+    return {"X-Acting-Person": quote(name)}
+
+
+def open_for_scanning(
+    client: httpx.Client,
+    file_code: str,
+    *,
+    pages: int,
+    say: Callable[[str], None] = lambda _line: None,
+) -> None:
+    """Select, approve and arrange a registered hồ sơ, then wait until ingest takes its scans."""
+    _check(
+        client.post(
+            f"/api/v1/files/{file_code}/selection",
+            json={"criteria": [{"code": 1, "evidence": "Thời hạn bảo quản vĩnh viễn"}]},
+            headers=as_person(ARCHIVIST),
+        ),
+        200,
+    )
+    decision = _check(
+        client.post(
+            "/api/v1/selection-decisions",
+            json={
+                "number": f"{zlib.crc32(file_code.encode()) % 900 + 100}/QĐ-SNV",
+                "date": date.today().isoformat(),
+                "signer": APPROVER,
+                "file_codes": [file_code],
+            },
+            headers=as_person(APPROVER),
+        ),
+        200,
+        201,
+    )
+    signed = date.fromisoformat(decision["date"]).strftime("%d/%m/%Y")
+    say(f"phê duyệt: Quyết định số {decision['number']} ngày {signed}, {APPROVER} ký")
+    _check(
+        client.post(
+            f"/api/v1/files/{file_code}/arrangement",
+            json={"confirmed_by": ARCHIVIST, "numberOfPaper": pages, "numberOfPage": pages},
+            headers=as_person(ARCHIVIST),
+        ),
+        200,
+    )
+    say("chỉnh lý hoàn chỉnh: xác nhận, hồ sơ mở để số hóa")
+
+    def scanning() -> dict[str, Any] | None:
+        response = client.get(f"/api/v1/files/{file_code}/scanning")
+        gate = response.json() if response.status_code == 200 else {}
+        return gate if gate.get("open_for_scanning") else None
+
+    wait_until(scanning, timeout=60, what=f"ingest to open {file_code} for scanning")
+
+
+def inventory_csv(file_code: str, document: SampleDocument, pages: int) -> bytes:
+    """A one-row mục lục hồ sơ as archives export it from Excel (UTF-8 with BOM, ``;``)."""
+    year = document.facts.issued_date[-4:]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["MỤC LỤC HỒ SƠ PHÔNG UBND TỈNH — Mã phông: " + FONDS])
+    writer.writerow([])
+    writer.writerow(
+        [
+            "STT",
+            "Mã hồ sơ",
+            "Tiêu đề hồ sơ",
+            "Thời gian bắt đầu",
+            "Thời gian kết thúc",
+            "Thời hạn bảo quản",
+            "Chế độ sử dụng",
+            "Ngôn ngữ",
+            "Tổng số tài liệu",
+            "Số tờ",
+            "Số trang",
+            "Ghi chú",
+        ]
+    )
+    writer.writerow(
+        [
+            1,
+            file_code,
+            document.title,
+            f"01/01/{year}",
+            f"31/12/{year}",
+            "Vĩnh viễn",
+            "Công khai",
+            "Tiếng Việt",
+            1,
+            pages,
+            pages,
+            f"Lập hồ sơ: {ARCHIVIST}",
+        ]
+    )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def run_journey(
     client: httpx.Client,
     scans: list[Path],
+    document: SampleDocument,
     *,
-    title: str,
     say: Callable[[str], None],
-    file_code: str = FILE_CODE,
+    file_code: str,
 ) -> dict[str, Any]:
-    """Register, upload, wait for OCR, accept, wait for the package. Returns the package."""
-    registered = client.post(
-        "/api/v1/files",
-        json={
-            "file_code": file_code,
-            "title": title,
-            "number_of_page": len(scans),
-            "metadata": {"maintenance": "01", "language": "01", "mode": "01"},
-        },
+    """The whole programme for one hồ sơ, through the gateway. Returns its package."""
+    pages = len(scans)
+    sheet = inventory_csv(file_code, document, pages)
+    for dry_run in (True, False):
+        report = _check(
+            client.post(
+                "/api/v1/inventory-imports",
+                params={"dry_run": str(dry_run).lower(), "fonds": FONDS},
+                content=sheet,
+                headers={"content-type": "text/csv", **as_person(ARCHIVIST)},
+            ),
+            200,
+        )
+        if report["refused"]:
+            raise DemoError(f"mục lục refused: {report['refused']}")
+    say(
+        f"mục lục: {report['rows']} dòng, {report['accepted']} nhận (thử trước, rồi nhập thật); "
+        f"hồ sơ {file_code}: {document.title} ({pages} trang)"
     )
-    _check(registered, 200, 201)
-    say(f"hồ sơ {file_code} registered: {title} ({len(scans)} trang)")
+    open_for_scanning(client, file_code, pages=pages, say=say)
     for sequence, scan in enumerate(scans, start=1):
         with open(scan, "rb") as body:
             page = _check(
@@ -90,7 +207,7 @@ def run_journey(
                 200,
                 201,
             )
-        say(f"  page {sequence}/{len(scans)} stored  sha256={page['sha256'][:16]}…")
+        say(f"  page {sequence}/{pages} stored  sha256={page['sha256'][:16]}…")
 
     seen = -1
 
@@ -103,8 +220,27 @@ def run_journey(
         return file if file["state"] == "digitized" else None
 
     wait_until(digitized, timeout=600, what="OCR of every page")
-    accepted = _check(client.post(f"/api/v1/files/{file_code}/accept"), 200)
-    say(f"nghiệm thu: accepted by {accepted['accepted_by']}")
+    describe(client, file_code, document, pages)
+    say(
+        f"biên mục: văn bản 1 = {document.facts.type_label} số {document.facts.code_number}/"
+        f"{document.facts.code_notation} ngày {document.facts.issued_date} → described"
+    )
+    verification = verify(client, file_code)
+    waived = [w["check"] for w in verification["waivers"]]
+    say(
+        f"kiểm tra: {len(verification['findings'])} ghi nhận"
+        + (f", miễn trừ {', '.join(waived)}" if waived else "")
+        + f" → verified by {verification['by']}"
+    )
+    accepted = _check(
+        client.post(
+            f"/api/v1/files/{file_code}/accept",
+            json={"minutes_number": "01/BB-NT", "role": "Giám đốc Sở Nội vụ"},
+            headers=as_person(APPROVER),
+        ),
+        200,
+    )
+    say(f"nghiệm thu: accepted by {accepted['accepted_by']}, biên bản số 01/BB-NT")
 
     def packaged() -> dict[str, Any] | None:
         file = _check(client.get(f"/api/v1/files/{file_code}"), 200)
@@ -112,6 +248,57 @@ def run_journey(
 
     wait_until(packaged, timeout=300, what="the handover package")
     return _check(client.get(f"/api/v1/files/{file_code}/package"), 200)
+
+
+def describe(client: httpx.Client, file_code: str, document: SampleDocument, pages: int) -> None:
+    """Biên mục of the sample: its one văn bản as printed, then confirm (→ described)."""
+    facts = document.facts
+    _check(
+        client.put(
+            f"/api/v1/files/{file_code}/documents/1",
+            json={
+                "first_page": 1,
+                "last_page": pages,
+                "typeName": facts.type_label,
+                "codeNumber": facts.code_number,
+                "codeNotation": facts.code_notation,
+                "issuedDate": facts.issued_date,
+                "organName": facts.organ_name,
+                "subject": facts.subject,
+                "signerName": facts.signer_name,
+                "issuedPlace": facts.issued_place,
+            },
+            headers=as_person(ARCHIVIST),
+        ),
+        200,
+    )
+    _check(
+        client.patch(
+            f"/api/v1/files/{file_code}",
+            json={"format": "01", "paperFileCode": f"TTLT.K1.{file_code}"},
+            headers=as_person(ARCHIVIST),
+        ),
+        200,
+    )
+    _check(client.post(f"/api/v1/files/{file_code}/description", headers=as_person(ARCHIVIST)), 200)
+
+
+def verify(client: httpx.Client, file_code: str) -> dict[str, Any]:
+    """Kiểm tra signed off by the reviewer; only the demo's known finding is waived."""
+    findings = client.get(f"/api/v1/files/{file_code}/checks").json()
+    blocking = {f["check"] for f in findings if f["severity"] == "error"}
+    unexpected = blocking - set(DEMO_WAIVABLE)
+    if unexpected:
+        raise DemoError(f"kiểm tra found {sorted(unexpected)}: {findings}")
+    waivers = [{"check": c, "reason": DEMO_WAIVABLE[c]} for c in sorted(blocking)]
+    return _check(
+        client.post(
+            f"/api/v1/files/{file_code}/verification",
+            json={"waivers": waivers},
+            headers=as_person(REVIEWER),
+        ),
+        200,
+    )
 
 
 def run_demo(
@@ -126,11 +313,19 @@ def run_demo(
         with tempfile.TemporaryDirectory(prefix="sohoa-demo-") as scratch:
             document, scans = write_sample_file(Path(scratch), seed=2024, pages=pages)
             say(f"rendered {len(scans)} sample scans at 300 dpi: {document.title}")
+            file_code = f"{AGENCY}.{document.facts.issued_date[-4:]}.01.VP"
             with httpx.Client(
                 base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=120
             ) as client:
-                package = run_journey(client, scans, title=document.title, say=say)
+                package = run_journey(client, scans, document, say=say, file_code=file_code)
                 hits = _check(client.get("/api/v1/search", params={"q": QUERY}), 200)["hits"]
+                year = date.today().year
+                annual = _check(client.get("/api/v1/reports/annual", params={"year": year}), 200)
+                workbook = client.get(
+                    "/api/v1/reports/annual", params={"year": year, "format": "xlsx"}
+                )
+                report_path = var_dir / f"bao-cao-{year}.xlsx"
+                report_path.write_bytes(workbook.content)
         if not hits:
             raise DemoError(f"search for {QUERY!r} found nothing")
         hit = hits[0]
@@ -138,19 +333,12 @@ def run_demo(
             f"search {QUERY!r} (không dấu) → {len(hits)} hit(s); first: hồ sơ {hit['file_code']}, "
             f"trang {hit['sequence']}: “{hit['snippet']}”"
         )
-        location = Path(package["location"])
-        actual = sha256_of(location)
-        if actual != package["sha256"]:
-            raise DemoError(f"package checksum mismatch: {actual} ≠ {package['sha256']}")
-        with tempfile.TemporaryDirectory(prefix="sohoa-bag-") as unpacked:
-            with zipfile.ZipFile(location) as archive:
-                archive.extractall(unpacked)
-            bag = bagit.Bag(str(Path(unpacked) / package["package_id"]))
-            bag.validate()
-        say(f"handover package: {location}")
+        _say_package(package, say)
+        totals = annual["totals"]["reached_by_end_of_year"]
         say(
-            f"  sha256 {package['sha256']}  ({package['size']} bytes, Payload-Oxum "
-            f"{package['payload_oxum']}, BagIt valid)"
+            f"báo cáo năm {year} (hạn {annual['due_before']}): {totals['approved']} hồ sơ duyệt, "
+            f"{totals['digitized']} số hóa, {totals['accepted']} nghiệm thu, "
+            f"{annual['totals']['pages_in_year']} trang → {report_path}"
         )
         if keep:
             say(
@@ -162,6 +350,22 @@ def run_demo(
         stack.stop()
         say("stack stopped")
     return 0
+
+
+def _say_package(package: dict[str, Any], say: Callable[[str], None]) -> None:
+    location = Path(package["location"])
+    actual = sha256_of(location)
+    if actual != package["sha256"]:
+        raise DemoError(f"package checksum mismatch: {actual} ≠ {package['sha256']}")
+    with tempfile.TemporaryDirectory(prefix="sohoa-bag-") as unpacked:
+        with zipfile.ZipFile(location) as archive:
+            archive.extractall(unpacked)
+        bagit.Bag(str(Path(unpacked) / package["package_id"])).validate()
+    say(f"handover package: {location}")
+    say(
+        f"  sha256 {package['sha256']}  ({package['size']} bytes, Payload-Oxum "
+        f"{package['payload_oxum']}, BagIt valid)"
+    )
 
 
 def _wait_for_interrupt() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.ops.samples import write_sample_file
+from services.ops.samples import SampleDocument, write_sample_file
 from services.ops.stack import LocalStack
 
 FAST_FAILOVER = {
@@ -39,7 +39,13 @@ def client(stack: LocalStack) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Path]]:
-    """A 3-page sample hồ sơ at 300 dpi: its title and the page images (PNG)."""
-    document, paths = write_sample_file(tmp_path_factory.mktemp("scans"), seed=4, pages=3)
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleDocument, list[Path]]:
+    """A 3-page sample văn bản at 300 dpi: what it prints, and its page images (PNG)."""
+    return write_sample_file(tmp_path_factory.mktemp("scans"), seed=4, pages=3)
+
+
+@pytest.fixture(scope="session")
+def scans(sample: tuple[SampleDocument, list[Path]]) -> tuple[str, list[Path]]:
+    """The sample's title and page images."""
+    document, paths = sample
     return document.title, paths

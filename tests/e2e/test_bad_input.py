@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.ops.demo import open_for_scanning, wait_until
 from services.ops.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -28,8 +29,24 @@ def _upload(
     )
 
 
+@pytest.fixture(scope="module")
+def open_file(stack: LocalStack) -> str:
+    """The hồ sơ of these tests, registered and open for scanning."""
+    with httpx.Client(
+        base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=60
+    ) as client:
+        registered = client.post(
+            "/api/v1/files", json={"file_code": FILE_CODE, "title": "Ảnh hỏng", "number_of_page": 9}
+        )
+        assert registered.status_code == 201, registered.text
+        open_for_scanning(client, FILE_CODE, pages=9)
+    return FILE_CODE
+
+
 @pytest.fixture
-def stored_page(client: httpx.Client, scans: tuple[str, list[Path]]) -> dict[str, object]:
+def stored_page(
+    open_file: str, client: httpx.Client, scans: tuple[str, list[Path]]
+) -> dict[str, object]:
     """One good page stored before any bad input arrives."""
     _title, paths = scans
     response = _upload(client, paths[0].read_bytes(), sequence=1)
@@ -46,6 +63,34 @@ def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
     assert body["status"] == status
     assert body["title"]
     assert body["detail"]
+
+
+def test_scans_of_a_file_not_approved_and_arranged_are_refused(
+    client: httpx.Client, scans: tuple[str, list[Path]]
+) -> None:
+    """The scanning gate: ingest refuses, from its own view of the catalogue's events."""
+    code = "H49.64.33.2024.CLOSED"
+    registered = client.post(
+        "/api/v1/files", json={"file_code": code, "title": "Chưa duyệt", "number_of_page": 1}
+    )
+    assert registered.status_code == 201, registered.text
+    body = scans[1][0].read_bytes()
+
+    def announced() -> dict[str, object] | None:
+        response = client.get(f"/api/v1/files/{code}/scanning")
+        return response.json() if response.status_code == 200 else None
+
+    wait_until(announced, timeout=60, what="ingest to hear of the registration")
+    refused = _upload(client, body, sequence=1, file_code=code)
+    _assert_problem(refused, 409, "ingest.file-not-open")
+    assert refused.json()["state"] == "inventoried"
+    _assert_problem(
+        _upload(client, body, sequence=1, file_code="H49.64.33.2024.NOWHERE"),
+        404,
+        "ingest.file-unknown",
+    )
+    assert client.get(f"/api/v1/files/{code}/pages").json() == []
+    assert client.get(f"/api/v1/files/{code}").json()["pages"] == []
 
 
 def _assert_nothing_lost(

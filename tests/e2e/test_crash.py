@@ -64,4 +64,10 @@ def test_ocr_worker_killed_mid_page_loses_and_duplicates_nothing(
     assert all(p["stored"] and p["has_text"] for p in pages)
     assert file["pages_read"] == 3
     states = [h["to_state"] for h in file["history"]]
-    assert states == ["inventoried", "digitizing", "digitized"]  # each transition once
+    assert states == [  # each transition once
+        "inventoried",
+        "selected",
+        "approved",
+        "digitizing",
+        "digitized",
+    ]

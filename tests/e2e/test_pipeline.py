@@ -1,31 +1,40 @@
-"""A 3-page hồ sơ through the gateway of five real service processes over the real broker:
-stored, read, accepted, packaged as a BagIt bag that validates, found by a search typed
-without diacritics."""
+"""A 3-page hồ sơ through the whole programme, through the gateway of five real service
+processes over the real broker: mục lục import, selection, approval, chỉnh lý, scans, OCR,
+biên mục, kiểm tra, nghiệm thu, a BagIt package that validates; each step recorded with who
+did it; found by a search typed without diacritics."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import bagit
 import httpx
+import openpyxl
 import pytest
 
-from services.ops.demo import run_journey
+from services.ops.demo import ARCHIVIST, REVIEWER, run_journey
+from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
 from shared.text import fold, search_words
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.E2E"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def test_scan_travels_from_upload_to_a_valid_handover_package(
-    stack: LocalStack, client: httpx.Client, scans: tuple[str, list[Path]], tmp_path: Path
+def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
+    stack: LocalStack,
+    client: httpx.Client,
+    sample: tuple[SampleDocument, list[Path]],
+    tmp_path: Path,
 ) -> None:
-    title, paths = scans
-    package = run_journey(client, paths, title=title, say=lambda _line: None, file_code=FILE_CODE)
+    document, paths = sample
+    package = run_journey(client, paths, document, say=lambda _line: None, file_code=FILE_CODE)
 
     location = Path(package["location"])
     assert location.is_relative_to(stack.objects_dir / "handover")
@@ -37,7 +46,6 @@ def test_scan_travels_from_upload_to_a_valid_handover_package(
     assert bag.info["External-Identifier"] == FILE_CODE
     assert set(bag.algorithms) == {"sha256"}
     assert bag.version_info == (1, 0)
-
     uploaded = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     originals = {
         digests["sha256"]
@@ -47,16 +55,82 @@ def test_scan_travels_from_upload_to_a_valid_handover_package(
     assert originals == uploaded
     metadata = json.loads((tmp_path / package["package_id"] / "data" / "metadata.json").read_text())
     assert [p["sequence"] for p in metadata["pages"]] == [1, 2, 3]
-    assert metadata["title"] == title
+    assert metadata["title"] == document.title
+    assert metadata["metadata"]["maintenance"] == "01"
 
     file = client.get(f"/api/v1/files/{FILE_CODE}").json()
     assert file["state"] == "packaged"
     assert file["package_sha256"] == package["sha256"]
+    assert file["startDate"] == f"01/01/{document.facts.issued_date[-4:]}"
+    assert (file["numberOfPaper"], file["numberOfPage"], file["fondsCode"]) == (3, 3, "64")
+    (doc,) = file["documents"]
+    assert (doc["docId"], doc["codeNotation"], doc["issuedDate"]) == (
+        f"{FILE_CODE}.1",
+        document.facts.code_notation,
+        document.facts.issued_date,
+    )
+    assert all(
+        set(p["derivatives"].values()) - {None} and p["document"] == 1 for p in file["pages"]
+    )
+    steps = [(h["to_state"], h["person"]) for h in file["history"]]
+    assert [state for state, _ in steps] == [
+        "inventoried",
+        "selected",
+        "approved",
+        "digitizing",
+        "digitized",
+        "described",
+        "verified",
+        "accepted",
+        "packaged",
+    ]
+    people = dict(steps)
+    assert (people["inventoried"], people["described"], people["verified"]) == (
+        ARCHIVIST,
+        ARCHIVIST,
+        REVIEWER,
+    )
+    assert all(h["client"] for h in file["history"])
 
 
-def test_text_is_found_by_a_query_typed_without_diacritics(
-    client: httpx.Client, scans: tuple[str, list[Path]]
-) -> None:
+def test_the_annual_report_counts_the_file_and_opens_as_a_workbook(client: httpx.Client) -> None:
+    """Runs after the journey above."""
+    year = date.today().year
+    report = client.get("/api/v1/reports/annual", params={"year": year}).json()
+    reached = report["totals"]["reached_by_end_of_year"]
+    assert reached["accepted"] >= 1
+    assert reached["packaged"] >= 1
+    assert report["due_before"] == f"{year}-12-01"
+    workbook = _workbook(
+        client.get("/api/v1/reports/annual", params={"year": year, "format": "xlsx"})
+    )
+    assert workbook.sheetnames[0] == f"Tổng hợp {year}"
+    assert workbook.worksheets[0]._charts  # type: ignore[attr-defined]  # openpyxl's private list
+
+
+def _workbook(response: httpx.Response) -> openpyxl.Workbook:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(XLSX)
+    return openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def test_progress_selection_and_the_file_list_export_as_workbooks(client: httpx.Client) -> None:
+    """Runs after the journey above."""
+    progress = client.get("/api/v1/reports/progress").json()
+    assert progress["files_by_state"]["packaged"] >= 1
+    assert progress["digitization"]["done"] >= 1
+    assert "Tiến độ" in _workbook(client.get("/api/v1/reports/progress?format=xlsx")).sheetnames
+    selection = client.get("/api/v1/reports/selection").json()
+    assert selection["totals"]["approved"] >= 1
+    _workbook(client.get("/api/v1/reports/selection?format=xlsx"))
+    listed = client.get("/api/v1/files", params={"fonds": "64", "state": "packaged"}).json()
+    assert FILE_CODE in [row["file_code"] for row in listed["items"]]
+    export = _workbook(client.get("/api/v1/files", params={"fonds": "64", "format": "xlsx"}))
+    codes = [row[0] for row in export.worksheets[0].iter_rows(min_row=3, values_only=True)]
+    assert FILE_CODE in codes
+
+
+def test_text_is_found_by_a_query_typed_without_diacritics(client: httpx.Client) -> None:
     """Runs after the journey above; "Độc lập" typed as "doc lap" (đ folds to d)."""
     for query in ("doc lap", "luu tru", fold("CỘNG HÒA XÃ HỘI")):
         assert query.isascii()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.ops.demo import wait_until
+from services.ops.demo import open_for_scanning, wait_until
 from services.ops.stack import LocalStack
 from shared.config import KafkaSettings
 from shared.events import PageIngested
@@ -105,6 +105,7 @@ def test_unreadable_original_is_dead_lettered_with_its_reason_and_shown_on_the_p
         "/api/v1/files", json={"file_code": file_code, "title": "Trang hỏng", "number_of_page": 1}
     )
     assert response.status_code == 201
+    open_for_scanning(client, file_code, pages=1)
     corrupt = b"\x89PNG\r\n\x1a\n" + b"\x00" * 5000
     key = f"{file_code}/0001-{hashlib.sha256(corrupt).hexdigest()[:16]}.png"
     target = stack.objects_dir / "originals" / key

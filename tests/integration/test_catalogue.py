@@ -1,88 +1,393 @@
-"""Catalogue handlers on SQLite and PostgreSQL: events in any order, redeliveries, search."""
+"""The catalogue's SQL adapters on SQLite and PostgreSQL: a hồ sơ through the programme reads
+back as it was written, with its events in the outbox; inventory imports from a messy workbook
+and a TCVN3 CSV; the migration from the old schema keeps the data; concurrent steps on one
+hồ sơ decide once; reports; search."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
+import threading
 import uuid
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from services.catalogue import handlers
+from services.catalogue.adapters.repository import SqlUnitOfWork
+from services.catalogue.adapters.sheets import read_sheet, write_xlsx
+from services.catalogue.adapters.views import SqlCatalogueViews
 from services.catalogue.app import MIGRATIONS
-from services.catalogue.handlers import (
-    CatalogueDeps,
-    NewFile,
-    describe_file,
-    on_page_ingested,
-    on_page_processed,
-    register_file,
-    search,
+from services.catalogue.domain.checks import CheckPolicy
+from services.catalogue.domain.codes import SelectionCriterion
+from services.catalogue.domain.commands import (
+    AcceptFiles,
+    ApproveSelection,
+    ConfirmArrangement,
+    ConfirmDescription,
+    ImportInventory,
+    RegisterFile,
+    SelectFile,
+    SetDocument,
+    VerifyFile,
 )
+from services.catalogue.domain.dates import PartialDate
+from services.catalogue.domain.identifiers import FileCodeParts
+from services.catalogue.domain.inventory import read_inventory
+from services.catalogue.domain.model import Criterion, FileState
+from services.catalogue.domain.queries import FileFilter, SearchQuery
+from services.catalogue.domain.reports import ProgrammePlan, annual_report, annual_sheets
+from services.catalogue.domain.search import folded_query
+from services.catalogue.messagebus import MessageBus
+from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate
-from shared.envelope import Envelope
-from shared.events import PageIngested, PageProcessed
+from shared.events import PageIngested
+from shared.outbox import OutboxMessage
+from tests.support.catalogue import (
+    APPROVER,
+    ARCHIVIST,
+    FILE_CODE,
+    REVIEWER,
+    description,
+    document,
+    ingested,
+    processed,
+)
+from tests.support.inventories import write_messy_inventory, write_tcvn3_csv
 
 pytestmark = pytest.mark.integration
-FILE_CODE = "H49.64.33.2001.160"
-TEXT = "Kế hoạch số hóa tài liệu lưu trữ của Sở Nội vụ tỉnh Đồng Tháp"
-
-
-def _events(sequence: int) -> tuple[PageIngested, PageProcessed]:
-    page_id = uuid.uuid4()
-    ingested = PageIngested(
-        file_code=FILE_CODE, page_id=page_id, sequence=sequence,
-        object_key=f"{FILE_CODE}/{sequence:04d}.png", sha256="b" * 64, size=10,
-        media_type="image/png", width=10, height=10,
-    )  # fmt: skip
-    processed = PageProcessed(
-        file_code=FILE_CODE, page_id=page_id, sequence=sequence, text=f"{TEXT} trang {sequence}",
-        text_key="t", hocr_key="h", engine="tesseract", seconds=1.0,
-    )  # fmt: skip
-    return ingested, processed
+POLICY = CheckPolicy()
 
 
 @pytest.fixture
-def deps(database_url: str) -> CatalogueDeps:
+def engine(database_url: str) -> Engine:
     engine = make_engine(database_url)
     migrate(engine, MIGRATIONS)
-    return CatalogueDeps(engine=engine, wake_outbox=lambda: None)
+    return engine
 
 
-def _envelope(event: PageIngested | PageProcessed) -> Envelope:
-    return Envelope.new(event, source="test")
+def _run(engine: Engine, handler: Callable[[Any, UnitOfWork], Any], message: Any) -> Any:
+    return handler(message, SqlUnitOfWork(engine))
 
 
-async def test_pages_read_before_registration_leave_the_file_digitized(deps: CatalogueDeps) -> None:
-    pages = [_events(n) for n in (1, 2)]
-    for ingested, processed in pages:
-        await on_page_processed(processed, _envelope(processed), deps)  # out of order
-        await on_page_ingested(ingested, _envelope(ingested), deps)
-    await register_file(NewFile(FILE_CODE, "Hồ sơ số hóa", 2, {}), "lưu trữ viên", deps)
-    view = await describe_file(FILE_CODE, deps)
-    assert view.file.state == "digitized"
-    assert [t.to_state for t in view.transitions] == ["inventoried", "digitizing", "digitized"]
+def _outbox(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(sa.column("id"))).all()
+        return [(row.topic, json.loads(row.body)) for row in rows]
 
 
-async def test_redelivered_page_events_change_nothing(deps: CatalogueDeps) -> None:
-    await register_file(NewFile(FILE_CODE, "Hồ sơ số hóa", 2, {}), "lưu trữ viên", deps)
-    ingested, processed = _events(1)
-    for _ in range(3):
-        await on_page_ingested(ingested, _envelope(ingested), deps)
-        await on_page_processed(processed, _envelope(processed), deps)
-    view = await describe_file(FILE_CODE, deps)
-    assert len(view.pages) == 1
-    assert view.file.state == "digitizing"
-    assert [t.to_state for t in view.transitions] == ["inventoried", "digitizing"]
+def _to_verified(engine: Engine, code: str = FILE_CODE, pages: int = 2) -> None:
+    parts = FileCodeParts("H49.64.33", 2001, code.rsplit(".", 1)[-1])
+    _run(engine, handlers.register_file, RegisterFile(code, description(pages), ARCHIVIST, parts))
+    criteria = (Criterion(SelectionCriterion.PERMANENT_RETENTION, "vĩnh viễn"),)
+    _run(engine, handlers.select_file, SelectFile(code, criteria, ARCHIVIST))
+    _run(
+        engine, handlers.confirm_arrangement, ConfirmArrangement(code, "Phạm Thị Chỉnh", ARCHIVIST)
+    )
+    decision = ApproveSelection(
+        f"QĐ-{code}", PartialDate(2026, 3, 5), "Lê Văn Hân", (code,), APPROVER
+    )
+    _run(engine, handlers.approve_selection, decision)
+    for sequence in range(1, pages + 1):
+        page = ingested(code, sequence)
+        _run(engine, handlers.on_page_processed, processed(page))  # OCR's event first
+        _run(engine, handlers.on_page_ingested, page)
+    _run(engine, handlers.set_document, SetDocument(code, 1, document(1, pages), ARCHIVIST))
+    _run(engine, handlers.confirm_description, ConfirmDescription(code, ARCHIVIST))
+    _run(engine, lambda c, u: handlers.verify_file(c, u, POLICY), VerifyFile(code, (), REVIEWER))
 
 
-async def test_search_is_diacritic_insensitive_and_ranks_exact_matches_first(
-    deps: CatalogueDeps,
+def test_a_file_through_the_programme_reads_back_as_written(engine: Engine) -> None:
+    _to_verified(engine)
+    _run(engine, handlers.accept_files, AcceptFiles((FILE_CODE,), APPROVER, "01/BB-NT", "GĐ"))
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(FILE_CODE)
+        assert file is not None
+        assert file.state is FileState.ACCEPTED
+        assert file.description == description(2)
+        assert file.parts == FileCodeParts("H49.64.33", 2001, "160")
+        assert file.documents[1].description == document(1, 2)
+        assert [p.sequence for p in file.current_pages()] == [1, 2]
+        assert all(
+            p.reading and p.reading.quality and p.reading.alto_key for p in file.pages.values()
+        )
+        assert file.approval is not None
+        assert file.approval.number == f"QĐ-{FILE_CODE}"
+        assert file.arrangement is not None
+        assert file.arrangement.actor == ARCHIVIST
+        assert file.verification is not None
+        assert file.verification.actor == REVIEWER
+        assert file.acceptance is not None
+        assert file.acceptance.minutes_number == "01/BB-NT"
+    history = SqlCatalogueViews(engine).history(FILE_CODE)
+    assert [t.to_state.value for t in history] == [
+        "inventoried", "selected", "approved", "digitizing", "digitized", "described", "verified",
+        "accepted",
+    ]  # fmt: skip
+    assert history[-1].actor == APPROVER
+    topics = [topic for topic, _ in _outbox(engine)]
+    assert topics.count("sohoa.catalogue.file-accepted.v1") == 1
+    changed = [body for topic, body in _outbox(engine) if topic.endswith("file-state-changed.v1")]
+    assert [b["version"] for b in changed] == list(range(1, len(changed) + 1))
+    accepted = next(b for t, b in _outbox(engine) if t.endswith("file-accepted.v1"))
+    assert accepted["documents"][0]["doc_code"] == f"{FILE_CODE}.0000001"
+    assert {p["sequence"] for p in accepted["pages"]} == {1, 2}
+
+
+def test_the_outbox_holds_nothing_of_a_refused_step(engine: Engine) -> None:
+    _run(engine, handlers.register_file, RegisterFile(FILE_CODE, description(2), ARCHIVIST))
+    before = _outbox(engine)
+    with pytest.raises(Exception, match="không thể chuyển"):
+        _run(engine, handlers.confirm_description, ConfirmDescription(FILE_CODE, ARCHIVIST))
+    assert _outbox(engine) == before
+
+
+@pytest.mark.parametrize("builder", [write_messy_inventory, write_tcvn3_csv])
+def test_inventory_import_reports_every_cell_and_a_re_import_changes_nothing(
+    engine: Engine, tmp_path: Path, builder: Callable[[Path], Any]
 ) -> None:
-    await register_file(NewFile(FILE_CODE, "Hồ sơ số hóa", 1, {}), "lưu trữ viên", deps)
-    _ingested, processed = _events(1)
-    await on_page_processed(processed, _envelope(processed), deps)
-    for query in ("dong thap", "ĐỒNG THÁP", "so hoa tai lieu", "Đồng Tháp"):
-        hits = await search(query, 10, deps)
-        assert [h.file_code for h in hits] == [FILE_CODE], query
-    assert (await search("Đồng Tháp", 10, deps))[0].exact
-    assert not (await search("dong thap", 10, deps))[0].exact
-    assert await search("dong thao", 10, deps) == []
-    assert await search("100%_", 10, deps) == []  # LIKE wildcards are escaped
+    suffix = ".xlsx" if builder is write_messy_inventory else ".csv"
+    expected = builder(tmp_path / f"inventory{suffix}")
+    reading = read_inventory(read_sheet(tmp_path / f"inventory{suffix}"))
+
+    def imported(read: Any, dry_run: bool) -> handlers.ImportReport:
+        command = ImportInventory(read, ARCHIVIST, dry_run, agency_code="H49.64.33")
+        report: handlers.ImportReport = _run(engine, handlers.import_inventory, command)
+        return report
+
+    dry = imported(reading, dry_run=True)
+    assert (dry.rows, dry.accepted) == (expected.rows, len(expected.entries))
+    assert [(r.row, r.column, r.cell, r.code) for r in dry.refused] == [
+        (r.row, r.column, r.cell, r.code) for r in expected.refusals
+    ]
+    assert not dry.written
+    refused = imported(reading, dry_run=False)  # all or nothing: a refused row stops the rest
+    assert not refused.written
+    assert SqlCatalogueViews(engine).files(FileFilter(), after=None, limit=100) == []
+
+    corrected = dataclasses.replace(reading, refused=(), rows=len(reading.entries))
+    first = imported(corrected, dry_run=False)
+    assert first.written
+    assert len(first.created) == len(expected.entries)
+    listed = SqlCatalogueViews(engine).files(FileFilter(), after=None, limit=100)
+    by_title = {f.title: f for f in listed}
+    for entry in expected.entries:
+        row = by_title[entry.title]
+        assert (row.fonds_code, row.maintenance) == (entry.fonds_code, entry.maintenance)
+        assert (row.start_date, row.end_date) == (entry.start_date, entry.end_date)
+        assert row.number_of_paper == entry.number_of_paper
+        assert row.group == entry.group
+    outbox = len(_outbox(engine))
+    again = imported(corrected, dry_run=False)
+    assert (again.created, again.updated) == ([], [])
+    assert sorted(again.unchanged) == sorted(first.created)
+    assert len(_outbox(engine)) == outbox
+    assert SqlCatalogueViews(engine).files(FileFilter(), after=None, limit=100) == listed
+
+
+def _migrate_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def test_the_migration_to_tt05_keeps_existing_data(database_url: str) -> None:
+    engine = make_engine(database_url)
+    _migrate_to(engine, "catalogue_0002")
+    at = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO catalogue_file (file_code, title, number_of_page, state, "
+                "file_metadata, accepted_by, accepted_at, created_at) VALUES "
+                "(:code, :title, 2, 'accepted', :metadata, 'vpubnd', :at, :at)"
+            ),
+            {
+                "code": FILE_CODE,
+                "title": "Hồ sơ cũ",
+                "metadata": json.dumps(
+                    {
+                        "maintenance": "01",
+                        "language": "01",
+                        "startDate": "05/01/2001",
+                        "totalDoc": "3",
+                        "phong": "Văn phòng UBND",
+                        "mode": "Mật lắm",
+                    }
+                ),
+                "at": at,
+            },
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO catalogue_page (page_id, file_code, sequence, object_key, sha256, "
+                "text, folded_text, text_key, hocr_key) VALUES "
+                "(:id, :code, 1, 'k', :sha, 'Lưu trữ', ' luu tru ', 't', 'h')"
+            ),
+            {"id": str(uuid.uuid4()), "code": FILE_CODE, "sha": "a" * 64},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO catalogue_transition (file_code, from_state, to_state, actor, reason, "
+                "at) VALUES (:code, '', 'inventoried', 'vpubnd', 'đăng ký', :at)"
+            ),
+            {"code": FILE_CODE, "at": at},
+        )
+    migrate(engine, MIGRATIONS)
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(FILE_CODE)
+        assert file is not None
+        assert file.state is FileState.ACCEPTED
+        assert file.description.maintenance is not None
+        assert file.description.maintenance.value == "01"
+        assert file.description.start_date == PartialDate(2001, 1, 5)
+        assert file.description.total_doc == 3
+        assert file.extension == {"phong": "Văn phòng UBND", "mode": "Mật lắm"}
+        assert file.acceptance is not None
+        assert file.acceptance.actor.client == "vpubnd"
+        assert file.version == 0  # it announces its state at the next start
+    views = SqlCatalogueViews(engine)
+    assert views.history(FILE_CODE)[0].actor.client == "vpubnd"
+    query = SearchQuery(folded_query("luu tru"), "luu tru", 10)
+    assert [h.file_code for h in views.search(query).hits] == [FILE_CODE]
+
+
+def test_concurrent_last_pages_and_acceptances_decide_once(engine: Engine) -> None:
+    """Two threads stand for two replicas: each takes the hồ sơ's row lock (PostgreSQL) or the
+    write lock (SQLite), so the last two pages are both counted and one acceptance wins."""
+    code, pages = FILE_CODE, 4
+    _run(engine, handlers.register_file, RegisterFile(code, description(pages), ARCHIVIST))
+    _run(
+        engine,
+        handlers.select_file,
+        SelectFile(code, (Criterion(SelectionCriterion(1), "vv"),), ARCHIVIST),
+    )
+    _run(
+        engine, handlers.confirm_arrangement, ConfirmArrangement(code, "Phạm Thị Chỉnh", ARCHIVIST)
+    )
+    decision = ApproveSelection("QĐ-9", PartialDate(2026, 3, 5), "Lê Văn Hân", (code,), APPROVER)
+    _run(engine, handlers.approve_selection, decision)
+    events = [ingested(code, n) for n in range(1, pages + 1)]
+    for event in events:
+        _run(engine, handlers.on_page_ingested, event)
+    for event in events[:-2]:
+        _run(engine, handlers.on_page_processed, processed(event))
+    bus = MessageBus(lambda _c: SqlUnitOfWork(engine), lambda: None)
+    _together([partial(_process, bus, event) for event in events[-2:]])
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(code)
+        assert file is not None
+        assert file.state is FileState.DIGITIZED
+    _run(engine, handlers.set_document, SetDocument(code, 1, document(1, pages), ARCHIVIST))
+    _run(engine, handlers.confirm_description, ConfirmDescription(code, ARCHIVIST))
+    _run(engine, lambda c, u: handlers.verify_file(c, u, POLICY), VerifyFile(code, (), REVIEWER))
+    accept = AcceptFiles((code,), APPROVER)
+    _together([lambda: _await(bus.run(handlers.accept_files, accept)) for _ in range(2)])
+    topics = [topic for topic, _ in _outbox(engine)]
+    assert topics.count("sohoa.catalogue.file-accepted.v1") == 1
+    with Session(engine) as session:
+        count = session.execute(sa.text("SELECT count(*) FROM catalogue_acceptance")).scalar()
+    assert count == 1
+
+
+def _await(awaitable: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(awaitable)
+
+
+def _process(bus: MessageBus, event: PageIngested) -> None:
+    _await(bus.run(handlers.on_page_processed, processed(event)))
+
+
+def _together(work: list[Callable[[], Any]]) -> None:
+    """Start every call at the same moment; re-raise the first failure."""
+    barrier = threading.Barrier(len(work))
+    failures: list[BaseException] = []
+
+    def run(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001  # handed to the test thread below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def test_annual_report_counts_the_year_and_opens_with_its_chart(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _to_verified(engine, "H49.64.33.2001.160")
+    _run(engine, handlers.accept_files, AcceptFiles(("H49.64.33.2001.160",), APPROVER, "02/BB"))
+    _run(
+        engine,
+        handlers.register_file,
+        RegisterFile("H49.64.33.2001.161", description(1), ARCHIVIST),
+    )
+    year = date.today().year
+    report = annual_report(
+        SqlCatalogueViews(engine).plan_counts(year),
+        ProgrammePlan(),
+        organization="Trung tâm Lưu trữ lịch sử tỉnh",
+        generated_at=datetime.now(UTC),
+    )
+    reached = report["totals"]["reached_by_end_of_year"]
+    assert (reached["inventoried"], reached["approved"], reached["accepted"]) == (2, 1, 1)
+    assert report["totals"]["pages_in_year"] == 2
+    path = tmp_path / "annual.xlsx"
+    write_xlsx(path, annual_sheets(report))
+    workbook = openpyxl.load_workbook(path)
+    summary = workbook[f"Tổng hợp {year}"]
+    labels = {row[0].value: (row[1].value, row[2].value) for row in summary.iter_rows(min_row=3)}
+    assert labels["Đã nghiệm thu"] == (1, 1)
+    assert labels["Đã lập mục lục"] == (2, 2)
+    assert labels["Số trang đã số hóa"] == (2, 2)
+    assert summary._charts, "the summary sheet has its chart"  # type: ignore[attr-defined]  # openpyxl keeps charts in a private list
+    assert "Theo phông" in workbook.sheetnames
+    assert "Trang theo tháng" in workbook.sheetnames
+
+
+def test_progress_counts_files_and_pages_by_state_fonds_year_and_day(engine: Engine) -> None:
+    _to_verified(engine, "H49.64.33.2001.160")
+    command = RegisterFile("H49.64.33.2001.161", description(1), ARCHIVIST, fonds_code="64")
+    _run(engine, handlers.register_file, command)
+    counts = SqlCatalogueViews(engine).progress(date.today())
+    assert counts.files_by_state == {"verified": 1, "inventoried": 1}
+    assert counts.pages_by_state == {"verified": 2}
+    assert counts.files_by_fonds == {"": {"verified": 1}, "64": {"inventoried": 1}}
+    assert counts.files_by_year == {2001: {"verified": 1, "inventoried": 1}}
+    ((day, pages),) = counts.pages_per_day
+    assert pages == 2
+    assert abs((day - date.today()).days) <= 1  # Vietnam's day, not the machine's
+
+
+def test_search_is_diacritic_insensitive_and_ranks_exact_matches_first(engine: Engine) -> None:
+    _to_verified(engine)
+    views = SqlCatalogueViews(engine)
+
+    def codes(query: str) -> list[tuple[str, bool]]:
+        page = views.search(SearchQuery(folded_query(query), query.casefold(), 10))
+        return [(h.file_code, h.exact) for h in page.hits]
+
+    assert codes("chinh ly tai lieu") == [(FILE_CODE, False), (FILE_CODE, False)]
+    assert codes("chỉnh lý tài liệu") == [(FILE_CODE, True), (FILE_CODE, True)]
+    assert codes("chinh lu") == []
+    assert codes("100%_") == []  # LIKE wildcards are escaped

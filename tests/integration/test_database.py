@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-import services.catalogue.adapters.db
+import services.catalogue.adapters.orm
 import services.handover.adapters.db
 import services.ingest.adapters.db  # noqa: F401  # registers the tables compared below
 from services.catalogue.app import MIGRATIONS as CATALOGUE
@@ -29,8 +29,18 @@ from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
 
 pytestmark = pytest.mark.integration
 TABLES_OF = {
-    "ingest": {"ingest_page"},
-    "catalogue": {"catalogue_file", "catalogue_page", "catalogue_transition"},
+    "ingest": {"ingest_page", "ingest_file"},
+    "catalogue": {
+        "catalogue_fonds",
+        "catalogue_file",
+        "catalogue_document",
+        "catalogue_page",
+        "catalogue_page_text",
+        "catalogue_transition",
+        "catalogue_selection_decision",
+        "catalogue_acceptance",
+        "catalogue_verification",
+    },
     "handover": {"handover_package"},
 }
 SHARED_TABLES = {"outbox_message", "processed_event"}

@@ -31,6 +31,14 @@ class CodeList(StrEnum):
         return member
 
     @classmethod
+    def of(cls, code: str) -> Self:
+        """The member with exactly this code (a stored value); ValueError if none."""
+        for member in cls:
+            if member.value == code:
+                return member
+        raise ValueError(f"{code!r} không có trong danh mục {cls.__name__}")
+
+    @classmethod
     def parse(cls, text: str) -> Self:
         """The member whose code or label ``text`` is; ValueError naming the list if none."""
         wanted = _as_typed(text)
@@ -173,6 +181,14 @@ class DocumentType(Enum):
     MAP = "30", "Bản đồ", None
     TECHNICAL_DRAWING = "31", "Bản vẽ kỹ thuật", None
     OTHER = "32", "Khác", None
+
+    @classmethod
+    def of(cls, code: str) -> DocumentType:
+        """The type with exactly this code (a stored value); ValueError if none."""
+        for member in cls:
+            if member.code == code:
+                return member
+        raise ValueError(f"{code!r} không phải mã tên loại (01–32)")
 
     @classmethod
     def parse(cls, text: str) -> DocumentType:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from shared.db import Timestamp, utcnow
@@ -55,3 +55,19 @@ def page_with_content(session: Session, file_code: str, sha256: str) -> Ingested
 def next_sequence(session: Session, file_code: str) -> int:
     query = select(func.max(IngestedPage.sequence)).where(IngestedPage.file_code == file_code)
     return int(session.exec(query).one() or 0) + 1
+
+
+class IntakeFile(SQLModel, table=True):
+    """Ingest's own view of a hồ sơ, from the catalogue's file-state-changed events: whether
+    it may take page scans now. Never read from the catalogue's database."""
+
+    __tablename__ = "ingest_file"
+
+    file_code: str = Field(primary_key=True, max_length=100)
+    state: str = Field(max_length=30)
+    open_for_scanning: bool
+    arranged: bool
+    number_of_page: int | None = Field(default=None, sa_type=BigInteger)
+    rescan_sequences: list[int] = Field(default_factory=list, sa_type=JSON)
+    version: int
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)

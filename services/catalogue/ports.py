@@ -1,0 +1,150 @@
+"""What the catalogue's handlers need from the world, as interfaces: repositories of its
+aggregates and records, the page-text index, a unit of work that commits them with their events
+(SQL in production, in-memory fakes in unit tests), and the read side for lists and reports."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from services.catalogue.domain.fonds import Fonds
+from services.catalogue.domain.inventory import SheetRow
+from services.catalogue.domain.model import ArchivalFile, Transition
+from services.catalogue.domain.queries import (
+    FileFilter,
+    FileSummary,
+    PlanCounts,
+    ProgressCounts,
+    SearchPage,
+    SearchQuery,
+    SelectionRow,
+)
+from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
+from services.catalogue.domain.tables import TableSheet
+from shared.events import Event
+
+
+class FileRepository(abc.ABC):
+    """Hồ sơ by file code. ``get`` holds the hồ sơ for this unit of work (a row lock on
+    PostgreSQL, the write lock on SQLite), so two replicas never decide on the same one at once."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, ArchivalFile] = {}
+
+    def get(self, file_code: str) -> ArchivalFile | None:
+        file = self.seen.get(file_code) or self._get(file_code)
+        if file is not None:
+            self.seen[file_code] = file
+        return file
+
+    def add(self, file: ArchivalFile) -> None:
+        self._add(file)
+        self.seen[file.file_code] = file
+
+    @abc.abstractmethod
+    def _get(self, file_code: str) -> ArchivalFile | None: ...
+
+    @abc.abstractmethod
+    def _add(self, file: ArchivalFile) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, file: ArchivalFile, transitions: Sequence[Transition]) -> None:
+        """Write what changed in a hồ sơ got or added in this unit of work."""
+
+    @abc.abstractmethod
+    def unannounced(self) -> list[str]:
+        """File codes that never published a state event (registered before the workflow)."""
+
+
+class FondsRepository(Protocol):
+    def get(self, code: str) -> Fonds | None: ...
+    def put(self, fonds: Fonds) -> None: ...
+    def all(self) -> list[Fonds]: ...
+
+
+class DecisionRepository(Protocol):
+    def find(self, number: str, signed: date) -> SelectionDecision | None: ...
+    def add(self, decision: SelectionDecision) -> None: ...
+
+
+class AcceptanceRepository(Protocol):
+    def add(self, acceptance: Acceptance) -> None: ...
+    def get(self, acceptance_id: UUID) -> Acceptance | None: ...
+
+
+class VerificationRepository(Protocol):
+    def add(self, run: VerificationRun) -> None: ...
+    def of_file(self, file_code: str) -> list[VerificationRun]: ...
+
+
+class PageTextIndex(Protocol):
+    """The page text that search reads (not part of the aggregate: it is large, and no rule
+    of the hồ sơ depends on it)."""
+
+    def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None: ...
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction: the hồ sơ and records a handler touched, and the events they recorded,
+    commit together or not at all. Leaving without ``commit`` rolls back."""
+
+    files: FileRepository
+    fonds: FondsRepository
+    decisions: DecisionRepository
+    acceptances: AcceptanceRepository
+    verifications: VerificationRepository
+    texts: PageTextIndex
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        """Save every hồ sơ touched, stage its events in the outbox, then commit."""
+        for file in self.files.seen.values():
+            self.files.save(file, file.pull_transitions())
+            self._stage(file.pull_events())
+        self._commit()
+
+    @abc.abstractmethod
+    def now(self) -> datetime: ...
+
+    @abc.abstractmethod
+    def _stage(self, events: Sequence[Event]) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class CatalogueViews(Protocol):
+    """The read side: lists, search and report counts, straight from the database."""
+
+    def history(self, file_code: str) -> list[Transition]: ...
+    def files(self, where: FileFilter, *, after: str | None, limit: int) -> list[FileSummary]: ...
+    def all_files(self, where: FileFilter) -> Iterator[FileSummary]: ...
+    def search(self, query: SearchQuery) -> SearchPage: ...
+    def progress(self, today: date) -> ProgressCounts: ...
+    def plan_counts(self, year: int) -> PlanCounts: ...
+    def selection(self) -> list[SelectionRow]: ...
+
+
+class Spreadsheets(Protocol):
+    """Reading inventories from .xlsx/.csv and writing reports and exports as .xlsx."""
+
+    def read(self, path: Path) -> Iterator[SheetRow]: ...
+    def write(self, path: Path, sheets: Sequence[TableSheet]) -> None: ...

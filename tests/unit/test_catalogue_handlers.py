@@ -1,0 +1,249 @@
+"""The catalogue's handlers against in-memory fakes: every command's outcome, what reaches the
+outbox, all-or-nothing batches, idempotent events and imports."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.catalogue import handlers
+from services.catalogue.domain.checks import CheckPolicy
+from services.catalogue.domain.codes import Maintenance, SelectionCriterion
+from services.catalogue.domain.commands import (
+    AcceptFiles,
+    AnnounceStates,
+    ApproveSelection,
+    ConfirmArrangement,
+    ImportInventory,
+    RegisterFile,
+    SelectFile,
+    VerifyFile,
+)
+from services.catalogue.domain.dates import PartialDate
+from services.catalogue.domain.errors import (
+    DecisionConflict,
+    FileExists,
+    FileNotFound,
+    SelectionRefused,
+    VerificationFailed,
+)
+from services.catalogue.domain.inventory import InventoryEntry, InventoryReading, RowRefusal
+from services.catalogue.domain.model import Criterion, FileState
+from shared.events import FileAccepted, FileStateChanged
+from tests.support.catalogue import (
+    APPROVER,
+    ARCHIVIST,
+    FILE_CODE,
+    REVIEWER,
+    description,
+    digitized,
+    document,
+    ingested,
+    processed,
+    registered,
+    verified,
+)
+from tests.unit.fakes import FakeUnitOfWork
+
+pytestmark = pytest.mark.unit
+OTHER = "H49.64.33.2001.161"
+
+
+def _register(uow: FakeUnitOfWork, code: str = FILE_CODE, pages: int = 2) -> None:
+    handlers.register_file(RegisterFile(code, description(pages), ARCHIVIST), uow)
+
+
+def test_registering_twice_the_same_is_a_no_op_and_differently_a_conflict() -> None:
+    uow = FakeUnitOfWork()
+    _, created = handlers.register_file(RegisterFile(FILE_CODE, description(2), ARCHIVIST), uow)
+    _, again = handlers.register_file(RegisterFile(FILE_CODE, description(2), ARCHIVIST), uow)
+    assert (created, again) == (True, False)
+    assert uow.commits == 1
+    with pytest.raises(FileExists):
+        handlers.register_file(RegisterFile(FILE_CODE, description(3), ARCHIVIST), uow)
+    assert [type(e) for e in uow.outbox] == [FileStateChanged]
+
+
+def _select(uow: FakeUnitOfWork, code: str) -> None:
+    criteria = (Criterion(SelectionCriterion.PERMANENT_RETENTION, "vĩnh viễn"),)
+    handlers.select_file(SelectFile(code, criteria, ARCHIVIST), uow)
+
+
+def _decision(*codes: str, number: str = "103/QĐ-UBND") -> ApproveSelection:
+    return ApproveSelection(number, PartialDate(2026, 3, 5), "Lê Văn Hân", codes, APPROVER)
+
+
+def test_a_decision_approves_every_listed_file_or_none() -> None:
+    uow = FakeUnitOfWork()
+    for code in (FILE_CODE, OTHER):
+        _register(uow, code)
+    _select(uow, FILE_CODE)  # OTHER is not selected
+    with pytest.raises(SelectionRefused) as refused:
+        handlers.approve_selection(_decision(FILE_CODE, OTHER), uow)
+    assert refused.value.extra["problems"] == [{"file_code": OTHER, "state": "inventoried"}]
+    assert uow.store[FILE_CODE].state is FileState.SELECTED
+    assert uow.decisions.items == []
+    _select(uow, OTHER)
+    decision, created = handlers.approve_selection(_decision(FILE_CODE, OTHER), uow)
+    assert created
+    assert {uow.store[c].state for c in (FILE_CODE, OTHER)} == {FileState.APPROVED}
+    again, created = handlers.approve_selection(_decision(OTHER, FILE_CODE), uow)
+    assert (again.decision_id, created) == (decision.decision_id, False)
+    with pytest.raises(DecisionConflict):
+        handlers.approve_selection(_decision(FILE_CODE), uow)
+
+
+def test_unknown_files_in_a_decision_are_named() -> None:
+    uow = FakeUnitOfWork()
+    with pytest.raises(SelectionRefused) as refused:
+        handlers.approve_selection(_decision("H49.64.33.2001.999"), uow)
+    problems = refused.value.extra["problems"]
+    assert isinstance(problems, list)
+    assert problems[0]["code"] == "catalogue.file-not-found"
+
+
+def _approved_and_arranged(uow: FakeUnitOfWork, code: str = FILE_CODE, pages: int = 2) -> None:
+    _register(uow, code, pages)
+    _select(uow, code)
+    handlers.confirm_arrangement(ConfirmArrangement(code, "Phạm Thị Chỉnh", ARCHIVIST), uow)
+    handlers.approve_selection(_decision(code, number=f"QĐ-{code}"), uow)
+
+
+def test_page_events_walk_the_file_to_digitized_and_redeliveries_change_nothing() -> None:
+    uow = FakeUnitOfWork()
+    _approved_and_arranged(uow)
+    pages = [ingested(FILE_CODE, n) for n in (1, 2)]
+    for event in pages:
+        handlers.on_page_ingested(event, uow)
+        handlers.on_page_processed(processed(event), uow)
+    commits = uow.commits
+    for event in pages:  # at-least-once delivery
+        handlers.on_page_ingested(event, uow)
+        handlers.on_page_processed(processed(event), uow)
+    assert uow.commits == commits
+    assert uow.store[FILE_CODE].state is FileState.DIGITIZED
+    assert set(uow.texts.items) == {e.page_id for e in pages}
+    states = [e.to_state for e in uow.events(FileStateChanged) if isinstance(e, FileStateChanged)]
+    assert states[-2:] == ["digitizing", "digitized"]
+
+
+def test_a_page_of_an_unknown_file_is_refused_for_the_dead_letters() -> None:
+    with pytest.raises(FileNotFound):
+        handlers.on_page_ingested(ingested("H49.64.33.2001.999", 1), FakeUnitOfWork())
+
+
+def test_a_failed_verification_is_kept_and_changes_no_state() -> None:
+    uow = FakeUnitOfWork()
+    file = digitized(pages=3)
+    uow.store[FILE_CODE] = file
+    file.set_document(1, document(1, 2))  # page 3 belongs to no văn bản
+    file.confirm_description(by=ARCHIVIST, at=uow.now())
+    with pytest.raises(VerificationFailed):
+        handlers.verify_file(VerifyFile(FILE_CODE, (), REVIEWER), uow, CheckPolicy())
+    (run,) = uow.verifications.items
+    assert not run.passed
+    assert {f.check for f in run.findings} == {"document-pages"}
+    assert uow.store[FILE_CODE].state is FileState.DESCRIBED
+
+
+def test_acceptance_of_a_batch_is_all_or_nothing_and_once() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = verified(file_code=FILE_CODE)
+    uow.store[OTHER] = digitized(file_code=OTHER)
+    command = AcceptFiles((FILE_CODE, OTHER), APPROVER, "02/BB-NT", "Giám đốc Sở")
+    with pytest.raises(SelectionRefused):
+        handlers.accept_files(command, uow)
+    assert uow.store[FILE_CODE].state is FileState.VERIFIED
+    assert uow.events(FileAccepted) == []
+    single = AcceptFiles((FILE_CODE,), APPROVER)
+    first = handlers.accept_files(single, uow)
+    second = handlers.accept_files(single, uow)
+    assert first.acceptance_id == second.acceptance_id
+    assert len(uow.events(FileAccepted)) == 1
+
+
+def _entry(row: int, number: str, title: str = "Hồ sơ nhập từ mục lục") -> InventoryEntry:
+    return InventoryEntry(
+        row=row, fonds_code="64", file_code=None, agency_code="H49.64.33", year=2001,
+        file_number=number, title=title, maintenance=Maintenance.PERMANENT, mode=None,
+        languages=(), start_date=PartialDate(2001, 1), end_date=PartialDate(2001, 12),
+        keyword=None, total_doc=None, number_of_paper=12, number_of_page=None, format=None,
+        infor_sign=None, paper_file_code=None, description=None, group="I. Tổng hợp",
+        inventory_number=None, box="3",
+    )  # fmt: skip
+
+
+def _reading(*entries: InventoryEntry, refused: tuple[RowRefusal, ...] = ()) -> InventoryReading:
+    rows = len(entries) + len({r.row for r in refused})
+    columns = {"file_number": "Hồ sơ số"}
+    return InventoryReading(rows, entries, refused, (), columns, header_row=4)
+
+
+def test_import_dry_run_writes_nothing_and_a_real_run_is_idempotent() -> None:
+    uow = FakeUnitOfWork()
+    reading = _reading(_entry(6, "160"), _entry(7, "161"))
+    dry = handlers.import_inventory(ImportInventory(reading, ARCHIVIST, dry_run=True), uow)
+    assert (dry.rows, dry.accepted, dry.created, dry.written) == (2, 2, [FILE_CODE, OTHER], False)
+    assert uow.store == {}
+    assert uow.fonds.items == {}
+    real = handlers.import_inventory(ImportInventory(reading, ARCHIVIST, dry_run=False), uow)
+    assert real.written
+    assert real.fonds_created == ["64"]
+    assert uow.store[FILE_CODE].group == "I. Tổng hợp"
+    assert uow.store[FILE_CODE].extension == {"box": "3"}
+    parts = uow.store[FILE_CODE].parts
+    assert parts is not None
+    assert (parts.agency_code, parts.year, parts.file_number) == ("H49.64.33", 2001, "160")
+    commits, events = uow.commits, len(uow.outbox)
+    again = handlers.import_inventory(ImportInventory(reading, ARCHIVIST, dry_run=False), uow)
+    assert again.unchanged == [FILE_CODE, OTHER]
+    assert again.created == []
+    assert len(uow.outbox) == events
+    assert uow.commits == commits + 1
+
+
+def test_an_import_with_a_refused_row_writes_no_row() -> None:
+    uow = FakeUnitOfWork()
+    bad = RowRefusal(8, "Thời gian", "F8", "import.invalid-date", "31/02/2001")
+    report = handlers.import_inventory(
+        ImportInventory(_reading(_entry(6, "160"), refused=(bad,)), ARCHIVIST, dry_run=False), uow
+    )
+    assert (report.rows, report.accepted, report.written) == (2, 1, False)
+    assert report.refused == [bad]
+    assert uow.store == {}
+
+
+def test_a_changed_row_updates_an_inventoried_file_and_is_refused_for_one_in_progress() -> None:
+    uow = FakeUnitOfWork()
+    handlers.import_inventory(ImportInventory(_reading(_entry(6, "160")), ARCHIVIST, False), uow)
+    renamed = _reading(_entry(6, "160", "Hồ sơ đã sửa tiêu đề"))
+    report = handlers.import_inventory(ImportInventory(renamed, ARCHIVIST, False), uow)
+    assert report.updated == [FILE_CODE]
+    assert uow.store[FILE_CODE].description.title == "Hồ sơ đã sửa tiêu đề"
+    _select(uow, FILE_CODE)
+    again = handlers.import_inventory(
+        ImportInventory(_reading(_entry(6, "160", "Lại sửa")), ARCHIVIST, False), uow
+    )
+    (refusal,) = again.refused
+    assert (refusal.row, refusal.code) == (6, "import.file-in-progress")
+
+
+def test_a_row_whose_code_cannot_be_composed_is_refused_naming_the_column() -> None:
+    entry = _entry(6, "16 0")  # a space cannot stand in a mã hồ sơ
+    report = handlers.import_inventory(
+        ImportInventory(_reading(entry), ARCHIVIST, dry_run=True), FakeUnitOfWork()
+    )
+    (refusal,) = report.refused
+    assert (refusal.column, refusal.code) == ("Hồ sơ số", "import.invalid-file-code")
+
+
+def test_files_from_before_the_workflow_announce_their_state_once() -> None:
+    uow = FakeUnitOfWork()
+    legacy = registered()
+    legacy.pull_events()
+    legacy.version = 0
+    uow.store[FILE_CODE] = legacy
+    assert handlers.announce_states(AnnounceStates(), uow) == 1
+    assert handlers.announce_states(AnnounceStates(), uow) == 0
+    (event,) = uow.outbox
+    assert isinstance(event, FileStateChanged)
+    assert event.to_state == "inventoried"
