@@ -335,26 +335,7 @@ class FileRowOut(_Out):
 
 
 def row_out(summary: FileSummary) -> FileRowOut:
-    return FileRowOut(
-        file_code=summary.file_code,
-        title=summary.title,
-        state=summary.state,
-        fonds_code=summary.fonds_code,
-        group=summary.group,
-        maintenance=summary.maintenance,
-        mode=summary.mode,
-        language=summary.language,
-        start_date=summary.start_date,
-        end_date=summary.end_date,
-        total_doc=summary.total_doc,
-        number_of_paper=summary.number_of_paper,
-        number_of_page=summary.number_of_page,
-        pages_stored=summary.pages_stored,
-        pages_read=summary.pages_read,
-        documents=summary.documents,
-        criteria=list(summary.criteria),
-        decision=summary.decision,
-    )
+    return FileRowOut.model_validate(summary, from_attributes=True)
 
 
 class FileListOut(_Out):

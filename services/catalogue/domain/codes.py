@@ -7,7 +7,7 @@ diacritics), so an inventory's "Vĩnh viễn" and an API's ``"01"`` both arrive 
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum, StrEnum
+from enum import IntEnum, StrEnum
 from typing import Self
 
 from shared.text import fold
@@ -133,18 +133,15 @@ _CRITERIA = {
 }
 
 
-class DocumentType(Enum):
+class DocumentType(CodeList):
     """Tên loại tài liệu, codes ``01``–``32``: the 29 types of NĐ 30/2020 Phụ lục III with
     their abbreviations (used in ký hiệu) and three archival extras without one."""
 
-    code: str
-    label: str
     abbreviation: str | None
 
-    def __new__(cls, code: str, label: str, abbreviation: str | None) -> Self:
-        member = object.__new__(cls)
+    def __new__(cls, code: str, label: str, abbreviation: str | None = None) -> Self:
+        member = str.__new__(cls, code)
         member._value_ = code
-        member.code = code
         member.label = label
         member.abbreviation = abbreviation
         return member
@@ -182,22 +179,9 @@ class DocumentType(Enum):
     TECHNICAL_DRAWING = "31", "Bản vẽ kỹ thuật", None
     OTHER = "32", "Khác", None
 
-    @classmethod
-    def of(cls, code: str) -> DocumentType:
-        """The type with exactly this code (a stored value); ValueError if none."""
-        for member in cls:
-            if member.code == code:
-                return member
-        raise ValueError(f"{code!r} không phải mã tên loại (01–32)")
-
-    @classmethod
-    def parse(cls, text: str) -> DocumentType:
-        """By code (``"10"``) or by name (``"Kế hoạch"``, ``"KE HOACH"``)."""
-        wanted = _as_typed(text)
-        for member in cls:
-            if wanted in (member.code, fold(member.label)):
-                return member
-        raise ValueError(f"{text!r} không phải tên loại tài liệu (mã 01–32)")
+    @property
+    def code(self) -> str:
+        return self.value
 
     @classmethod
     def from_abbreviation(cls, abbreviation: str) -> DocumentType | None:
