@@ -10,7 +10,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.catalogue import handlers
+from services.catalogue import handlers, suggester
+from services.catalogue.adapters.hocr import StoredHocr
 from services.catalogue.adapters.repository import SOURCE, SqlUnitOfWork
 from services.catalogue.adapters.sheets import OpenpyxlSpreadsheets
 from services.catalogue.adapters.views import SqlCatalogueViews
@@ -31,10 +32,12 @@ from shared.events import (
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
+from shared.objectstore import open_store
 from shared.runtime import service_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GROUP_ID = "sohoa-catalogue"
+SUGGESTIONS_GROUP_ID = "sohoa-catalogue-suggestions"  # its own group: never holds up pages
 
 
 def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
@@ -71,6 +74,11 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             runner.subscribe(PageFailed, bus.on_event(handlers.on_page_failed))
             runner.subscribe(PackageReady, bus.on_event(handlers.on_package_ready))
             await runtime.start_consumer(runner)
+            derivatives = await open_store(settings.storage, "derivatives")
+            hocr = StoredHocr(derivatives)
+            reader = runtime.consumer(SUGGESTIONS_GROUP_ID)
+            reader.subscribe(FileStateChanged, suggester.on_file_state_changed(bus, hocr))
+            await runtime.start_consumer(reader)
             app.state.api = CatalogueApi(
                 bus=bus,
                 views=SqlCatalogueViews(engine),
@@ -87,8 +95,9 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                 organization=settings.organization,
                 max_import_bytes=settings.max_import_bytes,
                 spool_dir=settings.spool_dir,
+                hocr=hocr,
             )
-            app.state.ready_checks = runtime.ready_checks
+            app.state.ready_checks = {**runtime.ready_checks, "storage": derivatives.ping}
             yield
 
     app = create_service_app(

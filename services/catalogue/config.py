@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import StatefulServiceSettings
+from shared.config import StatefulServiceSettings, StorageSettings
 
 
 class CatalogueSettings(StatefulServiceSettings):
@@ -13,6 +13,9 @@ class CatalogueSettings(StatefulServiceSettings):
 
     port: int = 8003
     database_url: str = "sqlite:///var/catalogue.db"
+    storage: StorageSettings = Field(
+        default_factory=StorageSettings, description="the derivatives biên mục tự động reads"
+    )
     organization: str = Field(
         default="Trung tâm Lưu trữ lịch sử tỉnh", description="who signs the yearly report"
     )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from services.catalogue.domain.checks import CheckPolicy, inspect
 from services.catalogue.domain.commands import (
@@ -19,9 +20,12 @@ from services.catalogue.domain.commands import (
     ApproveSelection,
     ConfirmArrangement,
     ConfirmDescription,
+    ConfirmDocument,
     ImportInventory,
     InspectFile,
     PutFonds,
+    ReadPages,
+    RecordSuggestions,
     RegisterFile,
     RemoveDocument,
     RequestRescan,
@@ -44,6 +48,7 @@ from services.catalogue.domain.fonds import Fonds
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import InventoryEntry, RowRefusal
 from services.catalogue.domain.model import (
+    LOCKED,
     SYSTEM,
     Actor,
     ArchivalFile,
@@ -507,3 +512,49 @@ def announce_states(_cmd: AnnounceStates, uow: UnitOfWork) -> int:
         if codes:
             uow.commit()
         return len(codes)
+
+
+# --- biên mục tự động ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageToRead:
+    """A current page as the extractor reads it: its text, and where its hOCR is."""
+
+    page_id: UUID
+    sequence: int
+    text: str
+    hocr_key: str | None
+
+
+def pages_to_read(cmd: ReadPages, uow: UnitOfWork) -> list[PageToRead] | None:
+    """The hồ sơ's current pages that OCR read; None once its description is locked."""
+    with uow:
+        file = _file(uow, cmd.file_code)
+        if file.state in LOCKED:
+            return None
+        texts = uow.texts.of_file(cmd.file_code)
+        return [
+            PageToRead(p.page_id, p.sequence, texts.get(p.page_id, ""), p.reading.hocr_key)
+            for p in file.current_pages()
+            if p.reading is not None
+        ]
+
+
+def record_suggestions(cmd: RecordSuggestions, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        if file.suggest(cmd.documents, at=uow.now()):
+            uow.commit()
+        return file
+
+
+def confirm_document(cmd: ConfirmDocument, uow: UnitOfWork) -> ArchivalFile:
+    """Biên mục from a suggestion: the confirmed values become the văn bản's description."""
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.confirm_document(
+            cmd.ordinal, cmd.values, first_page=cmd.first_page, last_page=cmd.last_page
+        )
+        uow.commit()
+        return file

@@ -53,8 +53,9 @@ class FileRepository(abc.ABC):
     def _add(self, file: ArchivalFile) -> None: ...
 
     @abc.abstractmethod
-    def save(self, file: ArchivalFile, transitions: Sequence[Transition]) -> None:
-        """Write what changed in a hồ sơ got or added in this unit of work."""
+    def save(self, file: ArchivalFile) -> None:
+        """Write what changed in a hồ sơ got or added in this unit of work, with the
+        transitions and corrections it recorded."""
 
     @abc.abstractmethod
     def unannounced(self) -> list[str]:
@@ -87,6 +88,7 @@ class PageTextIndex(Protocol):
     of the hồ sơ depends on it)."""
 
     def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None: ...
+    def of_file(self, file_code: str) -> dict[UUID, str]: ...
 
 
 class UnitOfWork(abc.ABC):
@@ -114,7 +116,7 @@ class UnitOfWork(abc.ABC):
     def commit(self) -> None:
         """Save every hồ sơ touched, stage its events in the outbox, then commit."""
         for file in self.files.seen.values():
-            self.files.save(file, file.pull_transitions())
+            self.files.save(file)
             self._stage(file.pull_events())
         self._commit()
 
@@ -141,6 +143,7 @@ class CatalogueViews(Protocol):
     def progress(self, today: date) -> ProgressCounts: ...
     def plan_counts(self, year: int) -> PlanCounts: ...
     def selection(self) -> list[SelectionRow]: ...
+    def suggestion_accuracy(self) -> dict[str, tuple[int, int]]: ...
 
 
 class Spreadsheets(Protocol):
@@ -148,3 +151,9 @@ class Spreadsheets(Protocol):
 
     def read(self, path: Path) -> Iterator[SheetRow]: ...
     def write(self, path: Path, sheets: Sequence[TableSheet]) -> None: ...
+
+
+class HocrSource(Protocol):
+    """The hOCR derivative of a page, for the layout biên mục tự động reads."""
+
+    async def hocr(self, key: str) -> str | None: ...

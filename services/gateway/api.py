@@ -135,6 +135,31 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("DELETE", "/files/{file_code}/documents/{ordinal}", "catalogue", "Remove a văn bản"),
     Route(
+        "GET",
+        "/files/{file_code}/suggestions",
+        "catalogue",
+        "Biên mục tự động: văn bản and fields read from the pages, with confidence and boxes",
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/suggestions",
+        "catalogue",
+        "Read the pages again and replace the suggestions",
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/documents/{ordinal}/confirmation",
+        "catalogue",
+        "Confirm or correct a suggested văn bản; the corrections are kept as ground truth",
+        JSON,
+    ),
+    Route(
+        "GET",
+        "/suggestions/accuracy",
+        "catalogue",
+        "How often each suggested field was confirmed unchanged",
+    ),
+    Route(
         "POST",
         "/files/{file_code}/description",
         "catalogue",

@@ -46,6 +46,16 @@ def _ocr(args: argparse.Namespace) -> int:
     return run(args.images, args.out, jobs=args.jobs, languages=args.languages)
 
 
+def _describe(args: argparse.Namespace) -> int:
+    from services.catalogue.cli import run
+
+    missing = [str(p) for p in args.pages if not p.is_file()]
+    if missing:
+        print(f"not a file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    return run(args.pages, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sohoa", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     ocr.add_argument("--jobs", type=int, default=1, help="pages read in parallel")
     ocr.add_argument("--languages", default="vie", help="tesseract languages, e.g. vie+fra")
     ocr.set_defaults(run=_ocr)
+    describe = commands.add_parser(
+        "describe",
+        help="biên mục tự động: read số, ký hiệu, date, type, trích yếu, issuer and signer "
+        "from the JSON files sohoa ocr wrote, in order the pages of one hồ sơ",
+    )
+    describe.add_argument("pages", nargs="+", type=Path, help="<stem>.json files of sohoa ocr")
+    describe.add_argument("--out", type=Path, required=True, help="folder for <stem>.json")
+    describe.set_defaults(run=_describe)
     return parser
 
 

@@ -220,11 +220,8 @@ def run_journey(
         return file if file["state"] == "digitized" else None
 
     wait_until(digitized, timeout=600, what="OCR of every page")
-    describe(client, file_code, document, pages)
-    say(
-        f"biên mục: văn bản 1 = {document.facts.type_label} số {document.facts.code_number}/"
-        f"{document.facts.code_notation} ngày {document.facts.issued_date} → described"
-    )
+    describe(client, file_code, document, pages, say)
+    say("biên mục: hồ sơ và văn bản đủ trường bắt buộc → described")
     verification = verify(client, file_code)
     waived = [w["check"] for w in verification["waivers"]]
     say(
@@ -250,28 +247,59 @@ def run_journey(
     return _check(client.get(f"/api/v1/files/{file_code}/package"), 200)
 
 
-def describe(client: httpx.Client, file_code: str, document: SampleDocument, pages: int) -> None:
-    """Biên mục of the sample: its one văn bản as printed, then confirm (→ described)."""
-    facts = document.facts
+SUGGESTED_AS_PRINTED = {
+    "codeNumber": "code_number",
+    "codeNotation": "code_notation",
+    "issuedDate": "issued_date",
+    "issuedPlace": "issued_place",
+    "subject": "subject",
+    "signerName": "signer_name",
+}
+"""Suggested fields the demo's archivist checks against what the sample prints."""
+
+
+def describe(
+    client: httpx.Client,
+    file_code: str,
+    document: SampleDocument,
+    pages: int,
+    say: Callable[[str], None] = lambda _line: None,
+) -> None:
+    """Biên mục of the sample: the văn bản suggested from its pages, checked against what it
+    prints and confirmed (any difference is corrected, and kept as ground truth), then the
+    hồ sơ's own elements, then confirm (→ described)."""
+
+    def suggested() -> dict[str, Any] | None:
+        found = _check(client.get(f"/api/v1/files/{file_code}/suggestions"), 200)
+        return found if found["documents"] else None
+
+    run = wait_until(suggested, timeout=120, what="biên mục tự động")
+    first = run["documents"][0]
+    fields = first["fields"]
+    printed = {key: getattr(document.facts, attr) for key, attr in SUGGESTED_AS_PRINTED.items()}
+    corrections = {
+        key: value for key, value in printed.items() if fields.get(key, {}).get("value") != value
+    }
+    type_of = fields.get("typeLabel", {}).get("value")
+    if type_of != document.facts.type_label:
+        corrections["typeName"] = document.facts.type_label
+    confidence = min((f["confidence"] for f in fields.values()), default=0.0)
+    say(
+        f"biên mục tự động: {len(run['documents'])} văn bản; văn bản 1 (trang "
+        f"{first['first_page']}–{first['last_page']}): {type_of} số "
+        f"{fields.get('codeNumber', {}).get('value')}/{fields.get('codeNotation', {}).get('value')}"
+        f" ngày {fields.get('issuedDate', {}).get('value')} (độ tin cậy ≥ {confidence:.2f})"
+    )
     _check(
-        client.put(
-            f"/api/v1/files/{file_code}/documents/1",
-            json={
-                "first_page": 1,
-                "last_page": pages,
-                "typeName": facts.type_label,
-                "codeNumber": facts.code_number,
-                "codeNotation": facts.code_notation,
-                "issuedDate": facts.issued_date,
-                "organName": facts.organ_name,
-                "subject": facts.subject,
-                "signerName": facts.signer_name,
-                "issuedPlace": facts.issued_place,
-            },
+        client.post(
+            f"/api/v1/files/{file_code}/documents/1/confirmation",
+            json={"fields": corrections, "first_page": 1, "last_page": pages},
             headers=as_person(ARCHIVIST),
         ),
         200,
     )
+    fixed = ", ".join(sorted(corrections)) or "không sửa trường nào"
+    say(f"  {ARCHIVIST} xác nhận gợi ý ({fixed})")
     _check(
         client.patch(
             f"/api/v1/files/{file_code}",

@@ -92,6 +92,16 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
     )
     assert all(h["client"] for h in file["history"])
 
+    suggestions = client.get(f"/api/v1/files/{FILE_CODE}/suggestions").json()
+    (suggested,) = suggestions["documents"]  # the sample is one văn bản over its three pages
+    assert (suggested["first_page"], suggested["last_page"]) == (1, 3)
+    number = suggested["fields"]["codeNumber"]
+    assert number["value"] == document.facts.code_number
+    assert number["page"] == 1
+    assert number["boxes"]
+    accuracy = client.get("/api/v1/suggestions/accuracy").json()["fields"]
+    assert accuracy["codeNumber"]["confirmed"] >= 1
+
 
 def test_the_annual_report_counts_the_file_and_opens_as_a_workbook(client: httpx.Client) -> None:
     """Runs after the journey above."""

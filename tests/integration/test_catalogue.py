@@ -36,13 +36,17 @@ from services.catalogue.domain.commands import (
     ApproveSelection,
     ConfirmArrangement,
     ConfirmDescription,
+    ConfirmDocument,
     ImportInventory,
+    RecordSuggestions,
     RegisterFile,
     SelectFile,
     SetDocument,
     VerifyFile,
 )
 from services.catalogue.domain.dates import PartialDate
+from services.catalogue.domain.extraction.documents import suggest_documents
+from services.catalogue.domain.extraction.layout import PageText
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
 from services.catalogue.domain.model import Criterion, FileState
@@ -65,6 +69,7 @@ from tests.support.catalogue import (
     processed,
 )
 from tests.support.inventories import write_messy_inventory, write_tcvn3_csv
+from tests.support.pages import CASES
 
 pytestmark = pytest.mark.integration
 POLICY = CheckPolicy()
@@ -143,6 +148,25 @@ def test_a_file_through_the_programme_reads_back_as_written(engine: Engine) -> N
     accepted = next(b for t, b in _outbox(engine) if t.endswith("file-accepted.v1"))
     assert accepted["documents"][0]["doc_code"] == f"{FILE_CODE}.0000001"
     assert {p["sequence"] for p in accepted["pages"]} == {1, 2}
+
+
+def test_suggestions_and_their_confirmations_are_kept(engine: Engine) -> None:
+    _run(engine, handlers.register_file, RegisterFile(FILE_CODE, description(1), ARCHIVIST))
+    page = PageText.from_text(1, CASES[0].text)
+    documents = tuple(suggest_documents([page]))
+    _run(engine, handlers.record_suggestions, RecordSuggestions(FILE_CODE, documents))
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(FILE_CODE)
+        assert file is not None
+        assert file.suggestions is not None
+        assert file.suggestions.documents == documents
+    values = {"subject": "Triển khai bảo hiểm tài liệu lưu trữ", "typeName": "Kế hoạch"}
+    command = ConfirmDocument(FILE_CODE, 1, values, ARCHIVIST, first_page=1, last_page=1)
+    _run(engine, handlers.confirm_document, command)
+    accuracy = SqlCatalogueViews(engine).suggestion_accuracy()
+    assert accuracy["subject"] == (1, 0)  # corrected: the suggestion was wrong
+    assert accuracy["typeName"] == (1, 1)  # "Kế hoạch" is code 10, as suggested
+    assert accuracy["codeNumber"] == (1, 1)
 
 
 def test_the_outbox_holds_nothing_of_a_refused_step(engine: Engine) -> None:

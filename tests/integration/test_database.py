@@ -40,6 +40,7 @@ TABLES_OF = {
         "catalogue_selection_decision",
         "catalogue_acceptance",
         "catalogue_verification",
+        "catalogue_correction",
     },
     "handover": {"handover_package"},
 }

@@ -245,15 +245,16 @@ def ingested(file_code: str, sequence: int, page_id: UUID | None = None) -> Page
     )
 
 
-def processed(
-    event: PageIngested, text: str = "Kế hoạch chỉnh lý tài liệu lưu trữ"
-) -> PageProcessed:
+def processed(event: PageIngested, text: str | None = None) -> PageProcessed:
+    """What OCR announces of a page: ``text`` as given, or a line naming the page."""
     base = f"{event.file_code}/{event.page_id}"
     return PageProcessed(
         file_code=event.file_code,
         page_id=event.page_id,
         sequence=event.sequence,
-        text=f"{text} trang {event.sequence}",
+        text=text
+        if text is not None
+        else f"Kế hoạch chỉnh lý tài liệu lưu trữ trang {event.sequence}",
         text_key=f"{base}/page.txt",
         hocr_key=f"{base}/page.hocr",
         alto_key=f"{base}/page.alto.xml",

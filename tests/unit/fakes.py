@@ -15,15 +15,22 @@ from uuid import UUID
 from services.catalogue.domain.fonds import Fonds
 from services.catalogue.domain.model import ArchivalFile, Transition
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
+from services.catalogue.domain.suggestions import Correction
 from services.catalogue.ports import FileRepository, UnitOfWork
 from shared.events import Event
 
 
 class FakeFiles(FileRepository):
-    def __init__(self, store: dict[str, ArchivalFile], history: list[Transition]) -> None:
+    def __init__(
+        self,
+        store: dict[str, ArchivalFile],
+        history: list[Transition],
+        corrections: list[Correction],
+    ) -> None:
         super().__init__()
         self._store = store
         self._history = history
+        self.corrections = corrections
 
     def _get(self, file_code: str) -> ArchivalFile | None:
         return self._store.get(file_code)
@@ -31,8 +38,9 @@ class FakeFiles(FileRepository):
     def _add(self, file: ArchivalFile) -> None:
         self._store[file.file_code] = file
 
-    def save(self, file: ArchivalFile, transitions: Sequence[Transition]) -> None:
-        self._history.extend(transitions)
+    def save(self, file: ArchivalFile) -> None:
+        self._history.extend(file.pull_transitions())
+        self.corrections.extend(file.pull_corrections())
 
     def unannounced(self) -> list[str]:
         return sorted(code for code, file in self._store.items() if file.version == 0)
@@ -90,9 +98,14 @@ class FakeVerifications:
 class FakeTexts:
     def __init__(self) -> None:
         self.items: dict[UUID, str] = {}
+        self.files: dict[UUID, str] = {}
 
     def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None:
         self.items[page_id] = text
+        self.files[page_id] = file_code
+
+    def of_file(self, file_code: str) -> dict[UUID, str]:
+        return {k: v for k, v in self.items.items() if self.files.get(k) == file_code}
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -107,6 +120,7 @@ class FakeUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         self.store: dict[str, ArchivalFile] = {}
         self.history: list[Transition] = []
+        self.corrections: list[Correction] = []
         self.outbox: list[Event] = []
         self.commits = 0
         self.fonds = FakeFonds()
@@ -122,6 +136,7 @@ class FakeUnitOfWork(UnitOfWork):
         return (
             self.store,
             self.history,
+            self.corrections,
             self.fonds.items,
             self.decisions.items,
             self.acceptances.items,
@@ -130,7 +145,7 @@ class FakeUnitOfWork(UnitOfWork):
         )
 
     def __enter__(self) -> Self:
-        self.files = FakeFiles(self.store, self.history)
+        self.files = FakeFiles(self.store, self.history, self.corrections)
         self._snapshot = copy.deepcopy(self._state())
         self._pending: list[Event] = []
         return super().__enter__()

@@ -13,7 +13,9 @@ from services.catalogue.domain.commands import (
     AnnounceStates,
     ApproveSelection,
     ConfirmArrangement,
+    ConfirmDocument,
     ImportInventory,
+    ReadPages,
     RegisterFile,
     SelectFile,
     VerifyFile,
@@ -28,6 +30,8 @@ from services.catalogue.domain.errors import (
 )
 from services.catalogue.domain.inventory import InventoryEntry, InventoryReading, RowRefusal
 from services.catalogue.domain.model import Criterion, FileState
+from services.catalogue.messagebus import MessageBus
+from services.catalogue.suggester import suggest_file
 from shared.events import FileAccepted, FileStateChanged
 from tests.support.catalogue import (
     APPROVER,
@@ -42,6 +46,7 @@ from tests.support.catalogue import (
     registered,
     verified,
 )
+from tests.support.pages import CASES
 from tests.unit.fakes import FakeUnitOfWork
 
 pytestmark = pytest.mark.unit
@@ -247,3 +252,48 @@ def test_files_from_before_the_workflow_announce_their_state_once() -> None:
     (event,) = uow.outbox
     assert isinstance(event, FileStateChanged)
     assert event.to_state == "inventoried"
+
+
+class _NoHocr:
+    """A derivatives store without hOCR: the extractor reads the text."""
+
+    async def hocr(self, key: str) -> str | None:
+        return None
+
+
+async def test_suggestions_are_made_from_the_page_text_and_confirmed_into_the_record() -> None:
+    uow = FakeUnitOfWork()
+    _approved_and_arranged(uow, pages=2)
+    by_name = {case.name: case for case in CASES}
+    for sequence, name in ((1, "ke-hoach-ubnd-tinh"), (2, "trang-ky-kt-chu-tich")):
+        event = ingested(FILE_CODE, sequence)
+        handlers.on_page_ingested(event, uow)
+        handlers.on_page_processed(processed(event, by_name[name].text), uow)
+    bus = MessageBus(lambda _c: uow, lambda: None)
+    documents = await suggest_file(FILE_CODE, bus, _NoHocr())
+    assert documents is not None
+    (document,) = documents
+    assert (document.first_page, document.last_page) == (1, 2)
+    stored = uow.store[FILE_CODE].suggestions
+    assert stored is not None
+    assert stored.documents == tuple(documents)
+
+    corrected = "Triển khai Quyết định số 71/QĐ-TTg về bảo hiểm tài liệu lưu trữ"
+    command = ConfirmDocument(FILE_CODE, 1, {"subject": corrected}, ARCHIVIST)
+    file = handlers.confirm_document(command, uow)
+    description = file.documents[1].description
+    assert (description.code_number, description.code_notation) == ("115", "KH-UBND")
+    assert description.subject == corrected
+    assert description.extension["signerName"] == "Lê Văn Hân"
+    assert description.type_name is not None
+    assert description.type_name.code == "10"
+    verdicts = {c.field: c.correct for c in uow.corrections}
+    assert verdicts["subject"] is False  # the person's value is the record, and the ground truth
+    assert verdicts["codeNumber"] is True
+    assert verdicts["signerName"] is True
+
+
+def test_a_locked_file_is_not_read_again() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = verified()
+    assert handlers.pages_to_read(ReadPages(FILE_CODE), uow) is None

@@ -72,6 +72,7 @@ class FileRow(SQLModel, table=True):
     package_id: str | None = Field(default=None, max_length=36)
     package_key: str | None = Field(default=None, max_length=300)
     package_sha256: str | None = Field(default=None, max_length=64)
+    suggestions: Json | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 
 
@@ -198,3 +199,17 @@ class VerificationRow(SQLModel, table=True):
     client: str = Field(max_length=200)
     person: str | None = Field(default=None, max_length=200)
     at: datetime = Field(sa_type=Timestamp)
+
+
+class CorrectionRow(SQLModel, table=True):
+    """A confirmed biên mục field beside what the extractor suggested: the ground truth."""
+
+    __tablename__ = "catalogue_correction"
+    id: int | None = Field(default=None, primary_key=True)
+    file_code: str = Field(max_length=100, index=True)
+    ordinal: int
+    field: str = Field(max_length=30)
+    suggested: str | None = Field(default=None, sa_type=Text)
+    confirmed: str | None = Field(default=None, sa_type=Text)
+    confidence: float | None = None
+    at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from services.catalogue.adapters.orm import (
     AcceptanceRow,
+    CorrectionRow,
     DecisionRow,
     DocumentRow,
     FileRow,
@@ -48,6 +49,9 @@ from services.catalogue.domain.description import (
     FileDescription,
     languages_text,
 )
+from services.catalogue.domain.extraction.documents import DocumentSuggestion
+from services.catalogue.domain.extraction.layout import Box
+from services.catalogue.domain.extraction.reader import Suggestion
 from services.catalogue.domain.findings import Finding, Severity, Waiver
 from services.catalogue.domain.fonds import Fonds, FondsStatus
 from services.catalogue.domain.identifiers import FileCodeParts
@@ -64,11 +68,11 @@ from services.catalogue.domain.model import (
     Page,
     Reading,
     RescanItem,
-    Transition,
     VerificationRecord,
 )
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
 from services.catalogue.domain.search import folded_for_index
+from services.catalogue.domain.suggestions import SuggestionRun
 from services.catalogue.ports import (
     AcceptanceRepository,
     DecisionRepository,
@@ -149,6 +153,45 @@ def _finding(data: dict[str, Any]) -> Finding:
 
 def _waiver_json(waiver: Waiver) -> dict[str, str]:
     return {"check": waiver.check, "reason": waiver.reason}
+
+
+def _suggestions_json(run: SuggestionRun) -> dict[str, Any]:
+    return {
+        "at": run.at.isoformat(),
+        "documents": [
+            {
+                "ordinal": d.ordinal,
+                "first_page": d.first_page,
+                "last_page": d.last_page,
+                "fields": {name: s.as_json() for name, s in d.fields.items()},
+            }
+            for d in run.documents
+        ],
+    }
+
+
+def _suggestions(data: dict[str, Any]) -> SuggestionRun:
+    return SuggestionRun(
+        tuple(
+            DocumentSuggestion(
+                d["ordinal"],
+                d["first_page"],
+                d["last_page"],
+                {
+                    name: Suggestion(
+                        s["value"],
+                        s["confidence"],
+                        s["page"],
+                        tuple(Box(*b) for b in s["boxes"]),
+                        s.get("note"),
+                    )
+                    for name, s in d["fields"].items()
+                },
+            )
+            for d in data["documents"]
+        ),
+        as_utc(datetime.fromisoformat(data["at"])),
+    )
 
 
 # --- hồ sơ --------------------------------------------------------------------------------
@@ -340,6 +383,7 @@ class SqlFileRepository(FileRepository):
             )
             if row.package_id
             else None,
+            suggestions=_suggestions(row.suggestions) if row.suggestions else None,
         )
 
     @staticmethod
@@ -385,7 +429,7 @@ class SqlFileRepository(FileRepository):
             {},
         )
 
-    def save(self, file: ArchivalFile, transitions: Sequence[Transition]) -> None:
+    def save(self, file: ArchivalFile) -> None:
         row, documents, pages = self._rows[file.file_code]
         self._write_file(row, file)
         self._session.add(row)
@@ -406,7 +450,18 @@ class SqlFileRepository(FileRepository):
             _write_page(page_row, page)
             pages[key] = page_row
             self._session.add(page_row)
-        for t in transitions:
+        for c in file.pull_corrections():
+            self._session.add(
+                CorrectionRow(
+                    file_code=file.file_code,
+                    ordinal=c.ordinal,
+                    field=c.field,
+                    suggested=c.suggested,
+                    confirmed=c.confirmed,
+                    confidence=c.confidence,
+                )
+            )
+        for t in file.pull_transitions():
             self._session.add(
                 TransitionRow(
                     file_code=file.file_code,
@@ -467,6 +522,7 @@ class SqlFileRepository(FileRepository):
         p = file.package
         row.package_id = str(p.package_id) if p else None
         row.package_key, row.package_sha256 = (p.object_key, p.sha256) if p else (None, None)
+        row.suggestions = _suggestions_json(file.suggestions) if file.suggestions else None
 
     def unannounced(self) -> list[str]:
         query = (
@@ -648,6 +704,10 @@ class SqlPageTextIndex(PageTextIndex):
         )
         row.text, row.folded_text = text, folded_for_index(text)
         self._session.add(row)
+
+    def of_file(self, file_code: str) -> dict[UUID, str]:
+        query = select(PageTextRow).where(PageTextRow.file_code == file_code)
+        return {UUID(row.page_id): row.text for row in self._session.exec(query)}
 
 
 # --- the unit of work ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from services.catalogue.adapters.orm import (
+    CorrectionRow,
     DocumentRow,
     FileRow,
     PageRow,
@@ -344,3 +345,17 @@ class SqlCatalogueViews(CatalogueViews):
             )
             for (fonds, group), row in sorted(groups.items())
         ]
+
+    def suggestion_accuracy(self) -> dict[str, tuple[int, int]]:
+        """Per field: how many suggestions people confirmed, and how many of them unchanged."""
+        same = sa.or_(
+            col(CorrectionRow.suggested) == col(CorrectionRow.confirmed),
+            sa.and_(col(CorrectionRow.suggested).is_(None), col(CorrectionRow.confirmed).is_(None)),
+        )
+        query = sa.select(
+            col(CorrectionRow.field),
+            func.count(),
+            func.sum(sa.case((same, 1), else_=0)),
+        ).group_by(col(CorrectionRow.field))
+        with self._session() as session:
+            return {name: (int(n), int(k or 0)) for name, n, k in session.execute(query)}

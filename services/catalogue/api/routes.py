@@ -35,6 +35,7 @@ from services.catalogue.api.schemas import (
     AcceptancesIn,
     AcceptIn,
     ArrangementIn,
+    ConfirmationIn,
     DecisionIn,
     DocumentIn,
     FileChangesIn,
@@ -53,6 +54,7 @@ from services.catalogue.domain.commands import (
     ApproveSelection,
     ConfirmArrangement,
     ConfirmDescription,
+    ConfirmDocument,
     ImportInventory,
     InspectFile,
     PutFonds,
@@ -66,7 +68,12 @@ from services.catalogue.domain.commands import (
 )
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.description import FileDescription
-from services.catalogue.domain.errors import FileNotFound, FondsNotFound, InvalidField
+from services.catalogue.domain.errors import (
+    DescriptionLocked,
+    FileNotFound,
+    FondsNotFound,
+    InvalidField,
+)
 from services.catalogue.domain.findings import Waiver
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
@@ -84,7 +91,8 @@ from services.catalogue.domain.reports import (
 from services.catalogue.domain.search import EmptyQuery, folded_query, snippet
 from services.catalogue.domain.tables import TableSheet
 from services.catalogue.messagebus import MessageBus
-from services.catalogue.ports import CatalogueViews, Spreadsheets
+from services.catalogue.ports import CatalogueViews, HocrSource, Spreadsheets
+from services.catalogue.suggester import suggest_file
 from shared.errors import PermanentError
 from shared.http import correlation_id
 from shared.text import FileCode, nfc, validate_file_code
@@ -109,6 +117,7 @@ class CatalogueApi:
     organization: str
     max_import_bytes: int
     spool_dir: str | None
+    hocr: HocrSource
 
 
 class Format(StrEnum):
@@ -400,6 +409,84 @@ async def post_description(
 ) -> dict[str, Any]:
     command = ConfirmDescription(file_code, who)
     return await _file_json(api, await _run(api, request, handlers.confirm_description, command))
+
+
+# --- biên mục tự động ------------------------------------------------------------------------
+
+
+def _suggestions_json(file: ArchivalFile) -> dict[str, Any]:
+    run = file.suggestions
+    return {
+        "file_code": file.file_code,
+        "at": run.at.isoformat() if run else None,
+        "documents": [
+            {
+                "ordinal": d.ordinal,
+                "first_page": d.first_page,
+                "last_page": d.last_page,
+                "fields": {name: s.as_json() for name, s in d.fields.items()},
+            }
+            for d in (run.documents if run else ())
+        ],
+    }
+
+
+@router.get(
+    "/files/{file_code}/suggestions",
+    summary="Biên mục tự động: the văn bản and fields read from the pages, each with its "
+    "confidence and the boxes it was read from",
+)
+async def get_suggestions(file_code: FileCode, request: Request, api: Api) -> dict[str, Any]:
+    return _suggestions_json(await _load(api, request, file_code))
+
+
+@router.post(
+    "/files/{file_code}/suggestions",
+    summary="Read the pages again and replace the suggestions (409 once kiểm tra signed off)",
+    responses={409: PROBLEM},
+)
+async def post_suggestions(file_code: FileCode, request: Request, api: Api) -> dict[str, Any]:
+    made = await suggest_file(file_code, api.bus, api.hocr, correlation_id=correlation_id(request))
+    file = await _load(api, request, file_code)
+    if made is None:
+        raise DescriptionLocked(
+            f"hồ sơ {file_code} đang '{file.state}': biên mục đã khóa", state=file.state.value
+        )
+    return _suggestions_json(file)
+
+
+@router.post(
+    "/files/{file_code}/documents/{ordinal}/confirmation",
+    summary="Confirm or correct the suggested văn bản: its description becomes the values "
+    "confirmed (TT 05 names); each is kept beside its suggestion as ground truth",
+    responses={404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+)
+async def post_confirmation(
+    file_code: FileCode,
+    ordinal: int,
+    body: ConfirmationIn,
+    request: Request,
+    api: Api,
+    who: Who,
+) -> dict[str, Any]:
+    command = ConfirmDocument(
+        file_code, ordinal, dict(body.fields), who, body.first_page, body.last_page
+    )
+    return await _file_json(api, await _run(api, request, handlers.confirm_document, command))
+
+
+@router.get(
+    "/suggestions/accuracy",
+    summary="How often people confirmed each suggested field unchanged (the extractor's score)",
+)
+async def get_accuracy(api: Api) -> dict[str, Any]:
+    counts = await asyncio.to_thread(api.views.suggestion_accuracy)
+    return {
+        "fields": {
+            name: {"confirmed": n, "unchanged": k, "share": round(k / n, 4) if n else None}
+            for name, (n, k) in sorted(counts.items())
+        }
+    }
 
 
 # --- kiểm tra, quét lại, nghiệm thu --------------------------------------------------------

@@ -382,3 +382,12 @@ class FondsIn(_Body):
             backup_regime=self.backup_regime,
             note=self.note,
         )
+
+
+class ConfirmationIn(_Body):
+    """The values a person confirms for a suggested văn bản (TT 05 names; ``null`` clears a
+    field; a field not sent keeps its suggestion), and its page range if it changes."""
+
+    fields: dict[str, NfcStr | None] = Field(default_factory=dict)
+    first_page: int | None = Field(default=None, ge=1)
+    last_page: int | None = Field(default=None, ge=1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.description import DocumentDescription, FileDescription
+from services.catalogue.domain.extraction.documents import DocumentSuggestion
 from services.catalogue.domain.findings import Waiver
 from services.catalogue.domain.fonds import Fonds
 from services.catalogue.domain.identifiers import FileCodeParts
@@ -141,3 +142,29 @@ class ImportInventory:
 class AnnounceStates:
     """Publish the state of every hồ sơ that never announced one (data from before the
     programme's workflow), so ingest's view of what may be scanned is complete."""
+
+
+@dataclass(frozen=True)
+class ReadPages:
+    """What biên mục tự động reads of a hồ sơ: its current pages with their text and hOCR key."""
+
+    file_code: str
+
+
+@dataclass(frozen=True)
+class RecordSuggestions:
+    file_code: str
+    documents: tuple[DocumentSuggestion, ...]
+
+
+@dataclass(frozen=True)
+class ConfirmDocument:
+    """A person confirms or corrects the suggested description of văn bản ``ordinal``; fields
+    not sent keep their suggestion."""
+
+    file_code: str
+    ordinal: int
+    values: Mapping[str, str | None]
+    by: Actor
+    first_page: int | None = None
+    last_page: int | None = None

@@ -111,8 +111,15 @@ DOCUMENT_ELEMENTS: tuple[Element, ...] = (
 )
 """The văn bản elements of TT 05/2025 (§4.2). ``process`` applies to born-digital records only."""
 
-SIGNER_EXTENSION = ("signerName", "signerTitle", "signingAuthority", "issuedPlace")
-"""The project's extension of a văn bản: what NĐ 30 prints that TT 05 has no element for."""
+EXTENSION_FIELDS = (
+    "signerName",
+    "signerTitle",
+    "signingAuthority",
+    "issuedPlace",
+    "parentOrganName",
+)
+"""The project's extension of a văn bản: what NĐ 30 prints that TT 05 has no element for (the
+signer, the place of issue, the issuer's governing body)."""
 
 _BY_ATTR = {
     "file": {e.attr: e for e in FILE_ELEMENTS},
@@ -232,7 +239,7 @@ class DocumentDescription:
                 field="first_page",
             )
         _check_count(self.number_of_page, "numberOfPage", NUMBER_4, minimum=1)
-        unknown = set(self.extension) - set(SIGNER_EXTENSION)
+        unknown = set(self.extension) - set(EXTENSION_FIELDS)
         if unknown:
             raise InvalidField(f"trường mở rộng không biết: {sorted(unknown)}", field="extension")
         object.__setattr__(

@@ -9,7 +9,7 @@ changes a hồ sơ's state.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -36,8 +36,15 @@ from services.catalogue.domain.errors import (
     UnexpectedPage,
     VerificationFailed,
 )
+from services.catalogue.domain.extraction.documents import DocumentSuggestion
 from services.catalogue.domain.findings import Finding, Severity, Waiver
 from services.catalogue.domain.identifiers import FileCodeParts, doc_code, doc_id
+from services.catalogue.domain.suggestions import (
+    Correction,
+    SuggestionRun,
+    confirmed_document,
+    corrections,
+)
 from shared.events import (
     AcceptanceRecord,
     AcceptedPage,
@@ -257,7 +264,9 @@ class ArchivalFile:
     verification: VerificationRecord | None = None
     acceptance: AcceptanceRef | None = None
     package: PackageRef | None = None
+    suggestions: SuggestionRun | None = None
     new_transitions: list[Transition] = field(default_factory=list)
+    new_corrections: list[Correction] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
     # --- registration (mục lục) --------------------------------------------------------
@@ -514,6 +523,35 @@ class ArchivalFile:
         self.documents[ordinal] = Document(ordinal, document)
         return True
 
+    def suggest(self, documents: Sequence[DocumentSuggestion], *, at: datetime) -> bool:
+        """Keep what biên mục tự động read (replacing an earlier run); not once locked."""
+        if self.state in LOCKED:
+            return False
+        self.suggestions = SuggestionRun(tuple(documents), at)
+        return True
+
+    def confirm_document(
+        self,
+        ordinal: int,
+        values: Mapping[str, str | None],
+        *,
+        first_page: int | None = None,
+        last_page: int | None = None,
+    ) -> list[Correction]:
+        """A person confirms (or corrects) the suggestion for văn bản ``ordinal``: the confirmed
+        values become its description, and each is kept beside what was suggested."""
+        self._unlocked()
+        suggestion = (
+            next((d for d in self.suggestions.documents if d.ordinal == ordinal), None)
+            if self.suggestions
+            else None
+        )
+        document, confirmed = confirmed_document(suggestion, values, first_page, last_page)
+        self.set_document(ordinal, document)
+        found = corrections(ordinal, suggestion, confirmed)
+        self.new_corrections.extend(found)
+        return found
+
     def remove_document(self, ordinal: int) -> None:
         self._unlocked()
         if self.documents.pop(ordinal, None) is None:
@@ -738,6 +776,10 @@ class ArchivalFile:
     def pull_transitions(self) -> list[Transition]:
         transitions, self.new_transitions = self.new_transitions, []
         return transitions
+
+    def pull_corrections(self) -> list[Correction]:
+        found, self.new_corrections = self.new_corrections, []
+        return found
 
     # --- the one way a state changes ------------------------------------------------------
 
