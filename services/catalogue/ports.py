@@ -83,11 +83,12 @@ class VerificationRepository(Protocol):
     def of_file(self, file_code: str) -> list[VerificationRun]: ...
 
 
-class PageTextIndex(Protocol):
-    """The page text that search reads (not part of the aggregate: it is large, and no rule
-    of the hồ sơ depends on it)."""
+class SearchIndex(Protocol):
+    """What search reads: each page's text (not part of the aggregate: it is large, and no rule
+    of the hồ sơ depends on it) and each hồ sơ's own description."""
 
     def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None: ...
+    def put_file(self, file_code: str, text: str) -> None: ...
     def of_file(self, file_code: str) -> dict[UUID, str]: ...
 
 
@@ -100,7 +101,7 @@ class UnitOfWork(abc.ABC):
     decisions: DecisionRepository
     acceptances: AcceptanceRepository
     verifications: VerificationRepository
-    texts: PageTextIndex
+    texts: SearchIndex
 
     def __enter__(self) -> Self:
         return self
@@ -117,6 +118,7 @@ class UnitOfWork(abc.ABC):
         """Save every hồ sơ touched, stage its events in the outbox, then commit."""
         for file in self.files.seen.values():
             self.files.save(file)
+            self.texts.put_file(file.file_code, file.search_text())
             self._stage(file.pull_events())
         self._commit()
 

@@ -52,7 +52,7 @@ from services.catalogue.domain.inventory import read_inventory
 from services.catalogue.domain.model import Criterion, FileState
 from services.catalogue.domain.queries import FileFilter, SearchQuery
 from services.catalogue.domain.reports import ProgrammePlan, annual_report, annual_sheets
-from services.catalogue.domain.search import folded_query
+from services.catalogue.domain.search import parse_query
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate
@@ -285,8 +285,8 @@ def test_the_migration_to_tt05_keeps_existing_data(database_url: str) -> None:
         assert file.version == 0  # it announces its state at the next start
     views = SqlCatalogueViews(engine)
     assert views.history(FILE_CODE)[0].actor.client == "vpubnd"
-    query = SearchQuery(folded_query("luu tru"), "luu tru", 10)
-    assert [h.file_code for h in views.search(query).hits] == [FILE_CODE]
+    hits = views.search(SearchQuery(parse_query("luu tru"))).hits
+    assert [(h.kind, h.file_code) for h in hits] == [("page", FILE_CODE)]
 
 
 def test_concurrent_last_pages_and_acceptances_decide_once(engine: Engine) -> None:
@@ -401,17 +401,3 @@ def test_progress_counts_files_and_pages_by_state_fonds_year_and_day(engine: Eng
     ((day, pages),) = counts.pages_per_day
     assert pages == 2
     assert abs((day - date.today()).days) <= 1  # Vietnam's day, not the machine's
-
-
-def test_search_is_diacritic_insensitive_and_ranks_exact_matches_first(engine: Engine) -> None:
-    _to_verified(engine)
-    views = SqlCatalogueViews(engine)
-
-    def codes(query: str) -> list[tuple[str, bool]]:
-        page = views.search(SearchQuery(folded_query(query), query.casefold(), 10))
-        return [(h.file_code, h.exact) for h in page.hits]
-
-    assert codes("chinh ly tai lieu") == [(FILE_CODE, False), (FILE_CODE, False)]
-    assert codes("chỉnh lý tài liệu") == [(FILE_CODE, True), (FILE_CODE, True)]
-    assert codes("chinh lu") == []
-    assert codes("100%_") == []  # LIKE wildcards are escaped

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ TABLES_OF = {
         "catalogue_file",
         "catalogue_document",
         "catalogue_page",
-        "catalogue_page_text",
+        "catalogue_search",
         "catalogue_transition",
         "catalogue_selection_decision",
         "catalogue_acceptance",
@@ -45,6 +46,22 @@ TABLES_OF = {
     "handover": {"handover_package"},
 }
 SHARED_TABLES = {"outbox_message", "processed_event"}
+
+
+# PostgreSQL's generated tsvector columns and their GIN indexes are the search index of one
+# backend only (SQLite keeps an FTS5 table instead), so the models do not describe them.
+SEARCH_INDEX_ONLY = {
+    "exact_tsv",
+    "folded_tsv",
+    "ix_catalogue_search_exact_tsv",
+    "ix_catalogue_search_folded_tsv",
+}
+
+
+def _compared(wanted: set[str], _object: object, name: str | None, kind: str, *_: object) -> bool:
+    if kind == "table":
+        return name in wanted
+    return name not in SEARCH_INDEX_ONLY
 
 
 @pytest.mark.parametrize(
@@ -61,7 +78,7 @@ def test_migrations_create_exactly_what_the_models_describe(
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"include_object": lambda _o, name, kind, *_: kind != "table" or name in wanted},
+            opts={"include_object": partial(_compared, wanted)},
         )
         diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()

@@ -99,6 +99,10 @@ class FakeTexts:
     def __init__(self) -> None:
         self.items: dict[UUID, str] = {}
         self.files: dict[UUID, str] = {}
+        self.descriptions: dict[str, str] = {}
+
+    def put_file(self, file_code: str, text: str) -> None:
+        self.descriptions[file_code] = text
 
     def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None:
         self.items[page_id] = text

@@ -63,3 +63,20 @@ def test_file_code_validation_accepts_or_refuses_cleanly(raw: str) -> None:
     assert "/" not in code
     assert ".." not in code
     assert len(code) <= 100
+
+
+def _fold_by_the_rule(text: str) -> str:
+    """The folding rule as written in domain notes §8, slowly: the reference for ``fold``."""
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return stripped.replace("đ", "d").replace("Đ", "D").casefold()
+
+
+def test_fold_agrees_with_the_rule_on_every_character_of_the_basic_plane() -> None:
+    chars = (chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    assert [c for c in chars if fold(c) != _fold_by_the_rule(c)] == []
+
+
+@given(st.text(max_size=60))
+def test_fold_agrees_with_the_rule_on_any_text(text: str) -> None:
+    assert fold(text) == _fold_by_the_rule(text)

@@ -134,15 +134,22 @@ class PageRow(SQLModel, table=True):
     replaced_by: str | None = Field(default=None, max_length=36)
 
 
-class PageTextRow(SQLModel, table=True):
-    """The text OCR read on a page, and its folded form that search matches."""
+class SearchRow(SQLModel, table=True):
+    """A searchable text: a page's OCR text, or a hồ sơ's own description (``kind``). Beside
+    the printed text, its syllables as written (``exact``) and folded (``folded``), one token
+    between single spaces; SQLite indexes these with FTS5, PostgreSQL with tsvector columns
+    generated from them and GIN indexes (see migration catalogue_0005)."""
 
-    __tablename__ = "catalogue_page_text"
-    page_id: str = Field(primary_key=True, max_length=36)
+    __tablename__ = "catalogue_search"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=110, unique=True)  # the page id, or "file:<file code>"
+    kind: str = Field(max_length=4)
     file_code: str = Field(max_length=100, index=True)
-    sequence: int
+    page_id: str | None = Field(default=None, max_length=36)
+    sequence: int | None = None
     text: str = Field(sa_type=Text)
-    folded_text: str = Field(sa_type=Text)
+    exact: str = Field(sa_type=Text)
+    folded: str = Field(sa_type=Text)
 
 
 class TransitionRow(SQLModel, table=True):

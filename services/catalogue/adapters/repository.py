@@ -28,10 +28,10 @@ from services.catalogue.adapters.orm import (
     FileRow,
     FondsRow,
     PageRow,
-    PageTextRow,
     TransitionRow,
     VerificationRow,
 )
+from services.catalogue.adapters.search import SqlSearchIndex
 from services.catalogue.domain.codes import (
     AccessMode,
     CodeList,
@@ -71,14 +71,12 @@ from services.catalogue.domain.model import (
     VerificationRecord,
 )
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
-from services.catalogue.domain.search import folded_for_index
 from services.catalogue.domain.suggestions import SuggestionRun
 from services.catalogue.ports import (
     AcceptanceRepository,
     DecisionRepository,
     FileRepository,
     FondsRepository,
-    PageTextIndex,
     UnitOfWork,
     VerificationRepository,
 )
@@ -694,22 +692,6 @@ class SqlVerificationRepository(VerificationRepository):
         ]
 
 
-class SqlPageTextIndex(PageTextIndex):
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None:
-        row = self._session.get(PageTextRow, str(page_id)) or PageTextRow(
-            page_id=str(page_id), file_code=file_code, sequence=sequence, text="", folded_text=""
-        )
-        row.text, row.folded_text = text, folded_for_index(text)
-        self._session.add(row)
-
-    def of_file(self, file_code: str) -> dict[UUID, str]:
-        query = select(PageTextRow).where(PageTextRow.file_code == file_code)
-        return {UUID(row.page_id): row.text for row in self._session.exec(query)}
-
-
 # --- the unit of work ---------------------------------------------------------------------
 
 
@@ -740,7 +722,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.decisions = SqlDecisionRepository(self.session)
         self.acceptances = SqlAcceptanceRepository(self.session)
         self.verifications = SqlVerificationRepository(self.session)
-        self.texts = SqlPageTextIndex(self.session)
+        self.texts = SqlSearchIndex(self.session)
         return super().__enter__()
 
     def __exit__(

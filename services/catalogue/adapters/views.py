@@ -17,9 +17,9 @@ from services.catalogue.adapters.orm import (
     DocumentRow,
     FileRow,
     PageRow,
-    PageTextRow,
     TransitionRow,
 )
+from services.catalogue.adapters.search import SqlSearch
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.model import Actor, FileState, Transition
 from services.catalogue.domain.queries import (
@@ -28,7 +28,6 @@ from services.catalogue.domain.queries import (
     FondsYear,
     PlanCounts,
     ProgressCounts,
-    SearchHit,
     SearchPage,
     SearchQuery,
     SelectionRow,
@@ -66,6 +65,7 @@ def _vietnam_day(value: datetime) -> date:
 class SqlCatalogueViews(CatalogueViews):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._search = SqlSearch(engine)
 
     def _session(self) -> Session:
         return Session(self._engine)
@@ -179,27 +179,7 @@ class SqlCatalogueViews(CatalogueViews):
     # --- search -------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchPage:
-        """Pages whose folded text holds the folded phrase; exact (accented) matches first."""
-        statement = (
-            select(PageTextRow, FileRow.title)
-            .join(FileRow, col(FileRow.file_code) == col(PageTextRow.file_code), isouter=True)
-            .where(col(PageTextRow.folded_text).contains(query.text, autoescape=True))
-            .order_by(col(PageTextRow.file_code), col(PageTextRow.sequence))
-            .limit(query.limit)
-        )
-        with self._session() as session:
-            hits = [
-                SearchHit(
-                    file_code=page.file_code,
-                    title=title or "",
-                    page_id=page.page_id,
-                    sequence=page.sequence,
-                    exact=query.typed in page.text.casefold(),
-                    text=page.text,
-                )
-                for page, title in session.exec(statement)
-            ]
-        return SearchPage(tuple(sorted(hits, key=lambda hit: not hit.exact)))
+        return self._search.search(query)
 
     # --- reports ------------------------------------------------------------------------
 

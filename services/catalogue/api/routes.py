@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 
 from services.catalogue import handlers
@@ -78,7 +78,7 @@ from services.catalogue.domain.findings import Waiver
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
 from services.catalogue.domain.model import Actor, ArchivalFile, Criterion, RescanItem
-from services.catalogue.domain.queries import FileFilter, SearchQuery
+from services.catalogue.domain.queries import FACET_TEXTS, FileFilter, SearchQuery
 from services.catalogue.domain.reports import (
     ProgrammePlan,
     annual_report,
@@ -88,7 +88,7 @@ from services.catalogue.domain.reports import (
     selection_report,
     selection_sheets,
 )
-from services.catalogue.domain.search import EmptyQuery, folded_query, snippet
+from services.catalogue.domain.search import highlight, parse_query
 from services.catalogue.domain.tables import TableSheet
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.ports import CatalogueViews, HocrSource, Spreadsheets
@@ -741,28 +741,49 @@ async def get_selection(api: Api, format: Format = Format.JSON) -> Any:
 # --- search --------------------------------------------------------------------------------
 
 
-@router.get("/search", summary="Search page text, with or without dấu")
+@router.get(
+    "/search",
+    summary="Search page text and hồ sơ descriptions, with or without dấu",
+    description=(
+        '`q`: the syllables are a phrase (`lưu trữ`); `"…"` gives several phrases, all of '
+        "which must match; `*` after the last syllable of one makes it a prefix (`chỉnh l*`). "
+        "Hits with the phrases as typed (with their marks, `exact`) come first, then the "
+        "folded ones, each in catalogue order; `next_cursor` fetches the next page. Filters as "
+        "for the hồ sơ list; `facets=true` counts the matching hồ sơ by phông, state, year "
+        f"and chế độ sử dụng — those of the first {FACET_TEXTS:,} matching texts; "
+        "`facets_complete` says whether that was every match."
+    ),
+    responses={422: PROBLEM},
+)
 async def get_search(
     api: Api,
     q: Annotated[str, Query(min_length=1, max_length=200, description="từ khóa")],
+    where: Annotated[FileFilter, Depends(_filter)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=40, description="next_cursor")] = None,
+    facets: bool = False,
 ) -> dict[str, Any]:
-    query = SearchQuery(text=folded_query(q), typed=nfc(q).casefold(), limit=limit)
+    query = SearchQuery(parse_query(q), where, limit, cursor, facets)
     page = await asyncio.to_thread(api.views.search, query)
+    hits = []
+    for hit in page.hits:
+        plain, marked = highlight(hit.text, query.phrases)
+        hits.append(
+            {
+                "kind": hit.kind,
+                "file_code": hit.file_code,
+                "title": hit.title,
+                "page_id": hit.page_id,
+                "sequence": hit.sequence,
+                "exact": hit.exact,
+                "snippet": plain,
+                "highlighted": marked,
+            }
+        )
     return {
         "query": q,
-        "hits": [
-            {
-                "file_code": h.file_code,
-                "title": h.title,
-                "page_id": h.page_id,
-                "sequence": h.sequence,
-                "exact": h.exact,
-                "snippet": snippet(h.text, q),
-            }
-            for h in page.hits
-        ],
+        "hits": hits,
+        "next_cursor": page.next_cursor,
+        "facets": page.facets,
+        "facets_complete": page.facets_complete,
     }
-
-
-__all__ = ["CatalogueApi", "EmptyQuery", "Response", "router"]

@@ -97,3 +97,8 @@ class UnexpectedPage(PermanentError):
     code = "catalogue.unexpected-page"
     title = "Hồ sơ không nhận trang này"
     http_status = 409
+
+
+class InvalidCursor(InvalidField):
+    code = "catalogue.invalid-cursor"
+    title = "Con trỏ trang kết quả không hợp lệ"

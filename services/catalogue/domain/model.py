@@ -649,6 +649,16 @@ class ArchivalFile:
         self._move(FileState.HANDED_OVER, by, at, f"biên nhận {receipt_id}")
         return True
 
+    def search_text(self) -> str:
+        """What finds this hồ sơ by its own description: title, keyword, note, and each văn
+        bản's số and ký hiệu, trích yếu and issuer."""
+        d = self.description
+        parts = [self.file_code, d.title, d.keyword or "", d.description or ""]
+        for document in (doc.description for _, doc in sorted(self.documents.items())):
+            number = "/".join(p for p in (document.code_number, document.code_notation) if p)
+            parts.extend([number, document.subject or "", document.organ_name or ""])
+        return "\n".join(p for p in parts if p)
+
     def announce_state(self, *, by: Actor, at: datetime, reason: str) -> None:
         """Publish the current state as it is (for consumers that never heard of this hồ sơ)."""
         self._announce(by, at, reason, from_state=self.state)

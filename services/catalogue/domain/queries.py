@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from services.catalogue.domain.search import Phrase
+
 
 @dataclass(frozen=True)
 class FileFilter:
@@ -44,26 +46,44 @@ class FileSummary:
     decision: str | None
 
 
+FACET_TEXTS = 1000
+"""Facets count the hồ sơ of at most this many matching texts: counting every page of a common
+word (hundreds of thousands) would cost seconds on any engine that has to visit them."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
-    text: str  # folded phrase, padded with spaces
-    typed: str  # as typed, NFC, casefolded: exact matches rank first
-    limit: int
+    """A search: its phrases (all must match), the hồ sơ filters, a page of hits after the
+    cursor, and whether to count facets."""
+
+    phrases: tuple[Phrase, ...]
+    where: FileFilter = FileFilter()
+    limit: int = 20
+    cursor: str | None = None
+    facets: bool = False
 
 
 @dataclass(frozen=True)
 class SearchHit:
+    """A page (``kind`` ``page``) or a hồ sơ's own description (``file``) that matched."""
+
+    kind: str
     file_code: str
     title: str
-    page_id: str
-    sequence: int
+    page_id: str | None
+    sequence: int | None
     exact: bool
     text: str
 
 
 @dataclass(frozen=True)
 class SearchPage:
+    """A page of hits; facets when asked for, and whether they counted every match."""
+
     hits: tuple[SearchHit, ...]
+    next_cursor: str | None = None
+    facets: dict[str, dict[str, int]] | None = None
+    facets_complete: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,443 @@
+"""The search index on both backends: one table of searchable texts (each page's text, each
+hồ sơ's own description), indexed by SQLite FTS5 in the embedded default and by PostgreSQL's
+full text search (GIN) in production, over the same pre-tokenised forms, so both give the same
+hits in the same order.
+
+Hits come in two runs: those matching every phrase as typed (exact), then those matching
+only folded; each run in the order the texts were indexed (their id), so a cursor (run and last
+id) is stable and a page of hits never needs the whole match set sorted — both indexes walk
+their postings in that order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from services.catalogue.adapters.orm import DocumentRow, FileRow, SearchRow
+from services.catalogue.domain.errors import InvalidCursor
+from services.catalogue.domain.queries import (
+    FACET_TEXTS,
+    FileFilter,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+)
+from services.catalogue.domain.search import Phrase, exact_for_index, folded_for_index
+
+FTS = "catalogue_search_fts"
+SEARCH = SearchRow.__table__  # type: ignore[attr-defined]  # SQLModel tables carry it
+FILES = FileRow.__table__  # type: ignore[attr-defined]
+DOCUMENTS = DocumentRow.__table__  # type: ignore[attr-defined]
+RUNS = ("e", "f")  # exact first, then folded only
+FACETS = ("fonds", "state", "year", "mode")
+
+
+def file_key(file_code: str) -> str:
+    return f"file:{file_code}"
+
+
+class SqlSearchIndex:
+    """Writes into the index, in the caller's transaction (the unit of work's session)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _connection(self) -> Connection:
+        return self._session.connection()
+
+    def put(self, page_id: UUID, file_code: str, sequence: int, text: str) -> None:
+        self._upsert(str(page_id), "page", file_code, str(page_id), sequence, text)
+
+    def put_file(self, file_code: str, text: str) -> None:
+        self._upsert(file_key(file_code), "file", file_code, None, None, text)
+
+    def of_file(self, file_code: str) -> dict[UUID, str]:
+        query = sa.select(SEARCH.c.page_id, SEARCH.c.text).where(
+            SEARCH.c.file_code == file_code, SEARCH.c.kind == "page"
+        )
+        return {UUID(page_id): text for page_id, text in self._connection().execute(query)}
+
+    def _upsert(
+        self,
+        key: str,
+        kind: str,
+        file_code: str,
+        page_id: str | None,
+        sequence: int | None,
+        text: str,
+    ) -> None:
+        connection = self._connection()
+        exact, folded = exact_for_index(text), folded_for_index(text)
+        old = connection.execute(
+            sa.select(SEARCH.c.id, SEARCH.c.text, SEARCH.c.exact, SEARCH.c.folded).where(
+                SEARCH.c.key == key
+            )
+        ).first()
+        values = {"text": text, "exact": exact, "folded": folded, "sequence": sequence}
+        if old is None:
+            row_id = connection.execute(
+                sa.insert(SEARCH)
+                .values(key=key, kind=kind, file_code=file_code, page_id=page_id, **values)
+                .returning(SEARCH.c.id)
+            ).scalar_one()
+        elif old.text == text:
+            return
+        else:
+            row_id = old.id
+            connection.execute(sa.update(SEARCH).where(SEARCH.c.id == row_id).values(**values))
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql(  # FTS is this module's table name, not input
+                    f"INSERT INTO {FTS}({FTS}, rowid, exact, folded) VALUES ('delete', ?, ?, ?)",  # noqa: S608
+                    (row_id, old.exact, old.folded),
+                )
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                f"INSERT INTO {FTS}(rowid, exact, folded) VALUES (?, ?, ?)",  # noqa: S608  # our table
+                (row_id, exact, folded),
+            )
+
+    def put_many(self, rows: Sequence[tuple[UUID, str, int, str]]) -> None:
+        """Many new pages at once (a bulk load): one statement for the rows, one for FTS5."""
+        connection = self._connection()
+        values = [
+            {
+                "key": str(page_id),
+                "kind": "page",
+                "file_code": file_code,
+                "page_id": str(page_id),
+                "sequence": sequence,
+                "text": text,
+                "exact": exact_for_index(text),
+                "folded": folded_for_index(text),
+            }
+            for page_id, file_code, sequence, text in rows
+        ]
+        if connection.dialect.name != "sqlite":
+            connection.execute(sa.insert(SEARCH), values)
+            return
+        inserted = connection.execute(
+            sa.insert(SEARCH).returning(SEARCH.c.id, sort_by_parameter_order=True), values
+        )
+        ids = [row.id for row in inserted]
+        connection.exec_driver_sql(
+            f"INSERT INTO {FTS}(rowid, exact, folded) VALUES (?, ?, ?)",  # noqa: S608  # our table
+            [(i, v["exact"], v["folded"]) for i, v in zip(ids, values, strict=True)],
+        )
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def _fts5(phrases: Sequence[Phrase], column: str) -> str:
+    words = (p.folded if column == "folded" else p.exact for p in phrases)
+    parts = [
+        f'{column} : "{" ".join(w)}"' + (" *" if p.prefix else "")
+        for p, w in zip(phrases, words, strict=True)
+    ]
+    return " AND ".join(parts)
+
+
+def _tsquery(phrases: Sequence[Phrase], column: str) -> str:
+    parts = []
+    for phrase in phrases:
+        words = phrase.folded if column == "folded" else phrase.exact
+        lexemes = [f"'{w}'" for w in words]
+        if phrase.prefix:
+            lexemes[-1] += ":*"
+        parts.append("(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(parts)
+
+
+def _year() -> sa.ColumnElement[Any]:
+    start_year = sa.cast(sa.func.substr(FILES.c.start_date, 1, 4), sa.Integer)
+    return sa.func.coalesce(FILES.c.file_year, start_year)
+
+
+def _filters(where: FileFilter, source: Any) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.fonds_code is not None:
+        conditions.append(FILES.c.fonds_code == where.fonds_code)
+    if where.state is not None:
+        conditions.append(FILES.c.state == where.state)
+    if where.mode is not None:
+        conditions.append(FILES.c.mode == where.mode)
+    if where.group is not None:
+        conditions.append(FILES.c.group_name == where.group)
+    if where.year_from is not None:
+        conditions.append(_year() >= where.year_from)
+    if where.year_to is not None:
+        conditions.append(_year() <= where.year_to)
+    if where.type_name is not None:
+        conditions.append(
+            sa.exists().where(
+                DOCUMENTS.c.file_code == source.c.file_code,
+                DOCUMENTS.c.type_name == where.type_name,
+            )
+        )
+    return conditions
+
+
+HIT_COLUMNS = ("id", "kind", "file_code", "page_id", "sequence", "text")
+
+
+class WordFrequencies:
+    """How common each word is, from PostgreSQL's own statistics of the two tsvector columns
+    (ANALYZE's most common elements; autovacuum keeps them fresh), re-read every few minutes.
+    A word it does not list is rarer than every word it lists."""
+
+    TTL_SECONDS = 300.0
+
+    def __init__(self) -> None:
+        self._read_at = -math.inf
+        self._frequencies: dict[str, dict[str, float]] = {}
+
+    def of_rarest(self, connection: Connection, phrases: Sequence[Phrase], column: str) -> float:
+        """An upper bound of the share of texts the phrases can match: their rarest word's."""
+        if time.monotonic() - self._read_at > self.TTL_SECONDS:
+            self._read(connection)
+        known = self._frequencies.get(column, {})
+        rarest = 1.0
+        for phrase in phrases:
+            words = phrase.folded if column == "folded" else phrase.exact
+            for index, word in enumerate(words):
+                if phrase.prefix and index == len(words) - 1:
+                    share = max((f for w, f in known.items() if w.startswith(word)), default=0.0)
+                else:
+                    share = known.get(word, 0.0)
+                rarest = min(rarest, share)
+        return rarest
+
+    def _read(self, connection: Connection) -> None:
+        rows = connection.execute(
+            sa.text(
+                "SELECT attname, most_common_elems::text::text[], most_common_elem_freqs "
+                "FROM pg_stats WHERE tablename = 'catalogue_search' "
+                "AND attname IN ('exact_tsv', 'folded_tsv')"
+            )
+        )
+        self._frequencies = {
+            name.removesuffix("_tsv"): dict(zip(words or (), shares or (), strict=False))
+            for name, words, shares in rows
+        }
+        self._read_at = time.monotonic()
+
+
+class SqlSearch:
+    """The read side of search, on whichever backend the engine is.
+
+    FTS5 walks its doclists in rowid order, so a page of hits costs what it returns. PostgreSQL's
+    GIN index cannot return rows in order, and its planner guesses a phrase's frequency as the
+    product of its words' (``hội đồng xác định`` looks a thousand times rarer than it is), so
+    left alone it fetches and rechecks every match of a common phrase to sort them. Each run
+    therefore first walks the rows in id order, which finds a common phrase's page of hits in a
+    few milliseconds, and hands the rest to the planner only when the walk shows the phrase is
+    rare: then the index is the right way. A phrase holding a word the column statistics
+    (:class:`WordFrequencies`) already call rare skips the walk and goes to the index at once.
+    """
+
+    WALK = 2000  # rows walked in id order before the density of hits is judged
+    MAX_WALK = 16_000  # rows a walk may cost (about a millisecond a thousand) before the index
+
+    COMMON = 21 / MAX_WALK  # a share of texts a walk finds a page of hits in
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._frequencies = WordFrequencies()
+
+    # --- the pieces of a statement ---------------------------------------------------------
+
+    def _match(self, phrases: Sequence[Phrase], run: str, source: Any) -> sa.ColumnElement[bool]:
+        """``e``: every phrase as typed; ``f``: folded but not as typed; ``any``: folded."""
+        if self._sqlite:
+            exact, folded = _fts5(phrases, "exact"), _fts5(phrases, "folded")
+            expression = {"e": exact, "f": f"({folded}) NOT ({exact})", "any": folded}[run]
+            clause = sa.text(f"{FTS} MATCH :match_{run}").bindparams(**{f"match_{run}": expression})
+            return clause  # type: ignore[return-value]  # a boolean SQL clause, as text
+        exact_tsv, folded_tsv = source.c.exact_tsv, source.c.folded_tsv
+        exact_query = sa.func.to_tsquery("simple", _tsquery(phrases, "exact"))
+        folded_query = sa.func.to_tsquery("simple", _tsquery(phrases, "folded"))
+        if run == "e":
+            return exact_tsv.op("@@")(exact_query)  # type: ignore[no-any-return]
+        if run == "any":
+            return folded_tsv.op("@@")(folded_query)  # type: ignore[no-any-return]
+        return sa.and_(folded_tsv.op("@@")(folded_query), sa.not_(exact_tsv.op("@@")(exact_query)))
+
+    def _postgres_rows(self, after: int, walk: int | None) -> Any:
+        """The index table with its two tsvectors (generated columns the ORM does not map),
+        or only the next ``walk`` rows of it after ``after``, in id order."""
+        statement = sa.select(
+            SEARCH,
+            sa.literal_column("catalogue_search.exact_tsv").label("exact_tsv"),
+            sa.literal_column("catalogue_search.folded_tsv").label("folded_tsv"),
+        ).where(SEARCH.c.id > after)
+        if walk is not None:
+            statement = statement.order_by(SEARCH.c.id).limit(walk)
+        return statement.subquery("walk" if walk is not None else "rows")
+
+    def _select(
+        self,
+        query: SearchQuery,
+        run: str,
+        after: int,
+        limit: int,
+        columns: Sequence[str],
+        walk: int | None = None,
+    ) -> sa.Select[Any]:
+        """Hits of one run after id ``after``, in id order: on SQLite through FTS5 (ordered
+        by its rowid, so it walks its doclists instead of sorting), on PostgreSQL over the
+        table or over a walk of its next rows."""
+        if self._sqlite:
+            source: Any = SEARCH
+            key: sa.ColumnElement[int] = sa.literal_column(f"{FTS}.rowid")
+            joined: Any = sa.table(FTS).join(SEARCH, SEARCH.c.id == key)
+        else:
+            source = self._postgres_rows(after, walk)
+            key = source.c.id
+            joined = source
+        joined = joined.outerjoin(FILES, FILES.c.file_code == source.c.file_code)
+        return (
+            sa.select(*(source.c[name] for name in columns), FILES.c.title)
+            .select_from(joined)
+            .where(self._match(query.phrases, run, source), key > after)
+            .where(*_filters(query.where, source))
+            .order_by(key)
+            .limit(limit)
+        )
+
+    def _run(
+        self,
+        connection: Connection,
+        query: SearchQuery,
+        run: str,
+        after: int,
+        limit: int,
+        columns: Sequence[str] = HIT_COLUMNS,
+    ) -> list[Any]:
+        """Up to ``limit`` hits of one run after id ``after``, in id order.
+
+        On PostgreSQL: a phrase with a rare word goes straight to the index (GIN skips along
+        the rare word's postings). Otherwise walk windows of the table in id order while the
+        density of hits seen so far says the rest lies within ``MAX_WALK`` rows; when it does
+        not, the phrase itself is rare and the index finds the rest."""
+        if self._sqlite:
+            return list(connection.execute(self._select(query, run, after, limit, columns)))
+        found: list[Any] = []
+        position, walked, window = after, 0, self.WALK
+        column = "exact" if run == "e" else "folded"
+        rare = self._frequencies.of_rarest(connection, query.phrases, column) < self.COMMON
+        while not rare:
+            statement = self._select(query, run, position, limit - len(found), columns, window)
+            found.extend(connection.execute(statement))
+            if len(found) >= limit:
+                return found
+            last, rows = self._window(connection, position, window)
+            if rows < window:  # the walk reached the end of the index
+                return found
+            position, walked = last, walked + rows
+            # none yet: walk twice as far; some: as far as their density says the rest lies
+            expected = (limit - len(found)) * walked / len(found) if found else 2 * window
+            if walked + expected > self.MAX_WALK:
+                break
+            window = max(self.WALK, math.ceil(expected * 1.5))
+        rest = self._select(query, run, position, limit - len(found), columns)
+        return found + list(connection.execute(rest))
+
+    @staticmethod
+    def _window(connection: Connection, after: int, size: int) -> tuple[int, int]:
+        """The last id and the number of rows of the ``size`` rows after id ``after``."""
+        window = (
+            sa.select(SEARCH.c.id)
+            .where(SEARCH.c.id > after)
+            .order_by(SEARCH.c.id)
+            .limit(size)
+            .subquery("window")
+        )
+        last, rows = connection.execute(
+            sa.select(sa.func.max(window.c.id), sa.func.count()).select_from(window)
+        ).one()
+        return int(last or after), int(rows)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        run, after = _cursor(query.cursor)
+        wanted = query.limit + 1
+        rows: list[tuple[str, Any]] = []
+        with self._engine.connect() as connection:
+            for current in RUNS[RUNS.index(run) :]:
+                start = after if current == run else 0
+                found = self._run(connection, query, current, start, wanted - len(rows))
+                rows.extend((current, row) for row in found)
+                if len(rows) >= wanted:
+                    break
+            facets, complete = self._facets(connection, query) if query.facets else (None, True)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        hits = tuple(
+            SearchHit(
+                kind=row.kind,
+                file_code=row.file_code,
+                title=row.title or "",
+                page_id=row.page_id,
+                sequence=row.sequence,
+                exact=current == "e",
+                text=row.text,
+            )
+            for current, row in rows
+        )
+        cursor = f"{rows[-1][0]}{rows[-1][1].id}" if more and rows else None
+        return SearchPage(hits, cursor, facets, complete)
+
+    def _facets(
+        self, connection: Connection, query: SearchQuery
+    ) -> tuple[dict[str, dict[str, int]], bool]:
+        """The hồ sơ of the first ``FACET_TEXTS`` matching texts, counted by phông, state, year
+        and access mode, and whether that was every match."""
+        matched = self._run(connection, query, "any", 0, FACET_TEXTS + 1, ("file_code",))
+        complete = len(matched) <= FACET_TEXTS
+        codes = sorted({row.file_code for row in matched[:FACET_TEXTS]})
+        year = sa.cast(_year(), sa.String)
+        statement = (
+            sa.select(FILES.c.fonds_code, FILES.c.state, year, FILES.c.mode, sa.func.count())
+            .where(FILES.c.file_code.in_(codes))
+            .group_by(FILES.c.fonds_code, FILES.c.state, year, FILES.c.mode)
+        )
+        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for *values, count in connection.execute(statement):
+            for name, value in zip(FACETS, values, strict=True):
+                key = str(value or "")
+                facets[name][key] = facets[name].get(key, 0) + int(count)
+        return facets, complete
+
+    def explain(self, query: SearchQuery, run: str = "e", *, analyze: bool = False) -> str:
+        """The backend's plan of the first statement of one run of ``query``'s first page."""
+        walk = None if self._sqlite else self.WALK
+        statement = self._select(query, run, 0, query.limit + 1, ("id",), walk)
+        compiled = statement.compile(dialect=self._engine.dialect)
+        values: Any = compiled.params
+        if compiled.positiontup is not None:
+            values = tuple(compiled.params[name] for name in compiled.positiontup)
+        if self._sqlite:
+            prefix = "EXPLAIN QUERY PLAN "
+        else:
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
+        with self._engine.connect() as connection:
+            rows = connection.exec_driver_sql(prefix + str(compiled), values).all()
+        return "\n".join(" ".join(str(v) for v in row) for row in rows)
+
+
+def _cursor(cursor: str | None) -> tuple[str, int]:
+    """``e123``: in the exact run after id 123; ``f45``: in the folded run after id 45."""
+    if not cursor:
+        return "e", 0
+    run, position = cursor[:1], cursor[1:]
+    if run not in RUNS or not position.isdigit():
+        raise InvalidCursor(f"con trỏ trang {cursor!r} không hợp lệ")
+    return run, int(position)
