@@ -2,8 +2,12 @@
 
 One record at a time: parse, skip if already processed, run the handler, and commit the offset
 only after the handler succeeded or the message was dead-lettered. A permanent error goes to
-``<topic>.dlq`` at once; anything else is retried with backoff, then dead-lettered. Stopping
-finishes the message in hand.
+``<topic>.dlq`` at once. A transient one (database, storage or broker unavailable) never does:
+the record is retried with capped backoff for as long as the outage lasts, the member's
+partitions paused so it keeps polling and stays in its group, and readiness says why it waits.
+Anything else is a bug: retried a few times, then dead-lettered with its traceback, to be
+replayed once fixed. Stopping finishes the message in hand, or leaves it uncommitted when an
+outage holds it.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from prometheus_client import Counter, Gauge
+from sqlalchemy import exc as sa_exc
 
 from shared.config import KafkaSettings
 from shared.envelope import Envelope, decode_body
-from shared.errors import BadMessage, PermanentError, SohoaError
+from shared.errors import BadMessage, PermanentError, SohoaError, TransientError
 from shared.events import Event, dead_letter_topic
 from shared.kafka import BrokerUnavailable
 
@@ -33,6 +38,28 @@ Handler = Callable[[Any, Envelope], Awaitable[None]]
 HANDLED = Counter("sohoa_events_handled_total", "Events handled", ["topic", "outcome"])
 LAG = Gauge("sohoa_consumer_lag", "Records waiting in this member's partitions", ["group"])
 ASSIGNED = Gauge("sohoa_consumer_assigned_partitions", "Partitions this member holds", ["group"])
+RETRIES = Counter(
+    "sohoa_consumer_transient_retries_total", "Retries of a record held by an outage", ["topic"]
+)
+WAITING = Gauge("sohoa_consumer_waiting_on_outage", "1 while an outage holds a record", ["group"])
+
+# Library errors that mean "a dependency is away", for adapters that did not translate them.
+OUTAGES: tuple[type[BaseException], ...] = (
+    TransientError,
+    ConnectionError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
+
+
+class WaitingOnOutage(TransientError):
+    code = "consumer.waiting-on-outage"
+    title = "Đang chờ một dịch vụ phụ thuộc hoạt động lại"
+
+
+class _Abandoned(Exception):
+    """Stopping while an outage holds a record: leave it uncommitted for the next owner."""
 
 
 class Consumer(Protocol):
@@ -45,6 +72,12 @@ class Consumer(Protocol):
     async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None: ...
 
     def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
 
 
 class DeadLetterSink(Protocol):
@@ -90,6 +123,7 @@ class ConsumerRunner:
         self._consumer: Consumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._outage: str | None = None  # why a record is held, for readiness
 
     def subscribe(
         self, event_type: type[E], handler: Callable[[E, Envelope], Awaitable[None]]
@@ -159,6 +193,8 @@ class ConsumerRunner:
     async def ping(self) -> None:
         if self._task is None or self._task.done():
             raise BrokerUnavailable("consumer is not running")
+        if self._outage is not None:
+            raise WaitingOnOutage(self._outage)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
@@ -177,6 +213,8 @@ class ConsumerRunner:
         partition = TopicPartition(record.topic, record.partition)
         try:
             await self.process(record)
+        except _Abandoned:
+            log.info("record_left_for_next_owner", topic=record.topic, offset=record.offset)
         except (CommitFailedError, IllegalStateError):
             # A rebalance moved the partition while the record was in hand: its new owner
             # reads it again from the last commit, and handlers are idempotent.
@@ -196,6 +234,12 @@ class ConsumerRunner:
         await self._started().commit({partition: record.offset + 1})
 
     async def _settle(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        try:
+            return await self._retried(record)
+        finally:
+            self._end_outage()
+
+    async def _retried(self, record: ConsumerRecord[bytes, bytes]) -> str:
         attempt = 0
         while True:
             attempt += 1
@@ -204,13 +248,55 @@ class ConsumerRunner:
             except PermanentError as exc:
                 await self._dead_letter(record, exc, attempt)
                 return "dead-lettered"
-            except Exception as exc:  # transient or a bug: retried, then dead-lettered
+            except OUTAGES as exc:
+                await self._wait_out(record, exc, attempt)
+                continue
+            except Exception as exc:  # a bug: retried a few times, then dead-lettered
                 log.exception("handler_failed", topic=record.topic, attempt=attempt)
                 if attempt < self.policy.max_attempts:
                     await asyncio.sleep(self.policy.backoff(attempt))
                     continue
                 await self._dead_letter(record, exc, attempt)
                 return "dead-lettered"
+
+    async def _wait_out(
+        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, attempt: int
+    ) -> None:
+        """Back off while keeping the group membership: partitions are paused and polled (a
+        poll of paused partitions returns nothing but counts as the member being alive)."""
+        if self._stopping.is_set():
+            raise _Abandoned
+        consumer = self._started()
+        self._outage = f"{record.topic}: {type(exc).__name__}: {exc}"[:500]
+        WAITING.labels(self.group_id).set(1)
+        RETRIES.labels(record.topic).inc()
+        log.warning("waiting_on_outage", topic=record.topic, attempt=attempt, error=str(exc))
+        consumer.pause(*consumer.assignment())
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.policy.backoff(attempt)
+        while True:  # at least one poll per retry, so a long outage never starves the group
+            if self._stopping.is_set():
+                raise _Abandoned
+            wait = min(max(deadline - clock(), 0.0), 0.5)
+            try:
+                fetched = await consumer.getmany(timeout_ms=max(1, int(wait * 1000)))
+            except KafkaError:
+                fetched = {}  # the broker may be the outage; the record in hand is still ours
+            for partition, records in fetched.items():
+                # Assigned by a rebalance after the pause: read again once the outage is over.
+                consumer.seek(partition, records[0].offset)
+                consumer.pause(partition)
+            if clock() >= deadline:
+                return
+
+    def _end_outage(self) -> None:
+        if self._outage is None:
+            return
+        self._outage = None
+        WAITING.labels(self.group_id).set(0)
+        consumer = self._started()
+        consumer.resume(*consumer.assignment())
+        log.info("outage_over", group=self.group_id)
 
     async def _dispatch(self, record: ConsumerRecord[bytes, bytes]) -> str:
         try:

@@ -250,6 +250,22 @@ class PackageReady(FileEvent):
     payload_oxum: str
 
 
+class DeadLetterReplayed(Event):
+    """An operator sent a dead letter back to its topic (``sohoa dlq replay`` or the gateway's
+    admin route); the record that makes a second replay of the same letter a no-op."""
+
+    TOPIC: ClassVar[str] = "sohoa.ops.dead-letter-replayed.v1"
+    dead_letter_id: str = Field(description="<dead-letter topic>:<partition>:<offset>")
+    original_topic: str
+    event_id: str = Field(description="ce_id of the replayed event, unchanged")
+    code: str = Field(description="the reason code it was dead-lettered with")
+    replayed_by: NfcStr
+    replayed_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dead_letter_id
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     PageIngested,
     PageProcessed,
@@ -257,6 +273,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FileStateChanged,
     FileAccepted,
     PackageReady,
+    DeadLetterReplayed,
 )
 
 

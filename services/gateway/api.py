@@ -245,12 +245,17 @@ Person = Annotated[
 ]
 
 
-def _person(raw: str | None) -> str | None:
-    """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
+def person_name(raw: str | None) -> str | None:
+    """The acting person's name as sent: UTF-8 or percent-encoded, made NFC."""
     if not raw:
         return None
-    text = unquote(raw.encode("latin-1").decode("utf-8", "replace"))
-    return quote(nfc(text).strip()) or None
+    return nfc(unquote(raw.encode("latin-1").decode("utf-8", "replace"))).strip() or None
+
+
+def _person(raw: str | None) -> str | None:
+    """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
+    name = person_name(raw)
+    return quote(name) if name else None
 
 
 async def _forward(

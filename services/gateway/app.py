@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from services.gateway import api
+from services.gateway import admin, api
 from services.gateway.adapters import Upstream
 from services.gateway.config import GatewaySettings
 from shared.http import create_service_app, run_service
@@ -53,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.api_keys = {name: key.get_secret_value() for name, key in settings.api_keys.items()}
     app.include_router(api.router)
+    app.include_router(admin.router)
     return app
 
 

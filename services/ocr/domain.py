@@ -26,6 +26,15 @@ class PageTimeout(PermanentError):
     http_status = 422
 
 
+class FixityMismatch(PermanentError):
+    """The original read back is not the one ingest stored: never read a changed page; the
+    catalogue shows the failure on the page and the fixity audit names the object."""
+
+    code = "ocr.fixity-mismatch"
+    title = "Ảnh gốc không khớp mã băm SHA-256 đã ghi"
+    http_status = 409
+
+
 @dataclass(frozen=True)
 class PageReading:
     """What recognition of one page produced (kết quả nhận dạng)."""

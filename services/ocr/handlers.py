@@ -12,10 +12,10 @@ from pathlib import Path
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.ocr.domain import derivative_key
+from services.ocr.domain import FixityMismatch, derivative_key
 from services.ocr.pipeline import PageResult
 from shared.envelope import Envelope
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError
 from shared.events import Event, PageFailed, PageIngested, PageProcessed, PageQualityReport
 from shared.objectstore import ObjectStore
 
@@ -69,9 +69,9 @@ async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDep
         with tempfile.TemporaryDirectory(prefix="ocr-", dir=deps.spool_dir) as work:
             original = Path(work) / Path(event.object_key).name
             fetched = await deps.originals.download(event.object_key, original)
-            if fetched.sha256 != event.sha256:
-                raise TransientError(f"fixity mismatch on {event.object_key}")
             try:
+                if fetched.sha256 != event.sha256:
+                    raise FixityMismatch(f"SHA-256 of {event.object_key} is {fetched.sha256}")
                 result = await deps.read_page(original)
             except PermanentError as exc:
                 await _announce_failure(event, envelope, exc, deps.publish)

@@ -26,6 +26,7 @@ from shared.config import KafkaSettings
 from shared.envelope import CONTENT_TYPE, SPEC_VERSION, Envelope
 from shared.events import (
     ALL_EVENTS,
+    DeadLetterReplayed,
     Event,
     FileAccepted,
     FileEvent,
@@ -78,6 +79,8 @@ OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
 NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quốc gia)", internal=False)
+# `sohoa dlq` and the gateway's admin routes read their record without a consumer group.
+OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes)", internal=False)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
@@ -86,6 +89,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
+    DeadLetterReplayed: Flow(OPERATORS, (OPERATORS,)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.
@@ -438,6 +442,8 @@ def _key_schema(event: type[Event], payload: Json) -> Json:
         field, why = "page_id", "The page id: spreads pages, and OCR load, over partitions."
     elif issubclass(event, FileEvent):
         field, why = "file_code", "The file code (mã hồ sơ): keeps one hồ sơ's events in order."
+    elif event is DeadLetterReplayed:
+        field, why = "dead_letter_id", "The dead letter replayed: one record per letter."
     else:
         raise TypeError(
             f"{event.__name__} is neither a PageEvent nor a FileEvent: what is its key?"

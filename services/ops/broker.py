@@ -92,6 +92,13 @@ class TansuBroker:
         wait_for_broker(self.bootstrap, self._process, timeout)
         return self
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def exited(self) -> bool:
+        return self._process is not None and self._process.poll() is not None
+
     def stop(self, timeout: float = 10) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()

@@ -1,4 +1,5 @@
-"""``sohoa`` — the operators' command: run the local stack, run the demo."""
+"""``sohoa`` — the operators' command: run the local stack, the demo, OCR and biên mục on
+files, and look after dead letters."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import signal
 import sys
 from pathlib import Path
 
+from services.ops import dlq
 from services.ops.stack import LocalStack
 
 
 def _stack(args: argparse.Namespace) -> int:
-    stack = LocalStack(Path(args.var), gateway_port=args.port)
+    stack = LocalStack(Path(args.var), gateway_port=args.port, supervise=True)
     print(f"starting sohoa in {args.var} …", flush=True)
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
-    print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}\nCtrl-C stops.", flush=True)
+    print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}", flush=True)
+    print(f"pids in {stack.run_dir}; a process that dies is started again. Ctrl-C stops.")
     stop_signals = {signal.SIGINT, signal.SIGTERM}
     # Blocked only now, so the children started above keep their default handlers.
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("pages", nargs="+", type=Path, help="<stem>.json files of sohoa ocr")
     describe.add_argument("--out", type=Path, required=True, help="folder for <stem>.json")
     describe.set_defaults(run=_describe)
+    dlq.add_parser(commands)
     return parser
 
 

@@ -1,6 +1,11 @@
 """The local stack: broker, storage directory, SQLite databases and the five services as
 separate processes. Each is ready when it says so (``/ready``), never after a fixed sleep;
-stopping sends SIGTERM (services finish the message in hand), then SIGKILL after a timeout."""
+stopping sends SIGTERM (services finish the message in hand), then SIGKILL after a timeout.
+
+Supervised (as ``sohoa stack`` runs it), a process that dies is started again within a second,
+like compose's ``restart: always``. Each process's pid is kept in ``<var>/run/<name>.pid`` and
+the broker's address in ``<var>/run/stack.json``, for operators' tools such as ``sohoa dlq``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,14 +24,42 @@ from typing import IO
 
 import httpx
 
-from services.ops.broker import TansuBroker, free_port
+from services.ops.broker import BrokerError, TansuBroker, free_port
 
 SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
 STATEFUL = ("ingest", "catalogue", "handover")
 
 
+POLL_SECONDS = 0.5  # how often the supervisor looks for a process that died
+
+
 class StackError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    """What a running stack tells other processes about itself (``<var>/run/stack.json``)."""
+
+    bootstrap: str
+    gateway_url: str
+
+    @staticmethod
+    def path(var_dir: Path) -> Path:
+        return var_dir / "run" / "stack.json"
+
+
+def read_stack_record(var_dir: Path) -> StackRecord | None:
+    try:
+        data = json.loads(StackRecord.path(var_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return StackRecord(bootstrap=str(data["bootstrap"]), gateway_url=str(data["gateway_url"]))
+
+
+def _write_pid(run_dir: Path, name: str, pid: int | None) -> None:
+    if pid is not None:
+        (run_dir / f"{name}.pid").write_text(f"{pid}\n", encoding="ascii")
 
 
 @dataclass
@@ -34,6 +68,7 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    run_dir: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -53,6 +88,11 @@ class ServiceProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        if self.run_dir is not None:
+            _write_pid(self.run_dir, self.name, self.process.pid)
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
 
     def wait_ready(self, deadline: float) -> None:
         """Ask ``/ready`` until it says yes; fail early if the process died."""
@@ -95,8 +135,17 @@ class LocalStack:
     gateway_port: int | None = None
     ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    supervise: bool = False
     broker: TansuBroker | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var_dir / "run"
 
     @property
     def gateway_url(self) -> str:
@@ -131,8 +180,10 @@ class LocalStack:
     ) -> LocalStack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         (self.var_dir / "logs").mkdir(exist_ok=True)
+        self.run_dir.mkdir(exist_ok=True)
         broker = TansuBroker(log_path=self.var_dir / "logs" / "broker.log").start()
         self.broker = broker
+        _write_pid(self.run_dir, "broker", broker.pid)
         ports = {name: free_port() for name in SERVICES}
         if self.gateway_port:
             ports["gateway"] = self.gateway_port
@@ -146,7 +197,7 @@ class LocalStack:
             port = ports.get(name) or free_port()
             worker_env = {**env, f"SOHOA_{self._prefix(name)}_PORT": str(port)}
             self.services[name] = ServiceProcess(
-                name, port, worker_env, self.var_dir / "logs" / f"{name}.log"
+                name, port, worker_env, self.var_dir / "logs" / f"{name}.log", self.run_dir
             )
         deadline = time.monotonic() + timeout
         try:
@@ -159,7 +210,34 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
+        record = {"bootstrap": broker.bootstrap, "gateway_url": self.gateway_url}
+        StackRecord.path(self.var_dir).write_text(json.dumps(record), encoding="utf-8")
+        if self.supervise:
+            self._supervisor = threading.Thread(
+                target=self._watch, name="sohoa-supervisor", daemon=True
+            )
+            self._supervisor.start()
         return self
+
+    def _watch(self) -> None:
+        """Start again whatever died, until the stack stops (``restart: always``)."""
+        while not self._stopping.wait(POLL_SECONDS):
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                if self.broker is not None and self.broker.exited():
+                    self.broker.stop()
+                    try:
+                        self.broker.start()  # same port: the services reconnect by themselves
+                    except BrokerError:
+                        continue  # tried again at the next look
+                    _write_pid(self.run_dir, "broker", self.broker.pid)
+                    self.restarts["broker"] = self.restarts.get("broker", 0) + 1
+                for service in self.services.values():
+                    if service.exited():
+                        service.stop()
+                        service.start()
+                        self.restarts[service.name] = self.restarts.get(service.name, 0) + 1
 
     def restart(self, name: str, timeout: float = 60) -> ServiceProcess:
         service = self.services[name]
@@ -173,10 +251,14 @@ class LocalStack:
         return name.split("-")[0].upper()
 
     def stop(self) -> None:
-        for service in reversed(list(self.services.values())):
-            service.stop()
-        if self.broker is not None:
-            self.broker.stop()
+        self._stopping.set()
+        with self._lock:  # a restart in progress finishes first
+            for service in reversed(list(self.services.values())):
+                service.stop()
+            if self.broker is not None:
+                self.broker.stop()
+        if self._supervisor is not None:
+            self._supervisor.join()
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -1,6 +1,6 @@
 """The runner's decisions with a fake consumer: commit after success, DLQ for permanent
-errors, bounded retries then DLQ for others, redeliveries skipped, nothing committed when
-the dead-letter write fails."""
+errors, outages waited out with the partitions paused and never dead-lettered, bounded retries
+then DLQ for bugs, redeliveries skipped, nothing committed when the dead-letter write fails."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
+from sqlalchemy import exc as sa_exc
 
 from shared.config import KafkaSettings
-from shared.consumer import ConsumerRunner
+from shared.consumer import ConsumerRunner, WaitingOnOutage
 from shared.envelope import Envelope, encode_body
 from shared.errors import PermanentError, TransientError
 from shared.events import PageIngested
@@ -27,21 +28,38 @@ TOPIC = PageIngested.TOPIC
 class FakeConsumer:
     def __init__(self) -> None:
         self.commits: list[dict[TopicPartition, int]] = []
+        self.assigned = {TopicPartition(TOPIC, 2), TopicPartition(TOPIC, 3)}
+        self.paused: set[TopicPartition] = set()
+        self.polls_while_paused = 0
+        self.arrivals: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
+        self.seeks: list[tuple[TopicPartition, int]] = []
 
     async def getmany(
         self, *_p: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
     ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
-        await asyncio.sleep(
-            timeout_ms / 1000
-        )  # an empty poll waits out its timeout, as Kafka's does
+        if self.paused:
+            self.polls_while_paused += 1
+        if self.arrivals:  # a rebalance hands over a partition that is not paused
+            arrived, self.arrivals = self.arrivals, {}
+            return arrived
+        await asyncio.sleep(timeout_ms / 1000)  # an empty poll waits out its timeout
         return {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused |= set(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused -= set(partitions)
 
     async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None:
         assert offsets is not None
         self.commits.append(offsets)
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
-        raise AssertionError("not expected")
+        self.seeks.append((partition, offset))
 
 
 class FakeSink:
@@ -144,20 +162,84 @@ async def test_permanent_error_goes_to_the_dlq_at_once_with_its_reason() -> None
     assert consumer.commits == [{TopicPartition(TOPIC, 2): 8}]
 
 
-async def test_transient_error_is_retried_then_dead_lettered() -> None:
+async def test_an_outage_is_waited_out_with_partitions_paused_and_never_dead_lettered() -> None:
+    """Many more failures than max_attempts: an outage lasts as long as it lasts."""
+    calls = 0
+    seen_while_waiting: list[tuple[set[TopicPartition], str]] = []
+    runner: ConsumerRunner
+
+    async def handler(_event: PageIngested, _e: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            with pytest.raises(WaitingOnOutage) as not_ready:
+                await runner.ping()
+            seen_while_waiting.append((set(consumer.paused), str(not_ready.value)))
+        if calls < 10:
+            raise sa_exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("db down"))
+
+    sink = FakeSink()
+    runner, consumer = await _runner(handler, sink)
+    await runner.process(_record())
+    await runner.ping()  # ready again
+    await runner.stop()
+    assert calls == 10
+    assert sink.sent == []
+    assert consumer.commits == [{TopicPartition(TOPIC, 2): 8}]
+    assert all(paused == consumer.assigned for paused, _ in seen_while_waiting)
+    assert "OperationalError" in seen_while_waiting[0][1]
+    assert consumer.paused == set()  # resumed after the outage
+    assert consumer.polls_while_paused >= 9  # kept polling: still a live group member
+
+
+async def test_records_handed_over_during_an_outage_are_read_again_afterwards() -> None:
+    calls = 0
+    newcomer = TopicPartition(TOPIC, 5)
+
+    async def handler(_event: PageIngested, _e: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            consumer.arrivals = {newcomer: [_record(offset=40)]}
+            raise TransientError("storage down")
+
+    runner, consumer = await _runner(handler, FakeSink())
+    await runner.process(_record())
+    await runner.stop()
+    assert consumer.seeks == [(newcomer, 40)]
+    assert calls == 2
+
+
+async def test_stopping_during_an_outage_leaves_the_record_uncommitted() -> None:
+    async def handler(_event: PageIngested, _e: Envelope) -> None:
+        asyncio.get_running_loop().call_soon(runner._stopping.set)
+        raise TransientError("db down")
+
+    sink = FakeSink()
+    runner, consumer = await _runner(handler, sink)
+    await runner._process_or_rewind(_record())
+    await runner.stop()
+    assert consumer.commits == []
+    assert sink.sent == []
+
+
+async def test_a_bug_is_retried_then_dead_lettered_with_its_traceback() -> None:
     calls = 0
 
     async def handler(_event: PageIngested, _e: Envelope) -> None:
         nonlocal calls
         calls += 1
-        raise TransientError("db down")
+        raise ValueError("not an outage")
 
     sink = FakeSink()
     runner, consumer = await _runner(handler, sink)
     await runner.process(_record())
     await runner.stop()
     assert calls == 3
-    assert sink.sent[0][3]["dlq_attempts"] == b"3"
+    headers = sink.sent[0][3]
+    assert headers["dlq_attempts"] == b"3"
+    assert headers["dlq_error_code"] == b"internal.unhandled"
+    assert b"ValueError" in headers["dlq_traceback"]
     assert len(consumer.commits) == 1
 
 
