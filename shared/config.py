@@ -27,6 +27,12 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = Field(default=30_000, ge=1000)
     max_attempts: int = Field(default=5, ge=1, description="tries of a failing message before DLQ")
     backoff_seconds: float = Field(default=0.5, ge=0, description="first retry delay; doubles")
+    redrive_check_seconds: float = Field(
+        default=30, gt=0, description="how often a service checks the broker still holds its log"
+    )
+    redrive_window_hours: float = Field(
+        default=168, gt=0, description="outbox rows sent this recently are re-sent to a new broker"
+    )
 
 
 class StorageBackend(StrEnum):

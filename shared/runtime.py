@@ -17,6 +17,7 @@ from shared.db import Inbox, make_engine, migrate, ping
 from shared.http import ReadyCheck
 from shared.kafka import KafkaPublisher, ensure_topics
 from shared.outbox import OutboxRelay
+from shared.redrive import RedriveSweep
 
 
 @dataclass
@@ -77,4 +78,5 @@ async def service_runtime(
         if engine is not None:
             runtime.ready_checks["database"] = partial(ping, engine)
             runtime.relay = await stack.enter_async_context(OutboxRelay(engine, publisher))
+            await stack.enter_async_context(RedriveSweep(engine, publisher, runtime.relay, kafka))
         yield runtime
