@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,17 @@ class KafkaSettings(BaseSettings):
     redrive_window_hours: float = Field(
         default=168, gt=0, description="outbox rows sent this recently are re-sent to a new broker"
     )
+    retention_hours: float = Field(
+        default=720,
+        gt=0,
+        description="sent outbox rows and processed-event records older than this are deleted",
+    )
+
+    @model_validator(mode="after")
+    def _keep_what_a_redrive_needs(self) -> KafkaSettings:
+        if self.retention_hours < self.redrive_window_hours:
+            raise ValueError("retention_hours must be at least redrive_window_hours")
+        return self
 
 
 class StorageBackend(StrEnum):

@@ -13,7 +13,7 @@ from contextlib import suppress
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Text
+from sqlalchemy import Text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -91,34 +91,44 @@ class OutboxRelay:
         await self.drain()  # what was committed before shutdown still leaves
 
     async def drain(self) -> int:
-        """Publish every pending row now; returns how many were sent."""
+        """Publish every pending row now; returns how many were sent.
+
+        Each batch is claimed ``FOR UPDATE SKIP LOCKED`` (on PostgreSQL; SQLite has one writer
+        anyway), so relays of several replicas share the rows instead of sending each twice,
+        and it is marked sent in the same transaction once every row of it went out.
+        """
         sent = 0
-        while batch := await asyncio.to_thread(self._pending):
-            for message in batch:
-                headers = [(k, v.encode()) for k, v in json.loads(message.headers).items()]
-                await self._publisher.send(
-                    message.topic, message.key, message.body.encode(), headers
-                )
-                await asyncio.to_thread(self._mark_sent, message.id)
-                sent += 1
-        return sent
+        while True:
+            session = Session(self._engine)
+            try:
+                batch = await asyncio.to_thread(self._claim, session)
+                if not batch:
+                    return sent
+                for message in batch:
+                    headers = [(k, v.encode()) for k, v in json.loads(message.headers).items()]
+                    await self._publisher.send(
+                        message.topic, message.key, message.body.encode(), headers
+                    )
+                await asyncio.to_thread(self._mark_sent, session, [m.id for m in batch])
+                sent += len(batch)
+            finally:
+                await asyncio.to_thread(session.close)
 
-    def _pending(self) -> list[OutboxMessage]:
-        with Session(self._engine) as session:
-            query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.sent_at).is_(None))
-                .order_by(col(OutboxMessage.id))
-                .limit(self._batch_size)
-            )
-            return list(session.exec(query))
+    def _claim(self, session: Session) -> list[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .order_by(col(OutboxMessage.id))
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        return list(session.exec(query))
 
-    def _mark_sent(self, message_id: int | None) -> None:
-        with Session(self._engine) as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is not None:
-                message.sent_at = utcnow()
-                session.commit()
+    def _mark_sent(self, session: Session, ids: list[int | None]) -> None:
+        session.exec(
+            update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(sent_at=utcnow())
+        )
+        session.commit()
 
     async def _run(self) -> None:
         while True:

@@ -1,4 +1,4 @@
-"""Re-drive the outbox into a broker that lost its log.
+"""Re-drive the outbox into a broker that lost its log, and prune what is past retention.
 
 The embedded broker keeps its log in memory, and any broker can be rebuilt empty: then events
 the outbox marked sent are gone before every consumer read them. Each service leaves a marker
@@ -7,6 +7,9 @@ so a broker without it is one that does not hold this service's history. Finding
 the sweep marks the rows sent within the window unsent again — the relay publishes them, in
 order, with their own ``ce_id`` so consumers skip what they handled — and then writes the
 marker. Safe on every replica: two replicas re-driving send duplicates, which consumers skip.
+
+The same sweep deletes sent outbox rows and processed-event records past retention, which is
+never shorter than the re-drive window: an event that may be sent again is still recognised.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from shared.config import KafkaSettings
-from shared.db import utcnow
+from shared.db import ProcessedEvent, utcnow
 from shared.kafka import BrokerUnavailable, KafkaPublisher
 from shared.outbox import OutboxMessage, OutboxRelay
 
@@ -91,6 +94,19 @@ async def _create_marker_topic(settings: KafkaSettings) -> None:
         await admin.close()
 
 
+def prune(engine: Engine, retention: timedelta) -> tuple[int, int]:
+    """Delete sent outbox rows and processed-event records older than ``retention``; returns
+    how many of each. Unsent rows are never deleted."""
+    cutoff = utcnow() - retention
+    with Session(engine) as session:
+        outbox = session.exec(delete(OutboxMessage).where(col(OutboxMessage.sent_at) < cutoff))
+        processed = session.exec(
+            delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff)
+        )
+        session.commit()
+        return int(outbox.rowcount or 0), int(processed.rowcount or 0)
+
+
 def mark_unsent(engine: Engine, window: timedelta) -> int:
     """Rows sent within ``window`` go back to pending; returns how many."""
     with Session(engine) as session:
@@ -123,6 +139,8 @@ class RedriveSweep:
     async def check(self) -> int:
         """One sweep; returns the rows re-driven (0 when the broker holds the marker)."""
         SWEEPS.inc()
+        retention = timedelta(hours=self._settings.retention_hours)
+        await asyncio.to_thread(prune, self._engine, retention)
         source = self._publisher.source
         if await has_marker(self._settings, source):
             return 0

@@ -149,7 +149,7 @@ class Recorder:
 
 
 class CrashAfterSend(OutboxRelay):
-    def _mark_sent(self, message_id: int | None) -> None:
+    def _mark_sent(self, session: Session, ids: list[int | None]) -> None:
         raise RuntimeError("process killed between publish and mark")
 
 
@@ -167,6 +167,30 @@ async def test_row_sent_but_not_marked_is_sent_again_with_the_same_event_id(
         await CrashAfterSend(engine, recorder).drain()  # type: ignore[arg-type]  # duck-typed
     assert await OutboxRelay(engine, recorder).drain() == 1  # type: ignore[arg-type]
     assert recorder.ids == [envelope.id.encode(), envelope.id.encode()]
+    engine.dispose()
+
+
+async def test_relays_of_two_replicas_share_the_rows_and_send_each_once(postgres_url: str) -> None:
+    """FOR UPDATE SKIP LOCKED: a batch one relay holds is skipped by the other."""
+    engine = make_engine(postgres_url)
+    migrate(engine, CATALOGUE)
+    with Session(engine) as session:
+        staged = [add_to_outbox(session, _accepted(), source="test").id for _ in range(60)]
+        session.commit()
+
+    class Interleaving(Recorder):
+        async def send(
+            self, topic: str, key: str, value: bytes, headers: Sequence[tuple[str, bytes]]
+        ) -> None:
+            await super().send(topic, key, value, headers)
+            await asyncio.sleep(0)  # let the other relay run between sends
+
+    recorder = Interleaving()
+    relays = [OutboxRelay(engine, recorder, batch_size=10) for _ in range(2)]  # type: ignore[arg-type]
+    counts = await asyncio.gather(*(relay.drain() for relay in relays))
+    assert sum(counts) == 60
+    assert min(counts) > 0  # both took part
+    assert sorted(recorder.ids) == sorted(i.encode() for i in staged)  # each row once
     engine.dispose()
 
 

@@ -1,6 +1,6 @@
 """A broker that comes back without its log gets the outbox again: the sweep finds the
 service's marker missing, the rows sent within the window go out again with their own ce_id,
-and a broker that kept its log gets nothing twice."""
+and a broker that kept its log gets nothing twice. Records past retention are pruned."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from services.ops.broker import TansuBroker, free_port
 from shared.config import KafkaSettings
-from shared.db import make_engine, utcnow
+from shared.db import ProcessedEvent, make_engine, utcnow
 from shared.events import PageIngested
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
 from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
-from shared.redrive import RedriveSweep
+from shared.redrive import RedriveSweep, prune
 
 pytestmark = pytest.mark.integration
 SOURCE = "sohoa-test-redrive"
@@ -30,7 +30,8 @@ SOURCE = "sohoa-test-redrive"
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     database = make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
-    OutboxMessage.__table__.create(database)  # type: ignore[attr-defined]  # only this table
+    tables = [OutboxMessage.__table__, ProcessedEvent.__table__]  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(database, tables=tables)  # the messaging tables only
     yield database
     database.dispose()
 
@@ -119,3 +120,30 @@ async def test_a_broker_that_lost_its_log_gets_the_recent_outbox_again(
             assert sorted(await _event_ids_on_topic(settings, 2)) == sorted(recent)
     finally:
         second.stop()
+
+
+def test_rows_past_retention_are_pruned_and_unsent_rows_never(engine: Engine) -> None:
+    old_sent, recent_sent, old_unsent = _stage(engine, 3)
+    long_ago = utcnow() - timedelta(days=40)
+    with Session(engine) as session:
+        for row in session.exec(select(OutboxMessage)):
+            row.created_at = long_ago
+            row.sent_at = {old_sent: long_ago, recent_sent: utcnow(), old_unsent: None}[
+                row.event_id
+            ]
+            session.add(row)
+        session.add(ProcessedEvent(consumer="g", event_id="old", processed_at=long_ago))
+        session.add(ProcessedEvent(consumer="g", event_id="new"))
+        session.commit()
+
+    assert prune(engine, timedelta(days=30)) == (1, 1)
+    with Session(engine) as session:
+        left = {row.event_id for row in session.exec(select(OutboxMessage))}
+        remembered = {row.event_id for row in session.exec(select(ProcessedEvent))}
+    assert left == {recent_sent, old_unsent}
+    assert remembered == {"new"}
+
+
+def test_retention_is_never_shorter_than_the_redrive_window() -> None:
+    with pytest.raises(ValueError, match="retention_hours"):
+        KafkaSettings(redrive_window_hours=200, retention_hours=100)
