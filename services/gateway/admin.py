@@ -1,23 +1,29 @@
 """Operators' routes of the gateway (``/api/v1/admin``): dead letters, listed and replayed.
 
-These are answered by the gateway itself, not forwarded: dead letters live on the broker, read
-with a group-less consumer (:mod:`shared.deadletters`), the same code as ``sohoa dlq``. Every
-replay is recorded with the client and person who asked for it.
+They need the ``admin`` role, and are answered by the gateway itself, not forwarded: dead
+letters live on the broker, read with a group-less consumer (:mod:`shared.deadletters`), the
+same code as ``sohoa dlq``. Every replay is recorded with the client and person who asked.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from services.gateway.api import PROBLEMS, Client, Person, person_name
+from services.gateway.api import PROBLEMS, Client, Person, person_name, require
 from shared.config import KafkaSettings
 from shared.deadletters import DeadLetterId, DeadLetters, replay_selected
 from shared.kafka import KafkaPublisher
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+def _admin(request: Request, client: Client) -> None:
+    """Checked before the body is read: a client without the role learns nothing more."""
+    require(request, client, request.method, request.url.path.removeprefix("/api/v1"))
+
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(_admin)])
 
 
 class DeadLetterItem(BaseModel):
@@ -62,7 +68,7 @@ def _kafka(request: Request) -> KafkaSettings:
 )
 async def list_dead_letters(
     request: Request,
-    _client: Client,
+    client: Client,
     topic: Annotated[str | None, Query(description="a topic or its .dlq")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,

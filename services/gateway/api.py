@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import authenticate
+from services.gateway.domain import EVERY_ROLE, Role, authenticate, authorize
 from shared.http import CORRELATION_HEADER, correlation_id
 from shared.text import nfc, validate_file_code
 
@@ -25,6 +25,7 @@ PERSON_HEADER = "x-acting-person"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong API key (auth.missing-api-key, auth.invalid-api-key)"},
+    403: {"description": "the client lacks the role this needs (auth.forbidden, required_role)"},
     404: {"description": "no such hồ sơ, văn bản or phông"},
     409: {"description": "the step is not allowed now; the body names the state and why"},
     422: {"description": "invalid request, element or mã hồ sơ (request.invalid, …)"},
@@ -236,6 +237,18 @@ def _client(
 
 
 Client = Annotated[str, Depends(_client)]
+
+
+def roles_of(request: Request, client: str) -> frozenset[Role]:
+    """A client's roles from settings; one not listed holds every role."""
+    listed: dict[str, frozenset[Role]] = request.app.state.client_roles
+    return listed.get(client, EVERY_ROLE)
+
+
+def require(request: Request, client: str, method: str, path: str) -> None:
+    authorize(roles_of(request, client), method, path)
+
+
 Person = Annotated[
     str | None,
     Header(
@@ -261,6 +274,7 @@ def _person(raw: str | None) -> str | None:
 async def _forward(
     request: Request, route: Route, client: str, person: str | None, path: str
 ) -> Response:
+    require(request, client, route.method, route.path)
     headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
     if (encoded := _person(person)) is not None:
         headers["x-sohoa-person"] = encoded

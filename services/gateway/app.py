@@ -52,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.api_keys = {name: key.get_secret_value() for name, key in settings.api_keys.items()}
+    app.state.client_roles = settings.client_roles
     app.include_router(api.router)
     app.include_router(admin.router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.domain import Role
 from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
@@ -17,6 +18,11 @@ class GatewaySettings(ServiceSettings):
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='JSON object client name → API key, e.g. {"vpubnd": "…"}; keys ≥ 24 characters',
+    )
+    client_roles: dict[str, frozenset[Role]] = Field(
+        default_factory=dict,
+        description='JSON object client name → roles, e.g. {"tinh": ["partner_read"]}; a client '
+        "not listed holds every role (the local stack's one key)",
     )
     ingest_url: str = "http://127.0.0.1:8001"
     catalogue_url: str = "http://127.0.0.1:8003"
