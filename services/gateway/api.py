@@ -16,12 +16,14 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import EVERY_ROLE, Role, authenticate, authorize
+from services.gateway.domain import EVERY_ROLE, Role, authenticate, authorize, public_only
 from shared.http import CORRELATION_HEADER, correlation_id
 from shared.text import nfc, validate_file_code
 
 router = APIRouter(prefix="/api/v1")
 PERSON_HEADER = "x-acting-person"
+AUDIENCE_HEADER = "x-sohoa-audience"  # "public": the services hide restricted hồ sơ
+FILE_ROUTE = "/files/{file_code}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong API key (auth.missing-api-key, auth.invalid-api-key)"},
@@ -274,15 +276,27 @@ def _person(raw: str | None) -> str | None:
 async def _forward(
     request: Request, route: Route, client: str, person: str | None, path: str
 ) -> Response:
-    require(request, client, route.method, route.path)
+    roles = roles_of(request, client)
+    authorize(roles, route.method, route.path)
     headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
+    upstreams: dict[str, Upstream] = request.app.state.upstreams
+    if public_only(roles):
+        headers[AUDIENCE_HEADER] = "public"
+        if route.path.startswith(f"{FILE_ROUTE}/"):
+            # Pages, package, checks … of a restricted hồ sơ are as absent as the hồ sơ: the
+            # catalogue, which knows its chế độ sử dụng, answers for it first.
+            file_path = "/".join(path.split("/")[:3])
+            shown = await upstreams["catalogue"].forward(
+                "GET", f"/api/v1{file_path}", params={}, headers=headers
+            )
+            if shown.status_code != 200:
+                return shown
     if (encoded := _person(person)) is not None:
         headers["x-sohoa-person"] = encoded
     with_body = route.body is not None
     if with_body and "content-type" in request.headers:
         headers["content-type"] = request.headers["content-type"]
-    upstream: Upstream = request.app.state.upstreams[route.service]
-    return await upstream.forward(
+    return await upstreams[route.service].forward(
         request.method,
         f"/api/v1{path}",
         params=dict(request.query_params),

@@ -96,6 +96,12 @@ def required_role(method: str, path: str) -> Role | None:
     return role
 
 
+def public_only(roles: frozenset[Role]) -> bool:
+    """A partner system that only reads sees only hồ sơ open to it (chế độ sử dụng 01);
+    restricted ones are absent for it, as if they did not exist."""
+    return roles <= {Role.PARTNER_READ}
+
+
 def authorize(roles: frozenset[Role], method: str, path: str) -> None:
     """Refuse with ``auth.forbidden`` naming the role that is missing."""
     needed = required_role(method, path)

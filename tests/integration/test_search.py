@@ -135,6 +135,21 @@ def test_facets_count_the_matching_hồ_sơ(views: SqlCatalogueViews) -> None:
     }
 
 
+def test_a_public_only_caller_never_finds_or_counts_a_restricted_hồ_sơ(
+    views: SqlCatalogueViews,
+) -> None:
+    public = FileFilter(public_only=True)
+    assert {f for f, _s, _e in _hits(views, "lưu trữ", pages_only=False, where=public)} == {A, C}
+    page = views.search(SearchQuery(parse_query("tài liệu"), where=public, facets=True))
+    assert B not in {hit.file_code for hit in page.hits}
+    assert page.facets is not None
+    assert page.facets["mode"] == {"01": 2}
+    assert sum(page.facets["fonds"].values()) == 2
+    assert _hits(views, "tài liệu", where=FileFilter(mode="02", public_only=True)) == []
+    listed = views.files(public, after=None, limit=10)
+    assert {row.file_code for row in listed} == {A, C}
+
+
 def test_the_cursor_pages_through_every_hit_once_in_order(views: SqlCatalogueViews) -> None:
     everything = _hits(views, "tài liệu", limit=200, pages_only=False)
     assert len(everything) >= 5

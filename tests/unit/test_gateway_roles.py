@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from services.gateway.adapters import Upstream
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import EVERY_ROLE, OPERATIONS, Role, required_role
@@ -110,3 +112,52 @@ def test_the_roles_cover_the_programme_duties() -> None:
     assert required_role("POST", "/admin/dead-letters/replay") is Role.ADMIN
     assert required_role("GET", "/search") is None
     assert frozenset(Role) == EVERY_ROLE
+
+
+RESTRICTED = "H49.64.33.2001.161"
+
+
+def test_a_partner_reader_never_reaches_a_restricted_hồ_sơ_or_its_pages() -> None:
+    """Stand-in services record what reaches them: a restricted hồ sơ is 404 for a
+    ``partner_read`` client before ingest is asked for its pages; staff see it."""
+    reached: list[tuple[str, str, str | None]] = []
+
+    def service(name: str) -> httpx.AsyncClient:
+        def answer(request: httpx.Request) -> httpx.Response:
+            audience = request.headers.get("x-sohoa-audience")
+            reached.append((name, request.url.path, audience))
+            if name == "catalogue" and RESTRICTED in request.url.path and audience == "public":
+                return httpx.Response(404, json={"code": "catalogue.file-not-found"})
+            return httpx.Response(200, json={"service": name})
+
+        return httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url=f"http://{name}")
+
+    settings = GatewaySettings(
+        api_keys={"tinh": KEYS["partner_read"], "staff": KEYS["archivist"]},
+        client_roles={"tinh": frozenset({Role.PARTNER_READ}), "staff": frozenset({Role.ARCHIVIST})},
+    )
+    with TestClient(create_app(settings)) as client:
+        client.app.state.upstreams = {  # type: ignore[attr-defined]
+            name: Upstream(name, service(name)) for name in ("ingest", "catalogue", "handover")
+        }
+        partner = {"X-API-Key": KEYS["partner_read"]}
+        hidden = client.get(f"/api/v1/files/{RESTRICTED}/pages", headers=partner)
+        assert hidden.status_code == 404
+        assert reached == [("catalogue", f"/api/v1/files/{RESTRICTED}", "public")]
+
+        reached.clear()
+        shown = client.get(f"/api/v1/files/{FILE_CODE}/pages", headers=partner)
+        assert shown.json() == {"service": "ingest"}
+        assert reached == [
+            ("catalogue", f"/api/v1/files/{FILE_CODE}", "public"),
+            ("ingest", f"/api/v1/files/{FILE_CODE}/pages", "public"),
+        ]
+
+        reached.clear()
+        assert client.get("/api/v1/search", headers=partner, params={"q": "x"}).status_code == 200
+        assert reached == [("catalogue", "/api/v1/search", "public")]  # the catalogue filters
+
+        reached.clear()
+        staff = {"X-API-Key": KEYS["archivist"]}
+        assert client.get(f"/api/v1/files/{RESTRICTED}/pages", headers=staff).status_code == 200
+        assert reached == [("ingest", f"/api/v1/files/{RESTRICTED}/pages", None)]

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from services.catalogue.adapters.orm import DocumentRow, FileRow, SearchRow
+from services.catalogue.domain.codes import AccessMode
 from services.catalogue.domain.errors import InvalidCursor
 from services.catalogue.domain.queries import (
     FACET_TEXTS,
@@ -169,6 +170,8 @@ def _filters(where: FileFilter, source: Any) -> list[sa.ColumnElement[bool]]:
         conditions.append(FILES.c.state == where.state)
     if where.mode is not None:
         conditions.append(FILES.c.mode == where.mode)
+    if where.public_only:
+        conditions.append(FILES.c.mode == AccessMode.PUBLIC.value)
     if where.group is not None:
         conditions.append(FILES.c.group_name == where.group)
     if where.year_from is not None:

@@ -20,6 +20,7 @@ from services.catalogue.adapters.orm import (
     TransitionRow,
 )
 from services.catalogue.adapters.search import SqlSearch
+from services.catalogue.domain.codes import AccessMode
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.model import Actor, FileState, Transition
 from services.catalogue.domain.queries import (
@@ -125,6 +126,8 @@ class SqlCatalogueViews(CatalogueViews):
             query = query.where(FileRow.state == where.state)
         if where.mode is not None:
             query = query.where(FileRow.mode == where.mode)
+        if where.public_only:
+            query = query.where(FileRow.mode == AccessMode.PUBLIC.value)
         if where.group is not None:
             query = query.where(FileRow.group_name == where.group)
         if where.year_from is not None:

@@ -101,6 +101,14 @@ from shared.uploads import spooled
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 CLIENT_HEADER = "x-sohoa-actor"
 PERSON_HEADER = "x-sohoa-person"
+# "public" when the caller may see only hồ sơ open to partner systems (chế độ sử dụng 01).
+AUDIENCE_HEADER = "x-sohoa-audience"
+
+
+def _public_only(request: Request) -> bool:
+    return request.headers.get(AUDIENCE_HEADER) == "public"
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEM = {"description": "RFC 9457 problem with a stable `code`"}
 
@@ -227,7 +235,10 @@ async def post_file(body: FileIn, request: Request, api: Api, who: Who) -> JSONR
 
 @router.get("/files/{file_code}", summary="A hồ sơ: state, TT 05 elements, văn bản, pages, history")
 async def get_file(file_code: FileCode, request: Request, api: Api) -> dict[str, Any]:
-    return await _file_json(api, await _load(api, request, file_code))
+    file = await _load(api, request, file_code)
+    if _public_only(request) and not file.public:
+        raise FileNotFound(f"không có hồ sơ {file_code}")  # as if it did not exist
+    return await _file_json(api, file)
 
 
 @router.patch(
@@ -243,6 +254,7 @@ async def patch_file(
 
 
 def _filter(
+    request: Request,
     fonds: Annotated[str | None, Query(description="mã phông")] = None,
     state: Annotated[str | None, Query()] = None,
     year_from: Annotated[int | None, Query()] = None,
@@ -251,7 +263,8 @@ def _filter(
     mode: Annotated[str | None, Query(description="chế độ sử dụng 01/02/03")] = None,
     group: Annotated[str | None, Query()] = None,
 ) -> FileFilter:
-    return FileFilter(fonds, state, year_from, year_to, type_name, mode, group)
+    public = _public_only(request)
+    return FileFilter(fonds, state, year_from, year_to, type_name, mode, group, public)
 
 
 @router.get(

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from services.catalogue.domain.codes import RiskRecoveryStatus, SelectionCriterion
+from services.catalogue.domain.codes import AccessMode, RiskRecoveryStatus, SelectionCriterion
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.description import (
     DocumentDescription,
@@ -662,6 +662,12 @@ class ArchivalFile:
     def announce_state(self, *, by: Actor, at: datetime, reason: str) -> None:
         """Publish the current state as it is (for consumers that never heard of this hồ sơ)."""
         self._announce(by, at, reason, from_state=self.state)
+
+    @property
+    def public(self) -> bool:
+        """Open to partner systems: chế độ sử dụng ``01``. A hồ sơ whose regime is not recorded
+        yet counts as restricted, so a missing element never opens a record."""
+        return self.description.mode is AccessMode.PUBLIC
 
     # --- snapshots and events ---------------------------------------------------------------
 

@@ -20,6 +20,7 @@ class FileFilter:
     type_name: str | None = None  # hồ sơ holding a văn bản of this tên loại
     mode: str | None = None
     group: str | None = None
+    public_only: bool = False  # chế độ sử dụng 01 only: the caller may not see restricted ones
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,60 @@
+"""The catalogue's HTTP answers to a caller that may see only hồ sơ open to partner systems
+(``x-sohoa-audience: public``, set by the gateway for ``partner_read``): a restricted hồ sơ is
+absent from the list and search, and reading it is 404 as if it did not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.catalogue.app import create_app
+from services.catalogue.config import CatalogueSettings
+from shared.config import KafkaSettings, StorageSettings
+
+pytestmark = pytest.mark.integration
+OPEN, RESTRICTED = "H49.64.33.2001.1", "H49.64.33.2001.2"
+PUBLIC = {"x-sohoa-audience": "public"}
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path, kafka_settings: KafkaSettings) -> Iterator[TestClient]:
+    settings = CatalogueSettings(
+        database_url=f"sqlite:///{tmp_path / 'catalogue.db'}",
+        kafka=kafka_settings,
+        storage=StorageSettings(root=tmp_path / "objects"),
+    )
+    with TestClient(create_app(settings)) as client:
+        for code, mode in ((OPEN, "01"), (RESTRICTED, "02")):
+            body = {
+                "file_code": code,
+                "title": f"Hồ sơ lưu trữ chế độ {mode}",
+                "number_of_page": 1,
+                "mode": mode,
+            }
+            created = client.post("/api/v1/files", json=body, headers={"x-sohoa-actor": "t"})
+            assert created.status_code == 201, created.text
+        yield client
+
+
+def test_a_restricted_hồ_sơ_is_absent_for_a_public_caller(catalogue: TestClient) -> None:
+    assert catalogue.get(f"/api/v1/files/{RESTRICTED}").status_code == 200
+    hidden = catalogue.get(f"/api/v1/files/{RESTRICTED}", headers=PUBLIC)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "catalogue.file-not-found")
+    assert catalogue.get(f"/api/v1/files/{OPEN}", headers=PUBLIC).status_code == 200
+
+    def listed(headers: dict[str, str]) -> set[str]:
+        items = catalogue.get("/api/v1/files", headers=headers).json()["items"]
+        return {item["file_code"] for item in items}
+
+    assert listed({}) == {OPEN, RESTRICTED}
+    assert listed(PUBLIC) == {OPEN}
+
+    def found(headers: dict[str, str]) -> set[str]:
+        page = catalogue.get("/api/v1/search", params={"q": "luu tru"}, headers=headers).json()
+        return {hit["file_code"] for hit in page["hits"]}
+
+    assert found({}) == {OPEN, RESTRICTED}
+    assert found(PUBLIC) == {OPEN}
