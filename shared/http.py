@@ -41,9 +41,12 @@ def problem(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SohoaError)
     async def sohoa_error(request: Request, exc: SohoaError) -> JSONResponse:
-        return problem(
+        response = problem(
             exc.http_status, exc.code, exc.title, str(exc), request.url.path, **exc.extra
         )
+        if "retry_after_seconds" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after_seconds"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

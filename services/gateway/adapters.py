@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 from fastapi import Response
 
-from services.gateway.domain import UpstreamUnavailable
+from services.gateway.domain import UpstreamTimeout, UpstreamUnavailable
 
 PASSED_RESPONSE_HEADERS = ("content-type", "location")
 
@@ -33,6 +33,8 @@ class Upstream:
         )
         try:
             upstream = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"{self.name} did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"{self.name}: {type(exc).__name__}") from exc
         passed = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_RESPONSE_HEADERS}

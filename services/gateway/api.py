@@ -8,7 +8,8 @@ The person travels as ``X-Acting-Person`` (UTF-8, percent-encoded when not ASCII
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -16,7 +17,14 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import EVERY_ROLE, Role, authenticate, authorize, public_only
+from services.gateway.domain import (
+    EVERY_ROLE,
+    BodyTooLarge,
+    Role,
+    authenticate,
+    authorize,
+    public_only,
+)
 from shared.http import CORRELATION_HEADER, correlation_id
 from shared.text import nfc, validate_file_code
 
@@ -278,6 +286,7 @@ async def _forward(
 ) -> Response:
     roles = roles_of(request, client)
     authorize(roles, route.method, route.path)
+    request.app.state.limiter.check(client, time.monotonic())
     headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     if public_only(roles):
@@ -301,8 +310,25 @@ async def _forward(
         f"/api/v1{path}",
         params=dict(request.query_params),
         headers=headers,
-        body=request.stream() if with_body else None,
+        body=_limited(request, route) if with_body else None,
     )
+
+
+async def _limited(request: Request, route: Route) -> AsyncIterator[bytes]:
+    """The body streamed through; a JSON body is cut off with 413 past ``max_json_bytes``
+    (images and spreadsheets have their own limits in the services that take them)."""
+    limit: int | None = None
+    if route.body is JSON:
+        limit = request.app.state.settings.max_json_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"nội dung JSON tối đa {limit} byte")
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if limit is not None and seen > limit:
+            raise BodyTooLarge(f"nội dung JSON tối đa {limit} byte")
+        yield chunk
 
 
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.gateway import admin, api
 from services.gateway.adapters import Upstream
 from services.gateway.config import GatewaySettings
+from services.gateway.domain import RateLimiter
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
 
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.api_keys = {name: key.get_secret_value() for name, key in settings.api_keys.items()}
     app.state.client_roles = settings.client_roles
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(api.router)
     app.include_router(admin.router)
     return app

@@ -28,6 +28,11 @@ class GatewaySettings(ServiceSettings):
     catalogue_url: str = "http://127.0.0.1:8003"
     handover_url: str = "http://127.0.0.1:8004"
     upstream_timeout_seconds: float = Field(default=120, gt=0)
+    rate_limit_per_minute: float = Field(
+        default=600, ge=0, description="calls a client may make a minute on average; 0: no limit"
+    )
+    rate_limit_burst: float = Field(default=60, ge=1, description="calls a client may make at once")
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1, description="largest JSON body")
 
     @field_validator("api_keys")
     @classmethod

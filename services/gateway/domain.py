@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.errors import SohoaError, TransientError
@@ -24,6 +26,66 @@ class InvalidApiKey(SohoaError):
 class UpstreamUnavailable(TransientError):
     code = "gateway.upstream-unavailable"
     title = "Dịch vụ nội bộ không phản hồi"
+
+
+class UpstreamTimeout(TransientError):
+    code = "gateway.upstream-timeout"
+    title = "Dịch vụ nội bộ trả lời quá chậm"
+    http_status = 504
+
+
+class RateLimited(SohoaError):
+    code = "gateway.rate-limited"
+    title = "Quá nhiều yêu cầu, xin thử lại sau"
+    http_status = 429
+
+
+class BodyTooLarge(SohoaError):
+    code = "gateway.body-too-large"
+    title = "Nội dung yêu cầu quá lớn"
+    http_status = 413
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` calls a second on average, ``burst`` at once; refilled as time passes."""
+
+    rate: float
+    burst: float
+    tokens: float
+    updated: float
+
+    def wait(self, now: float) -> float:
+        """Take one call: 0 if allowed now, else the seconds until it would be."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class RateLimiter:
+    """One bucket per client (per gateway replica: N replicas allow N times the rate)."""
+
+    per_minute: float
+    burst: float
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def check(self, client: str, now: float) -> None:
+        if self.per_minute <= 0:
+            return
+        bucket = self.buckets.get(client)
+        if bucket is None:
+            bucket = self.buckets[client] = TokenBucket(
+                self.per_minute / 60, self.burst, self.burst, now
+            )
+        wait = bucket.wait(now)
+        if wait > 0:
+            raise RateLimited(
+                f"quá {self.per_minute:g} yêu cầu mỗi phút", retry_after_seconds=math.ceil(wait)
+            )
 
 
 def authenticate(presented: str | None, keys: Mapping[str, str]) -> str:

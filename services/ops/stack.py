@@ -163,6 +163,8 @@ class LocalStack:
                 "SOHOA_STORAGE_BACKEND": "local",
                 "SOHOA_STORAGE_ROOT": str(self.objects_dir),
                 "SOHOA_GATEWAY_API_KEYS": json.dumps({"demo": self.api_key}),
+                # one trusted key on loopback: bulk uploads and tests are not throttled
+                "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
             }
         )
         for name, port in ports.items():
