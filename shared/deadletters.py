@@ -15,15 +15,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord, TopicPartition
 
 from shared.config import KafkaSettings
 from shared.envelope import decode_body
 from shared.errors import NotFound, PermanentError
 from shared.events import DeadLetterReplayed, dead_letter_topic
-from shared.kafka import BrokerUnavailable, KafkaPublisher
+from shared.kafka import KafkaPublisher, TopicReader
 
 DLQ_SUFFIX = dead_letter_topic("")
 REASON_PREFIX = "dlq_"
@@ -113,49 +111,20 @@ class DeadLetter:
 
 
 class DeadLetters:
-    """Reads dead-letter topics from start to end with a group-less consumer: looking at
-    them never moves any service's offsets."""
+    """The dead-letter topics, read through a :class:`~shared.kafka.TopicReader`."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> None:
-        self._consumer = consumer
-        self._admin = admin
+    def __init__(self, reader: TopicReader) -> None:
+        self._reader = reader
 
     @classmethod
     @asynccontextmanager
     async def open(cls, settings: KafkaSettings) -> AsyncIterator[DeadLetters]:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            request_timeout_ms=settings.request_timeout_ms,
-            client_id="sohoa-dead-letters",
-        )
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers,
-            request_timeout_ms=settings.request_timeout_ms,
-            client_id="sohoa-dead-letters",
-        )
-        try:
-            await consumer.start()
-            await admin.start()
-        except KafkaError as exc:
-            await consumer.stop()
-            await admin.close()
-            raise BrokerUnavailable(str(exc)) from exc
-        try:
-            yield cls(consumer, admin)
-        finally:
-            await consumer.stop()
-            await admin.close()
+        async with TopicReader.open(settings, client_id="sohoa-dead-letters") as reader:
+            yield cls(reader)
 
     async def topics(self) -> list[str]:
         """Every dead-letter topic the broker has, in name order."""
-        try:
-            names = await self._admin.list_topics()
-        except KafkaError as exc:
-            raise BrokerUnavailable(str(exc)) from exc
-        return sorted(t for t in names if t.endswith(DLQ_SUFFIX))
+        return sorted(t for t in await self._reader.topics() if t.endswith(DLQ_SUFFIX))
 
     async def _dlq_topics(self, topic: str | None) -> list[str]:
         """``topic`` may name the dead-letter topic or the topic it serves."""
@@ -164,25 +133,19 @@ class DeadLetters:
         return [topic if topic.endswith(DLQ_SUFFIX) else dead_letter_topic(topic)]
 
     async def count(self, topic: str | None = None) -> int:
-        partitions = await self._partitions(await self._dlq_topics(topic))
-        if not partitions:
-            return 0
-        start = await self._consumer.beginning_offsets(partitions)
-        end = await self._consumer.end_offsets(partitions)
-        return sum(end[p] - start[p] for p in partitions)
+        partitions = await self._reader.partitions(await self._dlq_topics(topic))
+        return await self._reader.count(partitions)
 
     async def scan(self, topic: str | None = None) -> AsyncIterator[DeadLetter]:
         """Every dead letter there is now, one at a time (flat memory however many)."""
-        partitions = await self._partitions(await self._dlq_topics(topic))
-        for partition in partitions:
-            async for record in self._read(partition):
-                yield DeadLetter.of(record)
+        async for record in self._reader.read_topics(await self._dlq_topics(topic)):
+            yield DeadLetter.of(record)
 
     async def get(self, dead_letter_id: DeadLetterId) -> DeadLetter:
         partition = TopicPartition(dead_letter_id.topic, dead_letter_id.partition)
-        if partition not in await self._partitions([dead_letter_id.topic]):
+        if partition not in await self._reader.partitions([dead_letter_id.topic]):
             raise DeadLetterNotFound(str(dead_letter_id))
-        async for record in self._read(partition, first=dead_letter_id.offset):
+        async for record in self._reader.read(partition, first=dead_letter_id.offset):
             if record.offset == dead_letter_id.offset:
                 return DeadLetter.of(record)
             break
@@ -190,46 +153,10 @@ class DeadLetters:
 
     async def replayed(self) -> set[str]:
         """Ids of dead letters a recorded replay has sent back already."""
-        partitions = await self._partitions([DeadLetterReplayed.TOPIC])
         done: set[str] = set()
-        for partition in partitions:
-            async for record in self._read(partition):
-                done.add(decode_body(DeadLetterReplayed, record.value).dead_letter_id)
+        async for record in self._reader.read_topics([DeadLetterReplayed.TOPIC]):
+            done.add(decode_body(DeadLetterReplayed, record.value).dead_letter_id)
         return done
-
-    async def _partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        """The partitions the broker has of ``topics``; a topic it lacks has none."""
-        wanted = list(topics)
-        if not wanted:
-            return []
-        try:
-            described = await self._admin.describe_topics(wanted)
-        except KafkaError as exc:
-            raise BrokerUnavailable(str(exc)) from exc
-        partitions: list[TopicPartition] = []
-        for entry in described:
-            numbers = sorted(p["partition"] for p in entry.get("partitions", []))
-            partitions.extend(TopicPartition(entry["topic"], n) for n in numbers)
-        return partitions
-
-    async def _read(
-        self, partition: TopicPartition, first: int | None = None
-    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-        """The records of one partition from ``first`` (or its start) to its end as of now."""
-        consumer = self._consumer
-        try:
-            consumer.assign([partition])
-            start = (await consumer.beginning_offsets([partition]))[partition]
-            end = (await consumer.end_offsets([partition]))[partition]
-            consumer.seek(partition, start if first is None else max(first, start))
-            while await consumer.position(partition) < end:
-                batch = await consumer.getmany(partition, timeout_ms=1000, max_records=100)
-                for record in batch.get(partition, []):
-                    if record.offset >= end:
-                        return
-                    yield record
-        except KafkaError as exc:
-            raise BrokerUnavailable(str(exc)) from exc
 
 
 async def replay(

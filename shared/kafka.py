@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
@@ -90,13 +90,17 @@ def topics_for(events: Iterable[type[Event]], *, with_dead_letters: bool = True)
     return topics
 
 
-async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
-    """Create topics with the configured partition count (never rely on auto-creation).
+async def ensure_topics(
+    settings: KafkaSettings, topics: Iterable[str], *, partitions: int | None = None
+) -> dict[str, int]:
+    """Create topics with the configured partition count, or ``partitions`` (never rely on
+    auto-creation).
 
     Returns the partition count each topic has; an existing topic keeps its own count, and
-    one smaller than configured is logged (partitions cannot be added on every broker).
+    one smaller than wanted is logged (partitions cannot be added on every broker).
     """
     wanted = sorted(set(topics))
+    count_wanted = partitions or settings.partitions
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers,
         request_timeout_ms=settings.request_timeout_ms,
@@ -105,7 +109,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> dict[
     try:
         await admin.start()
         response = await admin.create_topics(
-            [NewTopic(t, settings.partitions, settings.replication_factor) for t in wanted]
+            [NewTopic(t, count_wanted, settings.replication_factor) for t in wanted]
         )
         for topic, error_code, message in response.topic_errors:
             if error_code not in (0, TOPIC_ALREADY_EXISTS):
@@ -117,6 +121,102 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> dict[
         await admin.close()
     counts = {entry["topic"]: len(entry["partitions"]) for entry in described}
     for topic, count in counts.items():
-        if count < settings.partitions:
+        if count < count_wanted:
             log.warning("topic_has_fewer_partitions", topic=topic, partitions=count)
     return counts
+
+
+class TopicReader:
+    """Reads whole topics, start to end as they are now, with a group-less consumer: looking
+    never moves any service's offsets. For operators' tools and bookkeeping topics."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> None:
+        self._consumer = consumer
+        self._admin = admin
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: KafkaSettings, *, client_id: str) -> AsyncIterator[TopicReader]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            request_timeout_ms=settings.request_timeout_ms,
+            client_id=client_id,
+        )
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers,
+            request_timeout_ms=settings.request_timeout_ms,
+            client_id=client_id,
+        )
+        try:
+            await consumer.start()
+            await admin.start()
+        except KafkaError as exc:
+            await consumer.stop()
+            await admin.close()
+            raise BrokerUnavailable(str(exc)) from exc
+        try:
+            yield cls(consumer, admin)
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    async def topics(self) -> set[str]:
+        try:
+            return set(await self._admin.list_topics())
+        except KafkaError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
+        """The partitions the broker has of ``topics``; a topic it lacks has none."""
+        wanted = list(topics)
+        if not wanted:
+            return []
+        try:
+            described = await self._admin.describe_topics(wanted)
+        except KafkaError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        partitions: list[TopicPartition] = []
+        for entry in described:
+            numbers = sorted(p["partition"] for p in entry.get("partitions", []))
+            partitions.extend(TopicPartition(entry["topic"], n) for n in numbers)
+        return partitions
+
+    async def count(self, partitions: list[TopicPartition]) -> int:
+        """Records the partitions hold now."""
+        if not partitions:
+            return 0
+        try:
+            start = await self._consumer.beginning_offsets(partitions)
+            end = await self._consumer.end_offsets(partitions)
+        except KafkaError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        return sum(end[p] - start[p] for p in partitions)
+
+    async def read(
+        self, partition: TopicPartition, first: int | None = None
+    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+        """The records of one partition from ``first`` (or its start) to its end as of now."""
+        consumer = self._consumer
+        try:
+            consumer.assign([partition])
+            start = (await consumer.beginning_offsets([partition]))[partition]
+            end = (await consumer.end_offsets([partition]))[partition]
+            consumer.seek(partition, start if first is None else max(first, start))
+            while await consumer.position(partition) < end:
+                batch = await consumer.getmany(partition, timeout_ms=1000, max_records=100)
+                for record in batch.get(partition, []):
+                    if record.offset >= end:
+                        return
+                    yield record
+        except KafkaError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def read_topics(
+        self, topics: Iterable[str]
+    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+        for partition in await self.partitions(topics):
+            async for record in self.read(partition):
+                yield record

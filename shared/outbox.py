@@ -17,6 +17,7 @@ from sqlalchemy import Text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from shared.background import BackgroundLoop
 from shared.db import Timestamp, utcnow
 from shared.envelope import Envelope, encode_body
 from shared.events import Event
@@ -57,8 +58,10 @@ def add_to_outbox(
     return envelope
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundLoop):
     """Publishes pending outbox rows; woken after each commit, and polling as a safety net."""
+
+    task_name = "outbox-relay"
 
     def __init__(
         self,
@@ -73,21 +76,13 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Call after committing a transaction that added outbox rows."""
         self._wakeup.set()
 
-    async def __aenter__(self) -> OutboxRelay:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-        return self
-
     async def __aexit__(self, *_exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await super().__aexit__()
         await self.drain()  # what was committed before shutdown still leaves
 
     async def drain(self) -> int:
@@ -130,7 +125,7 @@ class OutboxRelay:
         )
         session.commit()
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             self._wakeup.clear()  # before draining: a wake-up during the drain is not lost
             try:

@@ -15,21 +15,18 @@ never shorter than the re-drive window: an event that may be sent again is still
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from datetime import timedelta
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from shared.background import BackgroundLoop
 from shared.config import KafkaSettings
 from shared.db import ProcessedEvent, utcnow
-from shared.kafka import BrokerUnavailable, KafkaPublisher
+from shared.kafka import KafkaPublisher, TopicReader, ensure_topics
 from shared.outbox import OutboxMessage, OutboxRelay
 
 log = structlog.get_logger(__name__)
@@ -39,59 +36,14 @@ SWEEPS = Counter("sohoa_outbox_redrive_sweeps_total", "Checks for a broker that 
 
 
 async def has_marker(settings: KafkaSettings, source: str) -> bool:
-    """Whether the broker's log holds this service's marker (read without a consumer group)."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
-        request_timeout_ms=settings.request_timeout_ms,
-    )
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        request_timeout_ms=settings.request_timeout_ms,
-    )
-    try:
-        await admin.start()
-        if MARKER_TOPIC not in await admin.list_topics():
+    """Whether the broker's log holds this service's marker."""
+    async with TopicReader.open(settings, client_id=f"{source}-redrive") as reader:
+        if MARKER_TOPIC not in await reader.topics():
             return False
-        described = await admin.describe_topics([MARKER_TOPIC])
-        partitions = [
-            TopicPartition(MARKER_TOPIC, p["partition"]) for p in described[0]["partitions"]
-        ]
-        await consumer.start()
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        for partition in partitions:
-            consumer.seek(partition, starts[partition])
-        while [p for p in partitions if await consumer.position(p) < ends[p]]:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-            for records in batches.values():
-                if any(record.key == source.encode() for record in records):
-                    return True
-        return False
-    except KafkaError as exc:
-        raise BrokerUnavailable(f"marker check failed: {exc}") from exc
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def _create_marker_topic(settings: KafkaSettings) -> None:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
-        request_timeout_ms=settings.request_timeout_ms,
-    )
-    try:
-        await admin.start()
-        if MARKER_TOPIC not in await admin.list_topics():
-            # One partition: a marker is looked for by reading the whole (tiny) topic.
-            await admin.create_topics([NewTopic(MARKER_TOPIC, 1, settings.replication_factor)])
-    except KafkaError as exc:
-        raise BrokerUnavailable(f"cannot create {MARKER_TOPIC}: {exc}") from exc
-    finally:
-        await admin.close()
+        async for record in reader.read_topics([MARKER_TOPIC]):
+            if record.key == source.encode():
+                return True
+    return False
 
 
 def prune(engine: Engine, retention: timedelta) -> tuple[int, int]:
@@ -119,9 +71,11 @@ def mark_unsent(engine: Engine, window: timedelta) -> int:
         return int(result.rowcount or 0)
 
 
-class RedriveSweep:
+class RedriveSweep(BackgroundLoop):
     """Checks every ``settings.redrive_check_seconds`` that the broker holds this service's
     marker; re-drives the outbox when it does not."""
+
+    task_name = "outbox-redrive"
 
     def __init__(
         self,
@@ -134,7 +88,6 @@ class RedriveSweep:
         self._publisher = publisher
         self._relay = relay
         self._settings = settings
-        self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> int:
         """One sweep; returns the rows re-driven (0 when the broker holds the marker)."""
@@ -147,24 +100,15 @@ class RedriveSweep:
         window = timedelta(hours=self._settings.redrive_window_hours)
         count = await asyncio.to_thread(mark_unsent, self._engine, window)
         self._relay.wake()
-        await _create_marker_topic(self._settings)
+        # One partition: a marker is looked for by reading the whole (tiny) topic.
+        await ensure_topics(self._settings, [MARKER_TOPIC], partitions=1)
         await self._publisher.send(MARKER_TOPIC, source, utcnow().isoformat().encode(), [])
         if count:
             REDRIVEN.inc(count)
             log.warning("outbox_redriven", rows=count, reason="broker lost its log")
         return count
 
-    async def __aenter__(self) -> RedriveSweep:
-        self._task = asyncio.create_task(self._run(), name="outbox-redrive")
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 await self.check()

@@ -24,6 +24,7 @@ from shared.envelope import Envelope
 from shared.errors import PermanentError
 from shared.events import DeadLetterReplayed, PageIngested
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from tests.support.events import page_ingested
 
 pytestmark = pytest.mark.integration
 API_KEY = "k" * 32
@@ -43,20 +44,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
 @pytest.fixture
 def settings(broker: TansuBroker, kafka_settings: KafkaSettings) -> KafkaSettings:
     return kafka_settings.model_copy(update={"bootstrap_servers": broker.bootstrap})
-
-
-def _page(sequence: int) -> PageIngested:
-    return PageIngested(
-        file_code="H49.64.33.2001.160",
-        page_id=uuid.uuid4(),
-        sequence=sequence,
-        object_key=f"H49.64.33.2001.160/{sequence:04d}.png",
-        sha256="a" * 64,
-        size=1,
-        media_type="image/png",
-        width=1,
-        height=1,
-    )
 
 
 async def _letters(settings: KafkaSettings) -> list[DeadLetter]:
@@ -80,7 +67,7 @@ async def _dead_letter_two_pages(settings: KafkaSettings) -> list[Envelope]:
         raise Unreadable("trang hỏng, không đọc được")
 
     async with KafkaPublisher.open(settings, source="test") as publisher:
-        sent = [await publisher.publish(_page(n)) for n in (1, 2)]
+        sent = [await publisher.publish(page_ingested(n)) for n in (1, 2)]
         mine.update(e.id for e in sent)
         runner = ConsumerRunner(
             settings, group_id=f"refuser-{uuid.uuid4()}", dead_letters=publisher

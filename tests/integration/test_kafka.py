@@ -14,22 +14,9 @@ from shared.envelope import Envelope
 from shared.errors import PermanentError
 from shared.events import PageIngested
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from tests.support.events import page_ingested
 
 pytestmark = pytest.mark.integration
-
-
-def _page(file_code: str = "H49.64.33.2001.160") -> PageIngested:
-    return PageIngested(
-        file_code=file_code,
-        page_id=uuid.uuid4(),
-        sequence=1,
-        object_key=f"{file_code}/0001-0123456789abcdef.png",
-        sha256="a" * 64,
-        size=1234,
-        media_type="image/png",
-        width=2480,
-        height=3508,
-    )
 
 
 async def _read_one(settings: KafkaSettings, topic: str) -> tuple[bytes, dict[str, bytes]]:
@@ -61,7 +48,7 @@ async def test_published_event_reaches_a_subscribed_handler_once(
     kafka_settings: KafkaSettings,
 ) -> None:
     await ensure_topics(kafka_settings, topics_for([PageIngested]))
-    event = _page()
+    event = page_ingested()
     received: list[tuple[PageIngested, Envelope]] = []
     done = asyncio.Event()
 
@@ -89,7 +76,7 @@ async def test_poison_message_lands_in_the_dlq_and_does_not_block_the_partition(
 ) -> None:
     topic = PageIngested.TOPIC
     await ensure_topics(kafka_settings, topics_for([PageIngested]))
-    good = _page("H49.GOOD")
+    good = page_ingested(file_code="H49.GOOD")
     handled = asyncio.Event()
 
     async def handler(got: PageIngested, _envelope: Envelope) -> None:
@@ -100,7 +87,7 @@ async def test_poison_message_lands_in_the_dlq_and_does_not_block_the_partition(
 
     group = f"g-{uuid.uuid4()}"
     async with KafkaPublisher.open(kafka_settings, source="test") as publisher:
-        poison = _page("H49.POISON")
+        poison = page_ingested(file_code="H49.POISON")
         producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
         await producer.start()
         try:  # the poison pill and then a good page, on one partition (same key)

@@ -22,6 +22,7 @@ from shared.events import PageIngested
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
 from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
 from shared.redrive import RedriveSweep, prune
+from tests.support.events import page_ingested
 
 pytestmark = pytest.mark.integration
 SOURCE = "sohoa-test-redrive"
@@ -36,23 +37,10 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     database.dispose()
 
 
-def _page(sequence: int) -> PageIngested:
-    return PageIngested(
-        file_code="H49.64.33.2001.160",
-        page_id=uuid.uuid4(),
-        sequence=sequence,
-        object_key=f"H49.64.33.2001.160/{sequence:04d}.png",
-        sha256="b" * 64,
-        size=1,
-        media_type="image/png",
-        width=1,
-        height=1,
-    )
-
-
 def _stage(engine: Engine, count: int) -> list[str]:
     with Session(engine) as session:
-        ids = [add_to_outbox(session, _page(n), source=SOURCE).id for n in range(1, count + 1)]
+        events = [page_ingested(n) for n in range(1, count + 1)]
+        ids = [add_to_outbox(session, event, source=SOURCE).id for event in events]
         session.commit()
     return ids
 
