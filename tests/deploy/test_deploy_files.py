@@ -260,6 +260,47 @@ def test_every_service_has_a_deployment_and_a_service(kustomization: str) -> Non
         assert labels["app.kubernetes.io/part-of"] == "sohoa"
 
 
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_only_the_gateway_takes_connections_from_outside_the_namespace(
+    kustomization: str,
+) -> None:
+    manifests = render(kustomization)
+    policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
+    names = {
+        m["metadata"]["name"]: m["spec"]["template"]["metadata"]["labels"]
+        for m in manifests
+        if m["kind"] == "Deployment"
+    }
+
+    def selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+        selector = policy["spec"]["podSelector"]
+        if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+            return False
+        return all(
+            labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
+        )
+
+    for name, labels in names.items():
+        governing = [p for p in policies if selects(p, labels)]
+        assert governing, f"{name} has no NetworkPolicy"
+        peers = [
+            peer
+            for p in governing
+            for rule in p["spec"]["ingress"]
+            for peer in rule.get("from", [{}])
+        ]
+        if name == "gateway":
+            assert {} in peers  # from anywhere
+            continue
+        for peer in peers:
+            pods = peer.get("podSelector", {}).get("matchLabels")
+            namespace = peer.get("namespaceSelector", {}).get("matchLabels")
+            assert pods == {"app.kubernetes.io/part-of": "sohoa"} or namespace == {
+                "kubernetes.io/metadata.name": "monitoring"
+            }, (name, peer)
+            assert labels.get("app.kubernetes.io/part-of") == "sohoa"
+
+
 def test_production_overlay_sets_namespace_and_pins_the_image() -> None:
     """Production runs a known release in its own namespace, never a moving tag."""
     manifests = render(PRODUCTION)
@@ -498,6 +539,16 @@ def test_compose_publishes_only_the_gateway() -> None:
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"gateway"}
     assert any(str(port).endswith(":8000") for port in services["gateway"]["ports"])
+
+
+def test_compose_keeps_everything_but_the_gateway_on_an_internal_network() -> None:
+    compose = load_compose()
+    networks = compose["networks"]
+    for name, service in compose["services"].items():
+        attached = set(service.get("networks", []))
+        assert attached, f"{name} is on the default network"
+        outside = {n for n in attached if not networks[n].get("internal")}
+        assert outside == ({"edge"} if name == "gateway" else set()), name
 
 
 def test_compose_ocr_runs_two_replicas() -> None:
