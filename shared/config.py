@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,25 @@ class ObservabilitySettings(BaseSettings):
     json_output: bool = Field(default=True, alias="SOHOA_LOG_JSON")
 
 
+class InternalAuthSettings(BaseSettings):
+    """The secret the gateway signs forwarded requests with and the services check
+    (``shared.servicetoken``). Unset, the services take any request: development only."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_INTERNAL_", frozen=True)
+
+    token_secret: SecretStr | None = Field(
+        default=None, description="shared by the gateway and the services; ≥ 32 characters"
+    )
+    token_max_age_seconds: float = Field(default=300, gt=0)
+
+    @field_validator("token_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            raise ValueError("SOHOA_INTERNAL_TOKEN_SECRET must be at least 32 characters")
+        return secret
+
+
 class ServiceSettings(BaseSettings):
     """Fields every service has; subclasses set ``env_prefix`` to ``SOHOA_<SERVICE>_``."""
 
@@ -84,6 +103,7 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    internal: InternalAuthSettings = Field(default_factory=InternalAuthSettings)
 
 
 class StatefulServiceSettings(ServiceSettings):

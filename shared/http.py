@@ -1,9 +1,10 @@
 """What every service's HTTP side shares: RFC 9457 problem responses, the correlation id,
-and the probes ``/health``, ``/ready`` and ``/metrics``."""
+the gateway's signature check, and the probes ``/health``, ``/ready`` and ``/metrics``."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -15,6 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import servicetoken
+from shared.config import InternalAuthSettings
 from shared.errors import SohoaError
 
 log = structlog.get_logger(__name__)
@@ -129,10 +132,65 @@ def probes_router() -> APIRouter:
     return router
 
 
-def create_service_app(name: str, *, lifespan: Any, title: str, description: str) -> FastAPI:
-    """A FastAPI app with the parts every sohoa service has."""
+class ServiceTokenMiddleware:
+    """Takes ``/api/…`` requests only with the gateway's signature on them
+    (:mod:`shared.servicetoken`); probes and ``exempt`` prefixes (URLs that carry their own
+    signature) pass. Pure ASGI, so streamed bodies pass through untouched."""
+
+    def __init__(
+        self, app: ASGIApp, *, secret: str, max_age: float, exempt: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self._secret = secret
+        self._max_age = max_age
+        self._exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/") or path.startswith(self._exempt):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_path = scope.get("raw_path") or path.encode()
+        try:
+            servicetoken.verify(
+                self._secret,
+                headers.get(servicetoken.HEADER),
+                scope["method"],
+                raw_path.decode("latin-1"),
+                headers,
+                time.time(),
+                self._max_age,
+            )
+        except servicetoken.NotFromGateway as exc:
+            refused = problem(exc.http_status, exc.code, exc.title, str(exc), path)
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_service_app(
+    name: str,
+    *,
+    lifespan: Any,
+    title: str,
+    description: str,
+    internal: InternalAuthSettings | None = None,
+    signed_by_gateway: bool = True,
+    exempt: tuple[str, ...] = (),
+) -> FastAPI:
+    """A FastAPI app with the parts every sohoa service has. Internal services take only
+    requests the gateway signed, once a secret is set (``SOHOA_INTERNAL_TOKEN_SECRET``)."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.ready_checks = {}
+    internal = internal or InternalAuthSettings()
+    if signed_by_gateway and internal.token_secret is not None:
+        app.add_middleware(
+            ServiceTokenMiddleware,
+            secret=internal.token_secret.get_secret_value(),
+            max_age=internal.token_max_age_seconds,
+            exempt=exempt,
+        )
     app.add_middleware(CorrelationIdMiddleware)
     install_error_handlers(app)
     app.include_router(probes_router())

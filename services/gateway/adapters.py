@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
 from fastapi import Response
 
 from services.gateway.domain import UpstreamTimeout, UpstreamUnavailable
+from shared import servicetoken
 
 PASSED_RESPONSE_HEADERS = ("content-type", "location")
 
@@ -15,9 +17,12 @@ PASSED_RESPONSE_HEADERS = ("content-type", "location")
 class Upstream:
     """One internal service behind the gateway."""
 
-    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, name: str, client: httpx.AsyncClient, *, token_secret: str | None = None
+    ) -> None:
         self.name = name
         self._client = client
+        self._secret = token_secret
 
     async def forward(
         self,
@@ -31,6 +36,11 @@ class Upstream:
         request = self._client.build_request(
             method, path, params=params, headers=dict(headers), content=body
         )
+        if self._secret is not None:  # the services take only what the gateway signed
+            raw_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
+            request.headers[servicetoken.HEADER] = servicetoken.sign(
+                self._secret, method, raw_path, request.headers, time.time()
+            )
         try:
             upstream = await self._client.send(request)
         except httpx.TimeoutException as exc:

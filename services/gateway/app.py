@@ -25,8 +25,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=5)
+        secret = settings.internal.token_secret
         upstreams = {
-            name: Upstream(name, httpx.AsyncClient(base_url=url, timeout=timeout))
+            name: Upstream(
+                name,
+                httpx.AsyncClient(base_url=url, timeout=timeout),
+                token_secret=secret.get_secret_value() if secret else None,
+            )
             for name, url in (
                 ("ingest", settings.ingest_url),
                 ("catalogue", settings.catalogue_url),
@@ -44,6 +49,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_service_app(
         SOURCE,
         lifespan=lifespan,
+        signed_by_gateway=False,  # the gateway is the one that signs
         title="sohoa API",
         description=(
             "API duy nhất của sohoa cho hệ thống cấp tỉnh và lưu trữ viên: đăng ký hồ sơ, tải ảnh "

@@ -132,6 +132,7 @@ class LocalStack:
 
     var_dir: Path
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    internal_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -163,6 +164,8 @@ class LocalStack:
                 "SOHOA_STORAGE_BACKEND": "local",
                 "SOHOA_STORAGE_ROOT": str(self.objects_dir),
                 "SOHOA_GATEWAY_API_KEYS": json.dumps({"demo": self.api_key}),
+                # the gateway signs what it forwards; the services take nothing else
+                "SOHOA_INTERNAL_TOKEN_SECRET": self.internal_secret,
                 # one trusted key on loopback: bulk uploads and tests are not throttled
                 "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
             }

@@ -161,6 +161,26 @@ def test_missing_or_wrong_api_key_is_refused(
         _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
 
 
+def test_an_internal_service_refuses_what_the_gateway_did_not_sign(
+    stack: LocalStack, stored_page: dict[str, object], scans: tuple[str, list[Path]]
+) -> None:
+    """Reaching a service past the gateway, even naming a client and person, gets nothing."""
+    forged = {"x-sohoa-actor": "demo", "x-sohoa-person": "K%E1%BA%BB%20gi%E1%BA%A3"}
+    for name, method, path in (
+        ("catalogue", "GET", "/api/v1/files"),
+        ("catalogue", "POST", f"/api/v1/files/{FILE_CODE}/accept"),
+        ("ingest", "POST", f"/api/v1/files/{FILE_CODE}/pages"),
+        ("handover", "GET", f"/api/v1/files/{FILE_CODE}/package"),
+    ):
+        url = f"{stack.services[name].url}{path}"
+        _assert_problem(httpx.request(method, url, headers=forged), 401, "auth.not-from-gateway")
+        stale = {**forged, "x-sohoa-service-token": "v1.1000000000." + "0" * 64}
+        _assert_problem(httpx.request(method, url, headers=stale), 401, "auth.not-from-gateway")
+        assert httpx.get(f"{stack.services[name].url}/ready").status_code == 200  # probes open
+    with httpx.Client(base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}) as client:
+        _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
 @pytest.mark.parametrize("file_code", ["H49..160", "H49 160", "H49.160.", "-H49", "x" * 101])
 def test_malformed_file_code_is_refused(
     stack: LocalStack,
