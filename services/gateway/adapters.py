@@ -7,11 +7,21 @@ from collections.abc import AsyncIterator, Mapping
 
 import httpx
 from fastapi import Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.gateway.domain import UpstreamTimeout, UpstreamUnavailable
 from shared import servicetoken
 
-PASSED_RESPONSE_HEADERS = ("content-type", "location")
+PASSED_RESPONSE_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "location",
+    "retry-after",
+    "etag",
+    "last-modified",
+)
 
 
 class Upstream:
@@ -32,7 +42,10 @@ class Upstream:
         params: Mapping[str, str],
         headers: Mapping[str, str],
         body: AsyncIterator[bytes] | None = None,
+        stream: bool = True,
     ) -> Response:
+        """The service's answer, streamed to the caller as it arrives (a package or a page
+        image passes through in constant memory); ``stream=False`` reads a small one whole."""
         request = self._client.build_request(
             method, path, params=params, headers=dict(headers), content=body
         )
@@ -42,13 +55,26 @@ class Upstream:
                 self._secret, method, raw_path, request.headers, time.time()
             )
         try:
-            upstream = await self._client.send(request)
+            upstream = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"{self.name} did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"{self.name}: {type(exc).__name__}") from exc
         passed = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_RESPONSE_HEADERS}
-        return Response(upstream.content, status_code=upstream.status_code, headers=passed)
+        if "content-encoding" in upstream.headers:
+            passed.pop("content-length", None)  # passed on decoded
+        if not stream:
+            try:
+                content = await upstream.aread()
+            finally:
+                await upstream.aclose()
+            return Response(content, status_code=upstream.status_code, headers=passed)
+        return StreamingResponse(
+            upstream.aiter_bytes(),
+            status_code=upstream.status_code,
+            headers=passed,
+            background=BackgroundTask(upstream.aclose),
+        )
 
     async def health(self) -> None:
         try:

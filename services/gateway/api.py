@@ -296,7 +296,7 @@ async def _forward(
             # catalogue, which knows its chế độ sử dụng, answers for it first.
             file_path = "/".join(path.split("/")[:3])
             shown = await upstreams["catalogue"].forward(
-                "GET", f"/api/v1{file_path}", params={}, headers=headers
+                "GET", f"/api/v1{file_path}", params={}, headers=headers, stream=False
             )
             if shown.status_code != 200:
                 return shown
