@@ -420,7 +420,7 @@ class BenchPage:
 def _corpus() -> tuple[Renderer, tuple[str, ...]] | None:
     """The degraded-scan corpus, when this checkout has it."""
     try:
-        from services.ops.corpus import VARIANT_CLASSES, render_variant
+        from tests.support.corpus import VARIANT_CLASSES, render_variant
     except ImportError:
         return None
 

@@ -64,6 +64,17 @@ class PageQualityReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     effective_dpi: float
     rotation: int = Field(description="clockwise degrees turned to make the page upright")
+    rotation_decided_by: str | None = Field(
+        default=None,
+        description="what settled the orientation: ink, osd, undecided (guesses) or "
+        "recognition (read both ways up, the surer reading kept)",
+    )
+    rotation_kept_confidence: float | None = Field(
+        default=None, description="mean word confidence of the reading kept, when read both ways"
+    )
+    rotation_other_confidence: float | None = Field(
+        default=None, description="mean word confidence of the other way up, when read both ways"
+    )
     skew: float = Field(description="degrees of skew found and corrected")
     residual_skew: float
     blur: float = Field(description="variance of the Laplacian; lower is blurrier")

@@ -195,6 +195,11 @@ class PageQuality:
     ink_coverage: float
     colour: bool
     flags: tuple[str, ...] = ()
+    # How the orientation was settled: "ink", "osd", "undecided" (guesses) or "recognition"
+    # (the page was read both ways and the reading tesseract was surer of was kept).
+    rotation_decided_by: str = "ink"
+    rotation_kept_confidence: float | None = None
+    rotation_other_confidence: float | None = None
 
     @property
     def rescan(self) -> bool:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import cv2
 
-from services.ocr.adapters.imaging import clean_page
+from services.ocr.adapters.imaging import Cleaned, Gray, clean_page, turn
 from services.ocr.adapters.tesseract import (
     OcrEngine,
+    RawReading,
     TesseractCommand,
     language_data_version,
     tesseract_version,
@@ -46,20 +47,72 @@ class PageResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+CONFIRM_BELOW = 80.0  # mean word confidence under which the other way up is read too
+
+
+@dataclass(frozen=True)
+class _Reading:
+    raw: RawReading
+    hocr: str
+    confidence: float | None
+
+
+def _read(engine: OcrEngine, image: Gray, dpi: int, languages: str) -> _Reading:
+    with tempfile.TemporaryDirectory(prefix="page-") as work:
+        ocr_input = Path(work) / "page.png"
+        cv2.imwrite(str(ocr_input), image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        raw = engine.read(ocr_input, dpi=dpi, languages=languages)
+    hocr = nfc(raw.hocr)
+    return _Reading(raw, hocr, mean_word_confidence(hocr))
+
+
+def _needs_confirmation(quality: PageQuality, confidence: float | None) -> bool:
+    """A turn is never trusted, nor a guess in doubt, nor a reading recognition is unsure of."""
+    return (
+        quality.rotation != 0
+        or quality.rotation_decided_by != "ink"
+        or (confidence or 0.0) < CONFIRM_BELOW
+    )
+
+
+def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[Cleaned, _Reading]:
+    """Read the page as clean-up turned it and, when that is not certain, turned over too;
+    keep the reading with the higher mean word confidence. Turning over undoes a wrong 180°
+    decision, and for an unturned page it is the only other likely way up."""
+    first = _read(engine, cleaned.for_ocr, cleaned.dpi, languages)
+    if not _needs_confirmation(cleaned.quality, first.confidence):
+        return cleaned, first
+    flipped = replace(
+        cleaned, for_ocr=turn(cleaned.for_ocr, 180), for_people=turn(cleaned.for_people, 180)
+    )
+    second = _read(engine, flipped.for_ocr, flipped.dpi, languages)
+    kept, other, page = first, second, cleaned
+    if (second.confidence or 0.0) > (first.confidence or 0.0):
+        kept, other = second, first
+        page = replace(
+            flipped,
+            quality=replace(flipped.quality, rotation=(cleaned.quality.rotation + 180) % 360),
+        )
+    quality = replace(
+        page.quality,
+        rotation_decided_by="recognition",
+        rotation_kept_confidence=kept.confidence,
+        rotation_other_confidence=other.confidence,
+    )
+    return replace(page, quality=quality), kept
+
+
 def process_image(
     path: Path, *, languages: str = "vie", engine: OcrEngine | None = None
 ) -> PageResult:
     started = time.perf_counter()
     engine = engine or TesseractCommand()
-    cleaned = clean_page(path, languages)
+    cleaned = clean_page(path, engine.orientation)
     cleaned_at = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="page-") as work:
-        ocr_input = Path(work) / "page.png"
-        cv2.imwrite(str(ocr_input), cleaned.for_ocr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        raw = engine.read(ocr_input, dpi=cleaned.dpi, languages=languages)
+    cleaned, reading = read_upright(cleaned, engine, languages)
     read_at = time.perf_counter()
-    hocr = nfc(raw.hocr)
-    confidence = mean_word_confidence(hocr)
+    hocr = reading.hocr
+    confidence = reading.confidence
     text = nfc(reading_order(hocr_lines(hocr)))
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
@@ -69,8 +122,8 @@ def process_image(
         confidence=confidence,
         quality=quality,
         hocr=hocr,
-        alto=nfc(raw.alto),
-        pdf=raw.pdf,
+        alto=nfc(reading.raw.alto),
+        pdf=reading.raw.pdf,
         clean_jpeg=jpeg.tobytes() if ok else b"",
         engine=f"{engine.name} {tesseract_version()}",
         language_data=language_data_version(languages),

@@ -10,9 +10,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from services.ops import corpus
-from services.ops.corpus import VARIANT_CLASSES, CorpusPage, render_variant, write_corpus
 from services.ops.samples import render_document
+from tests.support import corpus
+from tests.support.corpus import VARIANT_CLASSES, CorpusPage, render_variant, write_corpus
 
 pytestmark = pytest.mark.unit
 

@@ -8,13 +8,12 @@ stains, show-through) flattened, then Otsu binarisation of the flattened page.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pytesseract
 from cv2.typing import MatLike
 from PIL import Image, ImageOps
 
@@ -25,8 +24,6 @@ Colour = MatLike  # three channels, BGR
 A4_LONG_INCHES = 11.69
 TARGET_DPI = 300
 ANALYSIS_WIDTH = 1000  # pixels; skew and orientation are measured on a reduced copy
-_OSD_ROTATE = re.compile(r"Rotate: (\d+)")
-_OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 
 
 @dataclass(frozen=True)
@@ -194,36 +191,6 @@ def turn(image: Gray, clockwise: int) -> Gray:
     return image if clockwise % 360 == 0 else cv2.rotate(image, codes[clockwise % 360])
 
 
-def osd_rotation(bw: Gray) -> tuple[int, float]:
-    """tesseract's orientation detection: (clockwise degrees to upright, confidence)."""
-    scale = min(1.0, 2000 / max(bw.shape))
-    small = cv2.resize(bw, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    try:
-        report = pytesseract.image_to_osd(Image.fromarray(small), config="--psm 0")
-    except pytesseract.TesseractError:
-        return 0, 0.0  # too little text to tell
-    rotate_match = _OSD_ROTATE.search(report)
-    confidence = _OSD_CONFIDENCE.search(report)
-    if not rotate_match or not confidence:
-        return 0, 0.0
-    return int(rotate_match.group(1)) % 360, float(confidence.group(1))
-
-
-def mean_confidence(bw: Gray, languages: str) -> float:
-    """Mean word confidence of a quick read of the page's middle band: the second opinion."""
-    height = bw.shape[0]
-    band = bw[height // 4 : height // 2]
-    data = pytesseract.image_to_data(
-        Image.fromarray(band), lang=languages, config="--psm 6", output_type=pytesseract.Output.DICT
-    )
-    values = [
-        float(c)
-        for c, t in zip(data["conf"], data["text"], strict=True)
-        if str(t).strip() and float(c) >= 0
-    ]
-    return sum(values) / len(values) if values else 0.0
-
-
 def upright_evidence(bw: Gray) -> float:
     """Log ratio of ink above the x-height band to ink below it, over every text line.
 
@@ -250,24 +217,34 @@ def upright_evidence(bw: Gray) -> float:
     return float(np.log((above + 1.0) / (below + 1.0)))
 
 
-def orient(levelled: Gray, languages: str, min_evidence: float = 0.25) -> tuple[int, float]:
-    """0 or 180: whether a levelled page must be turned over, and how sure we are.
+OrientationGuess = Callable[[Gray], tuple[int, float]]  # (clockwise degrees, confidence)
 
-    Ink asymmetry decides; tesseract's OSD, then a comparison of readings, are the second
-    and third opinions when it is undecided.
+
+@dataclass(frozen=True)
+class Orientation:
+    """Whether a levelled page must be turned over, who said so, and how sure they were."""
+
+    over: int  # 0 or 180
+    confidence: float
+    decided_by: str  # "ink" (tone marks above the lines), "osd" or "undecided"
+
+
+def orient(levelled: Gray, guess: OrientationGuess, min_evidence: float = 0.25) -> Orientation:
+    """0 or 180: a guess only; the pipeline confirms a turn (or doubt) by reading both ways.
+
+    Ink asymmetry decides when it is clear; the engine's orientation detection is the second
+    opinion when it is not.
     """
     evidence = upright_evidence(levelled)
     if abs(evidence) >= min_evidence:
-        return (0 if evidence > 0 else 180), round(abs(evidence), 2)
-    rotation, confidence = osd_rotation(levelled)
+        return Orientation(0 if evidence > 0 else 180, round(abs(evidence), 2), "ink")
+    rotation, confidence = guess(levelled)
     if confidence >= 3.0 and rotation in (0, 180):
-        return rotation, confidence
-    as_is = mean_confidence(levelled, languages)
-    flipped = mean_confidence(turn(levelled, 180), languages)
-    return (0 if as_is >= flipped else 180), round(abs(as_is - flipped), 2)
+        return Orientation(rotation, confidence, "osd")
+    return Orientation(0, round(abs(evidence), 2), "undecided")
 
 
-def clean_page(path: Path, languages: str) -> Cleaned:
+def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     bgr, dpi, colour = load(path)
     height, width = bgr.shape[:2]
     found_dpi = effective_dpi(width, height, dpi)
@@ -288,15 +265,16 @@ def clean_page(path: Path, languages: str) -> Cleaned:
     if abs(skew) >= 0.1:
         flat = rotate(flat, skew)
     bw = binarise(flat)
-    over, rotation_confidence = orient(bw, languages)
-    if over:
+    orientation = orient(bw, guess)
+    if orientation.over:
         flat, bw = turn(flat, 180), turn(bw, 180)
-    rotation = (quarter + over) % 360
+    rotation = (quarter + orientation.over) % 360
     residual = _refined_angle(_reduced_ink(bw), 0.0)
     quality = PageQuality(
         effective_dpi=round(found_dpi, 1),
         rotation=rotation,  # degrees clockwise applied to make the page upright
-        rotation_confidence=round(rotation_confidence, 2),
+        rotation_confidence=round(orientation.confidence, 2),
+        rotation_decided_by=orientation.decided_by,
         skew=skew,  # degrees found and corrected
         residual_skew=residual,
         blur=round(blur, 1),  # variance of the Laplacian: lower is blurrier

@@ -16,6 +16,7 @@ import ctypes.util
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,11 +31,16 @@ from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 import cv2
+import pytesseract
+from cv2.typing import MatLike
+from PIL import Image
 
 from services.ocr.domain import PageTimeout, UnreadableImage
 
 T = TypeVar("T")
 OUTPUTS = ("txt", "hocr", "alto", "pdf")
+_OSD_ROTATE = re.compile(r"Rotate: (\d+)")
+_OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,15 @@ class RawReading:
 
 
 class OcrEngine(Protocol):
-    """What the pipeline needs of a recognition engine; another engine can stand beside it."""
+    """What the pipeline needs of a recognition engine: a stand-in replaces tesseract in tests.
+
+    ``orientation`` is a guess (clockwise degrees to upright, confidence); ``read`` is the
+    recognition whose word confidences confirm or overrule it.
+    """
 
     name: str
+
+    def orientation(self, image: MatLike) -> tuple[int, float]: ...
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading: ...
 
@@ -99,6 +111,20 @@ class TesseractCommand:
     """One ``tesseract`` run per page writing text, hOCR, ALTO and a PDF with invisible text."""
 
     name = "tesseract"
+
+    def orientation(self, image: MatLike) -> tuple[int, float]:
+        """tesseract's orientation detection on a reduced copy (it needs no full resolution)."""
+        scale = min(1.0, 2000 / max(image.shape[:2]))
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        try:
+            report = pytesseract.image_to_osd(Image.fromarray(small), config="--psm 0")
+        except pytesseract.TesseractError:
+            return 0, 0.0  # too little text to tell
+        rotate_match = _OSD_ROTATE.search(report)
+        confidence = _OSD_CONFIDENCE.search(report)
+        if not rotate_match or not confidence:
+            return 0, 0.0
+        return int(rotate_match.group(1)) % 360, float(confidence.group(1))
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
         with tempfile.TemporaryDirectory(prefix="tess-") as work:

@@ -45,6 +45,8 @@ VARIANT_CLASSES: tuple[str, ...] = (
     "dpi200",
     "tiff_input",
     "jpeg_input",
+    "sparse",
+    "sparse_rot180",
 )
 """Every kind of degraded scan the corpus makes, one fault (mainly) per class."""
 
@@ -355,6 +357,26 @@ def _signer_block(image: Image.Image, dpi: int) -> _SignerBlock | None:
     return _SignerBlock(centre_x, title_bottom, name_top)
 
 
+def _sparse_source(source: _Source) -> _Source:
+    """A sparse last page: only the recipients ("Nơi nhận") beside the signer block, on an
+    otherwise blank sheet, the page whose orientation a guess gets wrong most easily."""
+    block = _signer_block(source.image, source.dpi)
+    lines = source.truth.splitlines()
+    if block is None or "Nơi nhận:" not in lines:
+        raise ValueError("a sparse page needs a first page with its signer block")
+    ink = np.asarray(source.image.convert("L")) < 128
+    runs = _row_runs(np.count_nonzero(ink, axis=1) >= 2, _mm(2, source.dpi))
+    top = next(start for start, end in runs if start <= block.title_bottom < end)
+    pixels = _array(source.image).copy()
+    paper = pixels[: _mm(10, source.dpi)]  # the top margin: blank paper of the same scan
+    cut = top - _mm(3, source.dpi)
+    for row in range(0, cut, paper.shape[0]):
+        rows = min(paper.shape[0], cut - row)
+        pixels[row : row + rows] = paper[:rows]
+    truth = "\n".join(lines[lines.index("Nơi nhận:") :])
+    return _Source(_image(pixels), truth, source.dpi)
+
+
 def _issuer(truth: str) -> str:
     """Cơ quan chủ quản and cơ quan ban hành: the left header lines above "Số:"."""
     lines: list[str] = []
@@ -525,8 +547,11 @@ _DEGRADATIONS: dict[str, Callable[[_Source, _RNG], Image.Image]] = {
     "dpi200": _mild_grain(1.5),
     "tiff_input": _mild_grain(4.0),
     "jpeg_input": _jpeg_input,
+    "sparse": _mild_grain(1.5),
+    "sparse_rot180": _turn(Image.Transpose.ROTATE_180),
 }
-assert set(_DEGRADATIONS) == set(VARIANT_CLASSES)  # noqa: S101 - a table kept in step
+_SPARSE = {"sparse", "sparse_rot180"}
+assert set(_DEGRADATIONS) == set(VARIANT_CLASSES)
 
 
 def _dpi_of(image: Image.Image) -> int:
@@ -552,9 +577,11 @@ def render_variant(variant: str, seed: int, *, page_index: int = 0) -> tuple[Ima
     page = _document(seed, 200 if variant == "dpi200" else 300).pages[page_index]
     dpi = _dpi_of(page.image)
     source = _Source(page.image, page.text, dpi)
+    if variant in _SPARSE:
+        source = _sparse_source(source)
     image = _DEGRADATIONS[variant](source, _rng(variant, seed, page_index))
     image.info = {"dpi": (dpi, dpi)}
-    return image, page.text
+    return image, source.truth
 
 
 def _save(image: Image.Image, path: Path, dpi: int) -> None:
