@@ -10,7 +10,7 @@ from pathlib import Path
 
 import cv2
 
-from services.ocr.adapters.imaging import Cleaned, Gray, clean_page, turn
+from services.ocr.adapters.imaging import Cleaned, Gray, Step, clean_page, turn
 from services.ocr.adapters.tesseract import (
     OcrEngine,
     RawReading,
@@ -45,6 +45,7 @@ class PageResult:
     language_data: str
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()  # clean-up and recognition, step by step
 
 
 CONFIRM_BELOW = 80.0  # mean word confidence under which the other way up is read too
@@ -111,6 +112,16 @@ def process_image(
     cleaned_at = time.perf_counter()
     cleaned, reading = read_upright(cleaned, engine, languages)
     read_at = time.perf_counter()
+    q = cleaned.quality
+    both = (
+        f", kept {q.rotation}° at {q.rotation_kept_confidence} over"
+        f" {q.rotation_other_confidence} turned over"
+        if q.rotation_decided_by == "recognition"
+        else ""
+    )
+    recognised = Step(
+        "recognise", round(read_at - cleaned_at, 4), f"confidence {reading.confidence}{both}"
+    )
     hocr = reading.hocr
     confidence = reading.confidence
     text = nfc(reading_order(hocr_lines(hocr)))
@@ -133,4 +144,5 @@ def process_image(
             "recognise": round(read_at - cleaned_at, 3),
             "assemble": round(finished - read_at, 3),
         },
+        steps=(*cleaned.steps, recognised),
     )

@@ -8,6 +8,7 @@ stains, show-through) flattened, then Otsu binarisation of the flattened page.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,17 +24,39 @@ Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
 A4_LONG_INCHES = 11.69
 TARGET_DPI = 300
+MAX_DPI = 400  # above this, a page is reduced to TARGET_DPI: tesseract gains nothing from more
 ANALYSIS_WIDTH = 1000  # pixels; skew and orientation are measured on a reduced copy
+
+
+@dataclass(frozen=True)
+class Step:
+    """One clean-up step as it ran on this page: a regression is traced to its step."""
+
+    step: str
+    seconds: float
+    detail: str
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self._last = time.perf_counter()
+
+    def __call__(self, step: str, detail: str) -> None:
+        now = time.perf_counter()
+        self.steps.append(Step(step, round(now - self._last, 4), detail))
+        self._last = now
 
 
 @dataclass(frozen=True)
 class Cleaned:
     """A page ready for recognition, and what was found on the way."""
 
-    for_ocr: Gray  # binarised, upright, deskewed, at ≥ 300 dpi
+    for_ocr: Gray  # binarised, upright, deskewed, at 300 dpi
     for_people: Gray  # flattened greyscale, same geometry
     dpi: int  # of both images
     quality: PageQuality  # measurements; flags are added once the page is read
+    steps: tuple[Step, ...] = ()
 
 
 def load(path: Path) -> tuple[Colour, int | None, bool]:
@@ -245,30 +268,48 @@ def orient(levelled: Gray, guess: OrientationGuess, min_evidence: float = 0.25) 
 
 
 def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
+    trace = _Trace()
     bgr, dpi, colour = load(path)
     height, width = bgr.shape[:2]
     found_dpi = effective_dpi(width, height, dpi)
-    gray = drop_colour_ink(bgr) if colour else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    trace("load", f"{width}×{height} px, {found_dpi:.0f} dpi ({'declared' if dpi else 'A4'})")
+    if colour:
+        gray = drop_colour_ink(bgr)
+        dropped = float((gray != cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)).mean())
+        trace("drop-colour-ink", f"{dropped:.2%} of pixels were red or blue ink")
+    else:
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     gray = whiten_dark_edges(gray)
-    upscaled = found_dpi < TARGET_DPI * 0.9
-    if upscaled:  # small letters lose their diacritics: enlarge first
+    trace("whiten-dark-edges", "dark scanner borders made paper")
+    resampled = found_dpi < TARGET_DPI * 0.9 or found_dpi > MAX_DPI
+    if resampled:  # small letters lose their diacritics; huge ones only cost time
         factor = TARGET_DPI / found_dpi
-        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        method = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=method)
+        trace("resample", f"×{factor:.2f} to {TARGET_DPI} dpi")
     noise = speckle_level(gray)
     if noise > NOISY:  # scanner speckle breaks letters into dust: a median keeps strokes
         gray = cv2.medianBlur(gray, 3)
+    trace("despeckle", f"noise {noise:.2f}: {'median 3×3' if noise > NOISY else 'kept'}")
     blur = float(cv2.Laplacian(gray, cv2.CV_64F).var())
     low, high = grey_percentiles(gray, (2, 98))
     flat = flatten(gray)
+    trace("flatten", f"grey levels {low:.0f}–{high:.0f} divided by the paper's brightness")
     quarter, skew = find_layout(binarise(flat))
     flat = turn(flat, quarter)
     if abs(skew) >= 0.1:
         flat = rotate(flat, skew)
+    trace("layout", f"turned {quarter}°, deskewed {skew}°")
     bw = binarise(flat)
+    trace("binarise", "Otsu")
     orientation = orient(bw, guess)
     if orientation.over:
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + orientation.over) % 360
+    trace(
+        "orient",
+        f"guess {orientation.over}° by {orientation.decided_by} ({orientation.confidence})",
+    )
     residual = _refined_angle(_reduced_ink(bw), 0.0)
     quality = PageQuality(
         effective_dpi=round(found_dpi, 1),
@@ -284,4 +325,6 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    return Cleaned(bw, flat, TARGET_DPI if upscaled else round(found_dpi), quality)
+    return Cleaned(
+        bw, flat, TARGET_DPI if resampled else round(found_dpi), quality, tuple(trace.steps)
+    )
