@@ -27,7 +27,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from services.ops.samples import SampleDocument, render_document
 
-__all__ = ["VARIANT_CLASSES", "CorpusPage", "render_variant", "write_corpus"]
+__all__ = [
+    "VARIANT_CLASSES",
+    "CorpusPage",
+    "file_suffix",
+    "render_variant",
+    "save_page",
+    "write_corpus",
+]
 
 VARIANT_CLASSES: tuple[str, ...] = (
     "clean",
@@ -644,6 +651,18 @@ def render_variant(variant: str, seed: int, *, page_index: int = 0) -> tuple[Ima
     return image, source.truth
 
 
+def file_suffix(variant: str) -> str:
+    """How a class is delivered: TIFF, JPEG at its scanner quality, else lossless PNG."""
+    return _SUFFIXES.get(variant, ".png")
+
+
+def save_page(image: Image.Image, path: Path, variant: str) -> int:
+    """Write a rendered page as its class is delivered; return its dpi."""
+    dpi = _dpi_of(image)
+    _save(image, path, dpi, variant)
+    return dpi
+
+
 def _save(image: Image.Image, path: Path, dpi: int, variant: str) -> None:
     if path.suffix == ".tif":
         image.save(path, "TIFF", dpi=(dpi, dpi), compression="tiff_adobe_deflate")
@@ -673,7 +692,7 @@ def write_corpus(
                 image, truth = render_variant(variant, seed, page_index=page_index)
                 dpi = _dpi_of(image)
                 stem = f"{variant}-s{seed}-p{page_index}"
-                path = directory / f"{stem}{_SUFFIXES.get(variant, '.png')}"
+                path = directory / f"{stem}{file_suffix(variant)}"
                 _save(image, path, dpi, variant)
                 (directory / f"{stem}.txt").write_text(truth + "\n", encoding="utf-8")
                 written.append(CorpusPage(variant, seed, path, truth, page_index, dpi))
