@@ -20,10 +20,13 @@ from services.ocr.adapters.tesseract import (
 )
 from services.ocr.domain import (
     PageQuality,
+    blocks_text,
     hocr_lines,
     mean_word_confidence,
+    ordered_blocks,
     quality_flags,
-    reading_order,
+    reorder_alto,
+    reorder_hocr,
 )
 from shared.text import nfc
 
@@ -124,7 +127,10 @@ def process_image(
     )
     hocr = reading.hocr
     confidence = reading.confidence
-    text = nfc(reading_order(hocr_lines(hocr)))
+    blocks = ordered_blocks(hocr_lines(hocr))
+    text = nfc(blocks_text(blocks))
+    hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
+    alto = reorder_alto(nfc(reading.raw.alto), blocks)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
     finished = time.perf_counter()
@@ -133,7 +139,7 @@ def process_image(
         confidence=confidence,
         quality=quality,
         hocr=hocr,
-        alto=nfc(reading.raw.alto),
+        alto=alto,
         pdf=reading.raw.pdf,
         clean_jpeg=jpeg.tobytes() if ok else b"",
         engine=f"{engine.name} {tesseract_version()}",
