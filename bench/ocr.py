@@ -149,7 +149,8 @@ def variant_mix(pages: int, available: Sequence[str]) -> list[tuple[str, int]]:
     order += [v for v in available if v not in order]
     if not order:
         raise ValueError("no variant classes available")
-    return [(order[i % len(order)], (i // len(order) + i) % 2) for i in range(pages)]
+    mix = [(order[i % len(order)], (i // len(order) + i) % 2) for i in range(pages)]
+    return [(v, 0 if v.startswith("sparse") else p) for v, p in mix]  # a sparse page is a last page
 
 
 def partition_of(key: str, partitions: int) -> int:

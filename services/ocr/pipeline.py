@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from services.ocr.adapters.imaging import Cleaned, Gray, Step, clean_page, turn
 from services.ocr.adapters.tesseract import (
@@ -79,29 +80,68 @@ def _needs_confirmation(quality: PageQuality, confidence: float | None) -> bool:
     )
 
 
+STRIP = 0.2  # share of the page height read the other way up to confirm an orientation
+
+
+def _text_band(bw: Gray) -> tuple[int, int]:
+    """Rows [top, bottom) of the page's densest text band: a sparse page's only lines too."""
+    height = bw.shape[0]
+    band = max(1, round(height * STRIP))
+    ink = (bw[:, ::4] < 128).sum(axis=1, dtype=np.int64)
+    window = np.convolve(ink, np.ones(band, dtype=np.int64), mode="valid")
+    top = int(np.argmax(window)) if len(window) else 0
+    return top, min(height, top + band)
+
+
+def _band_confidence(hocr: str, top: int, bottom: int) -> float | None:
+    values = [
+        w.confidence
+        for line in hocr_lines(hocr)
+        for w in line
+        if w.confidence is not None and w.y0 >= top and w.y1 <= bottom
+    ]
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _strip_confidence(engine: OcrEngine, strip: Gray, dpi: int, languages: str) -> float | None:
+    with tempfile.TemporaryDirectory(prefix="strip-") as work:
+        path = Path(work) / "strip.png"
+        cv2.imwrite(str(path), strip, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        return mean_word_confidence(nfc(engine.hocr(path, dpi=dpi, languages=languages)))
+
+
 def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[Cleaned, _Reading]:
-    """Read the page as clean-up turned it and, when that is not certain, turned over too;
-    keep the reading with the higher mean word confidence. Turning over undoes a wrong 180°
+    """Read the page as clean-up turned it and, when that is not certain, read its densest
+    text band turned over too; only when the turned-over band reads surer is the whole page
+    read turned over, and the surer full reading kept. Turning over undoes a wrong 180°
     decision, and for an unturned page it is the only other likely way up."""
     first = _read(engine, cleaned.for_ocr, cleaned.dpi, languages)
     if not _needs_confirmation(cleaned.quality, first.confidence):
         return cleaned, first
-    flipped = replace(
-        cleaned, for_ocr=turn(cleaned.for_ocr, 180), for_people=turn(cleaned.for_people, 180)
+    top, bottom = _text_band(cleaned.for_ocr)
+    kept_band = _band_confidence(first.hocr, top, bottom)
+    other_band = _strip_confidence(
+        engine, turn(cleaned.for_ocr[top:bottom], 180), cleaned.dpi, languages
     )
-    second = _read(engine, flipped.for_ocr, flipped.dpi, languages)
-    kept, other, page = first, second, cleaned
-    if (second.confidence or 0.0) > (first.confidence or 0.0):
-        kept, other = second, first
-        page = replace(
-            flipped,
-            quality=replace(flipped.quality, rotation=(cleaned.quality.rotation + 180) % 360),
+    kept, page = first, cleaned
+    kept_confidence, other_confidence = kept_band, other_band
+    if kept_band is None or (other_band or 0.0) > kept_band:
+        flipped = replace(
+            cleaned,
+            for_ocr=turn(cleaned.for_ocr, 180),
+            for_people=turn(cleaned.for_people, 180),
+            quality=replace(cleaned.quality, rotation=(cleaned.quality.rotation + 180) % 360),
         )
+        second = _read(engine, flipped.for_ocr, flipped.dpi, languages)
+        kept_confidence, other_confidence = first.confidence, second.confidence
+        if (second.confidence or 0.0) > (first.confidence or 0.0):
+            kept, page = second, flipped
+            kept_confidence, other_confidence = second.confidence, first.confidence
     quality = replace(
         page.quality,
         rotation_decided_by="recognition",
-        rotation_kept_confidence=kept.confidence,
-        rotation_other_confidence=other.confidence,
+        rotation_kept_confidence=kept_confidence,
+        rotation_other_confidence=other_confidence,
     )
     return replace(page, quality=quality), kept
 

@@ -16,36 +16,49 @@ from services.ocr.pipeline import process_image
 pytestmark = pytest.mark.unit
 
 
-def _hocr(confidence: int) -> str:
+def _hocr(confidence: int, y0: int, y1: int) -> str:
+    """Two words on one line at rows [y0, y1) of the image read."""
     return (
         '<html xmlns="http://www.w3.org/1999/xhtml"><body><div class="ocr_page">'
-        '<span class="ocr_line" title="bbox 0 0 100 20">'
-        f'<span class="ocrx_word" title="bbox 0 0 40 20; x_wconf {confidence}">Nơi</span> '
-        f'<span class="ocrx_word" title="bbox 50 0 100 20; x_wconf {confidence}">nhận</span>'
-        "</span></div></body></html>"
+        f'<span class="ocr_line" title="bbox 300 {y0} 400 {y1}">'
+        f'<span class="ocrx_word" title="bbox 300 {y0} 340 {y1}; x_wconf {confidence}">'
+        "Nơi</span> "
+        f'<span class="ocrx_word" title="bbox 350 {y0} 400 {y1}; x_wconf {confidence}">'
+        "nhận</span></span></div></body></html>"
     )
 
 
 class StandInEngine:
-    """Guesses ``guess`` for orientation; reads "upright" when the ink sits in the top half
-    (the test page has a block of lines at the top only), as a real engine would be surer."""
+    """Guesses ``guess`` for orientation; reads "upright" when the ink sits in the left half
+    (the test page's lines start at the left margin), as a real engine would be surer."""
 
     name = "stand-in"
 
     def __init__(self, guess: tuple[int, float]) -> None:
         self.guess = guess
         self.reads = 0
+        self.strips = 0
 
     def orientation(self, image: MatLike) -> tuple[int, float]:
         return self.guess
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
         self.reads += 1
+        return RawReading("", self._hocr(image), "<alto/>", b"%PDF")
+
+    def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
+        self.strips += 1
+        return self._hocr(image)
+
+    def _hocr(self, image: Path) -> str:
         pixels = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
         assert pixels is not None
-        rows = (pixels < 128).sum(axis=1)
-        upright = rows[: len(rows) // 2].sum() > rows[len(rows) // 2 :].sum()
-        return RawReading("", _hocr(95 if upright else 40), "<alto/>", b"%PDF")
+        ink = pixels < 128
+        width = ink.shape[1]
+        columns = ink.sum(axis=0)
+        upright = columns[: width // 2].sum() > columns[width // 2 :].sum()
+        first_row = int(np.flatnonzero(ink.any(axis=1))[0])  # the words sit on the ink
+        return _hocr(95 if upright else 40, y0=first_row, y1=first_row + 20)
 
 
 def _sparse_page(path: Path, marks: str) -> Path:
@@ -73,12 +86,16 @@ def test_a_misleading_ink_guess_is_undone_by_recognition(tmp_path: Path) -> None
     assert result.quality.rotation_kept_confidence == 95
     assert result.quality.rotation_other_confidence == 40
     assert result.confidence == 95
-    assert engine.reads == 2
+    assert engine.reads == 2  # the strip read surer turned over: the whole page was re-read
+    assert engine.strips == 1
 
 
-@pytest.mark.parametrize("misleading", [(180, 12.0), (180, 1.0)])
+@pytest.mark.parametrize(
+    ("misleading", "reads"),
+    [((180, 12.0), 2), ((180, 1.0), 1)],  # a sure wrong turn is undone; a doubt only checked
+)
 def test_a_misleading_orientation_detection_is_undone_by_recognition(
-    tmp_path: Path, misleading: tuple[int, float]
+    tmp_path: Path, misleading: tuple[int, float], reads: int
 ) -> None:
     engine = StandInEngine(misleading)
     result = process_image(_sparse_page(tmp_path / "page.png", "both"), engine=engine)
@@ -87,7 +104,8 @@ def test_a_misleading_orientation_detection_is_undone_by_recognition(
     assert result.quality.rotation_kept_confidence == 95
     assert result.quality.rotation_other_confidence == 40
     assert result.confidence == 95
-    assert engine.reads == 2
+    assert engine.reads == reads
+    assert engine.strips == 1
 
 
 def test_an_upside_down_page_guessed_right_is_turned_and_both_ways_are_reported(
@@ -96,10 +114,13 @@ def test_an_upside_down_page_guessed_right_is_turned_and_both_ways_are_reported(
     upright = cv2.imread(str(_sparse_page(tmp_path / "up.png", "above")), cv2.IMREAD_GRAYSCALE)
     assert upright is not None
     cv2.imwrite(str(tmp_path / "down.png"), cv2.rotate(upright, cv2.ROTATE_180))
-    result = process_image(tmp_path / "down.png", engine=StandInEngine((180, 12.0)))
+    engine = StandInEngine((180, 12.0))
+    result = process_image(tmp_path / "down.png", engine=engine)
     assert result.quality.rotation == 180
     assert result.quality.rotation_decided_by == "recognition"
     assert result.quality.rotation_kept_confidence == 95
+    assert result.quality.rotation_other_confidence == 40
+    assert (engine.reads, engine.strips) == (1, 1)  # confirmed on a strip only
 
 
 def test_a_sure_upright_reading_is_read_once(tmp_path: Path) -> None:

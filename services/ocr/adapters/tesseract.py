@@ -64,6 +64,10 @@ class OcrEngine(Protocol):
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading: ...
 
+    def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
+        """hOCR only: the cheap reading that confirms an orientation on a strip."""
+        ...
+
 
 @cache
 def tesseract_path() -> str:
@@ -126,24 +130,33 @@ class TesseractCommand:
             return 0, 0.0
         return int(rotate_match.group(1)) % 360, float(confidence.group(1))
 
+    def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
+        return self._run(image, dpi, languages, ("hocr",))[0].decode("utf-8")
+
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
+        text, hocr, alto, pdf = self._run(image, dpi, languages, OUTPUTS)
+        return RawReading(text.decode(), hocr.decode(), alto.decode(), pdf)
+
+    def _run(self, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]) -> list[bytes]:
+        """One tesseract run; what it wrote, in the order of ``outputs``."""
         with tempfile.TemporaryDirectory(prefix="tess-") as work:
             base = Path(work) / "page"
-            argv = [
-                tesseract_path(), str(image), str(base), "-l", languages, "--dpi", str(dpi),
-                "-c", "tessedit_do_invert=0",  # clean-up gives dark text on light paper
-                *OUTPUTS,
-            ]  # fmt: skip
-            result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
-            if result.returncode != 0:
-                message = result.stderr.decode("utf-8", "replace").strip()[-500:]
-                raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
-            return RawReading(
-                text=(base.with_suffix(".txt")).read_text(encoding="utf-8"),
-                hocr=(base.with_suffix(".hocr")).read_text(encoding="utf-8"),
-                alto=(base.with_suffix(".xml")).read_text(encoding="utf-8"),
-                pdf=(base.with_suffix(".pdf")).read_bytes(),
-            )
+            return self._run_into(base, image, dpi, languages, outputs)
+
+    def _run_into(
+        self, base: Path, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]
+    ) -> list[bytes]:
+        argv = [
+            tesseract_path(), str(image), str(base), "-l", languages, "--dpi", str(dpi),
+            "-c", "tessedit_do_invert=0",  # clean-up gives dark text on light paper
+            *outputs,
+        ]  # fmt: skip
+        result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip()[-500:]
+            raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
+        suffixes = {"txt": ".txt", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf"}
+        return [base.with_suffix(suffixes[o]).read_bytes() for o in outputs]
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
