@@ -59,19 +59,24 @@ class Cleaned:
     steps: tuple[Step, ...] = ()
 
 
-def load(path: Path) -> tuple[Colour, int | None, bool]:
-    """Decode any format Pillow reads; honour EXIF orientation; return BGR, dpi, colour."""
+def load(path: Path) -> tuple[MatLike, int | None, bool]:
+    """Decode any format Pillow reads; honour EXIF orientation; return the pixels (BGR for
+    colour, else one grey channel: a greyscale scan is never tripled and reduced again), the
+    declared dpi and whether the scan is in colour."""
     try:
         with Image.open(path) as image:
             image.load()
             dpi_info = image.info.get("dpi")
             upright = ImageOps.exif_transpose(image)
             colour = upright.mode not in ("1", "L", "LA", "I", "I;16", "F")
-            rgb = upright.convert("RGB")
+            if colour:
+                pixels = cv2.cvtColor(np.asarray(upright.convert("RGB")), cv2.COLOR_RGB2BGR)
+            else:
+                pixels = np.asarray(upright if upright.mode == "L" else upright.convert("L"))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UnreadableImage(f"cannot decode {path.name}: {exc}") from exc
     dpi = round(float(dpi_info[0])) if dpi_info and float(dpi_info[0]) >= 50 else None
-    return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), dpi, colour
+    return pixels, dpi, colour
 
 
 def effective_dpi(width: int, height: int, declared: int | None) -> float:
@@ -269,16 +274,15 @@ def orient(levelled: Gray, guess: OrientationGuess, min_evidence: float = 0.25) 
 
 def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     trace = _Trace()
-    bgr, dpi, colour = load(path)
-    height, width = bgr.shape[:2]
+    pixels, dpi, colour = load(path)
+    height, width = pixels.shape[:2]
     found_dpi = effective_dpi(width, height, dpi)
     trace("load", f"{width}×{height} px, {found_dpi:.0f} dpi ({'declared' if dpi else 'A4'})")
     if colour:
-        gray = drop_colour_ink(bgr)
-        dropped = float((gray != cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)).mean())
-        trace("drop-colour-ink", f"{dropped:.2%} of pixels were red or blue ink")
+        gray = drop_colour_ink(pixels)
+        trace("drop-colour-ink", "red and blue strokes made paper, black print kept")
     else:
-        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        gray = pixels
     gray = whiten_dark_edges(gray)
     trace("whiten-dark-edges", "dark scanner borders made paper")
     resampled = found_dpi < TARGET_DPI * 0.9 or found_dpi > MAX_DPI
