@@ -70,10 +70,13 @@ class PageQualityReport(BaseModel):
         "recognition (read both ways up, the surer reading kept)",
     )
     rotation_kept_confidence: float | None = Field(
-        default=None, description="mean word confidence of the reading kept, when read both ways"
+        default=None,
+        description="mean word confidence of the way up kept, when read both ways (on the "
+        "densest text band, or on the whole page when the band read surer turned over)",
     )
     rotation_other_confidence: float | None = Field(
-        default=None, description="mean word confidence of the other way up, when read both ways"
+        default=None,
+        description="mean word confidence of the other way up, measured as the kept one",
     )
     skew: float = Field(description="degrees of skew found and corrected")
     residual_skew: float
