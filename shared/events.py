@@ -64,6 +64,20 @@ class PageQualityReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     effective_dpi: float
     rotation: int = Field(description="clockwise degrees turned to make the page upright")
+    rotation_decided_by: str | None = Field(
+        default=None,
+        description="what settled the orientation: ink, osd, undecided (guesses) or "
+        "recognition (read both ways up, the surer reading kept)",
+    )
+    rotation_kept_confidence: float | None = Field(
+        default=None,
+        description="mean word confidence of the way up kept, when read both ways (on the "
+        "densest text band, or on the whole page when the band read surer turned over)",
+    )
+    rotation_other_confidence: float | None = Field(
+        default=None,
+        description="mean word confidence of the other way up, measured as the kept one",
+    )
     skew: float = Field(description="degrees of skew found and corrected")
     residual_skew: float
     blur: float = Field(description="variance of the Laplacian; lower is blurrier")

@@ -46,7 +46,9 @@ def _ocr(args: argparse.Namespace) -> int:
     if missing:
         print(f"not a file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    return run(args.images, args.out, jobs=args.jobs, languages=args.languages)
+    return run(
+        args.images, args.out, jobs=args.jobs, languages=args.languages, explain=args.explain
+    )
 
 
 def _describe(args: argparse.Namespace) -> int:
@@ -78,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     ocr.add_argument("--out", type=Path, required=True, help="folder for JSON and derivatives")
     ocr.add_argument("--jobs", type=int, default=1, help="pages read in parallel")
     ocr.add_argument("--languages", default="vie", help="tesseract languages, e.g. vie+fra")
+    ocr.add_argument(
+        "--explain", action="store_true", help="print each clean-up step, its time and finding"
+    )
     ocr.set_defaults(run=_ocr)
     describe = commands.add_parser(
         "describe",
