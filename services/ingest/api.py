@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.ingest.config import IngestSettings
 from services.ingest.domain import EmptyUpload, UploadTooLarge
-from services.ingest.handlers import IngestDeps, ingest_page, intake, list_pages
+from services.ingest.handlers import IngestDeps, Scan, gate, ingest_page, list_pages, run
 from shared.http import correlation_id
 from shared.text import validate_file_code
 from shared.uploads import spooled
@@ -21,7 +21,7 @@ IMAGE_BODY = {
     "required": True,
     "content": {
         media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("image/tiff", "image/jpeg", "image/png")
+        for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
     },
 }
 
@@ -40,6 +40,14 @@ class PageOut(BaseModel):
     width: int
     height: int
     dpi: int | None
+    version: int
+    current: bool
+    replaces: str | None
+    colour_mode: str
+    warnings: list[str]
+    station: str | None
+    operator: str | None
+    container_key: str | None
     created_at: datetime
 
 
@@ -63,17 +71,26 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
     response_model=PageOut,
     summary="Upload one page scan (trang) of a hồ sơ",
     description=(
-        "The body is the image itself (TIFF, JPEG or PNG, checked by content and fully decoded). "
-        "It is streamed to disk, stored write-once with its SHA-256 and announced as "
-        "`page-ingested`. 201 for a new page; 200 when the same bytes were already stored."
+        "The body is the image itself (TIFF, JPEG, PNG, JPEG 2000 or PDF, checked by content). "
+        "Its dimensions are checked from the header before decoding, then it is fully decoded "
+        "and held to the fonds' scanning rules (≥ 200 dpi, ≥ 24 bit colour). It is streamed to "
+        "disk, stored write-once with its SHA-256 and announced as `page-ingested`; a refusal "
+        "is announced as `page-rejected` and nothing is stored. At a page number kiểm tra sent "
+        "back for re-scan (quét lại) the upload becomes a new version; the earlier one stays. "
+        "201 for a new page; 200 when the same bytes were already stored."
     ),
     openapi_extra={"requestBody": IMAGE_BODY},
     responses={
+        400: {"description": "ingest.empty-upload, ingest.unsafe-file-name"},
         404: {"description": "ingest.file-unknown: no such hồ sơ in the catalogue"},
-        409: {"description": "sequence taken, or the hồ sơ is not open for scanning"},
-        413: {},
-        415: {},
-        422: {},
+        409: {"description": "ingest.sequence-taken, ingest.file-not-open"},
+        413: {"description": "ingest.upload-too-large"},
+        415: {"description": "ingest.unsupported-media-type, ingest.extension-mismatch"},
+        422: {
+            "description": "ingest.corrupt-image, ingest.image-too-large, "
+            "ingest.decompression-bomb, ingest.resolution-too-low, ingest.colour-depth-too-low, "
+            "ingest.colour-mode-unsupported, ingest.pdf-no-pages, ingest.pdf-encrypted"
+        },
     },
 )
 async def upload_page(
@@ -84,8 +101,21 @@ async def upload_page(
     sequence: Annotated[
         int | None, Query(ge=1, description="thứ tự trang; next free if absent")
     ] = None,
+    filename: Annotated[
+        str | None, Query(max_length=255, description="the scanner's file name")
+    ] = None,
+    paper: Annotated[
+        str | None, Query(pattern="^A[2-5]$", description="paper size, for a scan without dpi")
+    ] = None,
+    colour: Annotated[
+        str | None,
+        Query(pattern="^(grey|bitonal)$", description="the hồ sơ is declared not in colour"),
+    ] = None,
+    station: Annotated[str | None, Query(max_length=100, description="trạm quét")] = None,
+    operator: Annotated[str | None, Query(max_length=100)] = None,
 ) -> JSONResponse:
     code = validate_file_code(file_code)
+    scan = Scan(code, sequence, filename, paper, colour, station, operator)
     async with spooled(
         request.stream(),
         max_bytes=settings.max_upload_bytes,
@@ -93,7 +123,7 @@ async def upload_page(
         too_large=UploadTooLarge,
         empty=EmptyUpload,
     ) as upload:
-        page, created = await ingest_page(upload, code, sequence, correlation_id(request), deps)
+        page, created = await ingest_page(upload, scan, correlation_id(request), deps)
     body = PageOut.model_validate(page).model_dump(mode="json")
     return JSONResponse(body, status_code=201 if created else 200)
 
@@ -103,8 +133,14 @@ async def upload_page(
     response_model=list[PageOut],
     summary="Pages of a hồ sơ received so far",
 )
-async def get_pages(file_code: str, deps: Deps) -> list[PageOut]:
-    pages = await list_pages(validate_file_code(file_code), deps)
+async def get_pages(
+    file_code: str,
+    deps: Deps,
+    versions: Annotated[
+        bool, Query(description="every stored version, the replaced ones too")
+    ] = False,
+) -> list[PageOut]:
+    pages = await run(deps, list_pages, (validate_file_code(file_code), versions))
     return [PageOut.model_validate(page) for page in pages]
 
 
@@ -124,10 +160,10 @@ class ScanningOut(BaseModel):
     responses={404: {"description": "ingest.file-unknown"}},
 )
 async def get_scanning(file_code: str, deps: Deps) -> ScanningOut:
-    gate = await intake(validate_file_code(file_code), deps)
+    known = await run(deps, gate, validate_file_code(file_code))
     return ScanningOut(
-        file_code=gate.file_code,
-        state=gate.state,
-        open_for_scanning=gate.open_for_scanning,
-        arranged=gate.arranged,
+        file_code=known.file_code,
+        state=known.state,
+        open_for_scanning=known.open_for_scanning,
+        arranged=known.arranged,
     )
