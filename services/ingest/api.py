@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.ingest.config import IngestSettings
 from services.ingest.domain import EmptyUpload, UploadTooLarge
-from services.ingest.handlers import IngestDeps, Scan, gate, ingest_page, list_pages, run
+from services.ingest.handlers import IngestDeps, Scan, gate, ingest_scan, list_pages, run
 from shared.http import correlation_id
 from shared.text import validate_file_code
 from shared.uploads import spooled
@@ -51,6 +51,13 @@ class PageOut(BaseModel):
     created_at: datetime
 
 
+class ContainerOut(BaseModel):
+    """A multi-page TIFF or a PDF: kept as it arrived, and each of its pages stored."""
+
+    container_key: str
+    pages: list[PageOut]
+
+
 def _deps(request: Request) -> IngestDeps:
     deps: IngestDeps = request.app.state.deps
     return deps
@@ -68,7 +75,7 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
 @router.post(
     "/files/{file_code}/pages",
     status_code=201,
-    response_model=PageOut,
+    response_model=PageOut | ContainerOut,
     summary="Upload one page scan (trang) of a hồ sơ",
     description=(
         "The body is the image itself (TIFF, JPEG, PNG, JPEG 2000 or PDF, checked by content). "
@@ -77,6 +84,9 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
         "disk, stored write-once with its SHA-256 and announced as `page-ingested`; a refusal "
         "is announced as `page-rejected` and nothing is stored. At a page number kiểm tra sent "
         "back for re-scan (quét lại) the upload becomes a new version; the earlier one stays. "
+        "A multi-page TIFF or a PDF answers with the container's key and every page taken out "
+        "of it (losslessly: a TIFF frame with its compression, a PDF's JPEG or JPEG 2000 "
+        "stream byte for byte), numbered on from `sequence`. "
         "201 for a new page; 200 when the same bytes were already stored."
     ),
     openapi_extra={"requestBody": IMAGE_BODY},
@@ -123,9 +133,14 @@ async def upload_page(
         too_large=UploadTooLarge,
         empty=EmptyUpload,
     ) as upload:
-        page, created = await ingest_page(upload, scan, correlation_id(request), deps)
-    body = PageOut.model_validate(page).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+        done = await ingest_scan(upload, scan, correlation_id(request), deps)
+    pages = [PageOut.model_validate(page) for page in done.pages]
+    out = (
+        ContainerOut(container_key=done.container_key, pages=pages)
+        if done.container_key
+        else pages[0]
+    )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)
 
 
 @router.get(

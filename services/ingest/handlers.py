@@ -4,12 +4,16 @@ to the slow parts (decoding a scan, storing the original) outside any transactio
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TypeVar
 
-from services.ingest.adapters.images import inspect_image
+from services.ingest.adapters.containers import is_container, pdf_pages, tiff_frames
+from services.ingest.adapters.images import inspect_image, sniff
 from services.ingest.domain import (
     FileUnknown,
     ImageFacts,
@@ -19,6 +23,7 @@ from services.ingest.domain import (
     SequenceTaken,
     check_file_name,
     check_rules,
+    container_key,
     new_page_id,
     original_key,
 )
@@ -101,6 +106,7 @@ def record_pages(pages: list[PageVersion], uow: UnitOfWork) -> list[PageVersion]
     """Record the stored originals at their planned versions and announce each; all or none.
     A version taken meanwhile by a concurrent upload is a conflict."""
     with uow:
+        pages = [replace(page, created_at=page.created_at or uow.now()) for page in pages]
         for page in pages:
             slot = uow.pages.slot(page.file_code, page.sequence)
             known = uow.intakes.get(page.file_code)
@@ -182,24 +188,73 @@ async def run(
     return await asyncio.to_thread(handler, msg, deps.unit_of_work(correlation_id))
 
 
+@dataclass(frozen=True)
+class Ingested:
+    """What an upload became: its pages (one, or those of a container) and whether new."""
+
+    pages: list[PageVersion]
+    created: bool
+    container_key: str | None = None
+
+
+def find_container(msg: tuple[str, str], uow: UnitOfWork) -> list[PageVersion]:
+    file_code, key = msg
+    with uow:
+        pages = uow.pages.of_file(file_code, all_versions=True)
+    return [page for page in pages if page.container_key == key]
+
+
 async def ingest_page(
     upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
 ) -> tuple[PageVersion, bool]:
-    """Check one scan against the rules, store it write-once and announce it. Returns the page
-    and whether it is new. A refusal is announced as page-rejected and nothing is stored.
+    """One single-page scan (see :func:`ingest_scan`)."""
+    ingested = await ingest_scan(upload, scan, correlation_id, deps)
+    return ingested.pages[0], ingested.created
 
-    Sending the same bytes again returns the page already stored (safe retries); another image
-    at a number taken is a new version only when kiểm tra sent that page back for re-scan."""
+
+async def ingest_scan(
+    upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
+) -> Ingested:
+    """Check a scan against the rules, store it write-once and announce each of its pages. A
+    multi-page TIFF or a PDF becomes one page per page, numbered on from ``scan.sequence``,
+    and is kept as it arrived too. A refusal is announced as page-rejected; nothing is stored.
+
+    Sending the same bytes again returns what was stored (safe retries); another image at a
+    number taken is a new version only where kiểm tra sent that page back for re-scan."""
+    policy = deps.policy_for(scan.file_code)
     try:
+        check_file_name(scan.file_name)
+        media_type = await asyncio.to_thread(sniff, upload.path)
+        check_file_name(scan.file_name, media_type)
+        if await asyncio.to_thread(is_container, upload.path, media_type):
+            key = container_key(scan.file_code, upload.sha256, media_type)
+            earlier = await run(deps, find_container, (scan.file_code, key))
+            if earlier:
+                return Ingested(earlier, False, key)
+            (await run(deps, gate, scan.file_code)).check_open()
+            with tempfile.TemporaryDirectory(prefix="pages-", dir=upload.path.parent) as work:
+                parts = await asyncio.to_thread(_split, upload.path, media_type, Path(work), policy)
+                pages = [
+                    replace(_checked(part, scan, facts, policy), container_key=key)
+                    for part, facts in parts
+                ]
+                pages = [
+                    replace(p, sequence=scan.sequence + i if scan.sequence else 0)
+                    for i, p in enumerate(pages)
+                ]
+                placed = await run(deps, plan_pages, pages)
+                await _store(upload, key, media_type, deps)
+                for (part, _facts), page in zip(parts, placed, strict=True):
+                    await _store(part, page.object_key, page.media_type, deps)
+            taken = await run(deps, record_pages, placed, correlation_id)
+            deps.wake_outbox()
+            return Ingested(taken, True, key)
         same = await run(deps, find_retry, (scan.file_code, upload.sha256))
         if same is not None and scan.sequence in (None, same.sequence):
-            return same, False  # a retried upload is answered even once the gate has closed
-        check_file_name(scan.file_name)
-        intake = await run(deps, gate, scan.file_code)
-        intake.check_open()
-        pages = await asyncio.to_thread(inspect_image, upload.path, deps.policy_for(scan.file_code))
-        check_file_name(scan.file_name, pages[0].media_type)
-        page = _checked(upload, scan, pages[0], deps.policy_for(scan.file_code))
+            return Ingested([same], False)  # a retry is answered even once the gate has closed
+        (await run(deps, gate, scan.file_code)).check_open()
+        [facts] = await asyncio.to_thread(inspect_image, upload.path, policy)
+        page = _checked(upload, scan, facts, policy)
         if same is not None:
             raise SequenceTaken(
                 f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {scan.file_code}"
@@ -208,10 +263,40 @@ async def ingest_page(
     except PermanentError as refusal:
         await _announce_refusal(refusal, upload, scan, correlation_id, deps)
         raise
-    await _store(upload, planned, deps)
+    await _store(upload, planned.object_key, planned.media_type, deps)
     [recorded] = await run(deps, record_pages, [planned], correlation_id)
     deps.wake_outbox()
-    return recorded, True
+    return Ingested([recorded], True)
+
+
+def _split(
+    path: Path, media_type: str, work: Path, policy: ScanPolicy
+) -> list[tuple[Upload, ImageFacts]]:
+    """The pages of a container on disk with their facts, each checked before the next."""
+    parts: list[tuple[Upload, ImageFacts]] = []
+    if media_type == "application/pdf":
+        found: Iterator[tuple[Path, int | None]] = pdf_pages(path, work)
+    else:
+        found = ((frame, None) for frame in tiff_frames(path, work, policy))
+    for number, (part, dpi) in enumerate(found, start=1):
+        try:
+            [facts] = inspect_image(part, policy)
+        except PermanentError as exc:
+            raise type(exc)(f"trang {number}: {exc}", page=number, **exc.extra) from exc
+        if facts.dpi is None and dpi is not None:
+            facts = replace(facts, dpi=dpi)
+        sha256, size = _digest(part)
+        parts.append((Upload(part, sha256, size), facts))
+    return parts
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def _checked(upload: Upload, scan: Scan, facts: ImageFacts, policy: ScanPolicy) -> PageVersion:
@@ -235,13 +320,13 @@ def _checked(upload: Upload, scan: Scan, facts: ImageFacts, policy: ScanPolicy) 
     )
 
 
-async def _store(upload: Upload, page: PageVersion, deps: IngestDeps) -> None:
+async def _store(upload: Upload, key: str, media_type: str, deps: IngestDeps) -> None:
     try:
         source = await asyncio.to_thread(open, upload.path, "rb")
         with source:
-            stored = await deps.originals.put(page.object_key, source, content_type=page.media_type)
+            stored = await deps.originals.put(key, source, content_type=media_type)
         if stored.sha256 != upload.sha256:  # fixity at capture: what was kept is what arrived
-            raise TransientError(f"SHA-256 of stored {page.object_key} differs from the upload")
+            raise TransientError(f"SHA-256 of stored {key} differs from the upload")
     except ObjectExists:
         pass  # the key carries the digest: an earlier attempt stored these very bytes
 

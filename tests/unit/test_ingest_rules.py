@@ -163,6 +163,7 @@ def test_a_scan_without_dpi_gets_the_effective_dpi_of_its_paper_and_a_warning(
     memory, _store, deps = world
     page, _ = _ingest(deps, tmp_path, image_bytes(size=(2480, 3508), dpi=None), Scan(OPEN, 1))
     assert page.dpi == 300
+    assert page.created_at is not None
     [event] = memory.events
     assert isinstance(event, PageIngested)
     assert event.dpi == 300

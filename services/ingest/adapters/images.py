@@ -1,12 +1,11 @@
 """Reading a scan: its header first (dimensions refused before any pixel is decoded), then a
-full decode so a truncated or corrupt file is refused too. PDFs are opened with pikepdf."""
+full decode so a truncated or corrupt file is refused too."""
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
 
-import pikepdf
 from PIL import (
     Image,
     ImageFile,
@@ -24,8 +23,6 @@ from services.ingest.domain import (
     DecompressionBomb,
     Header,
     ImageFacts,
-    PdfEncrypted,
-    PdfWithoutPages,
     ScanPolicy,
     check_header,
     sniff_media_type,
@@ -58,8 +55,8 @@ def inspect_image(path: Path, policy: ScanPolicy | None = None) -> list[ImageFac
     header before decoding, then decoded one frame at a time."""
     policy = policy or ScanPolicy()
     media_type = sniff(path)
-    if media_type == "application/pdf":
-        return inspect_pdf(path, policy)
+    if media_type not in READERS:
+        raise CorruptImage(f"{media_type} không phải một ảnh trang (tệp chứa nhiều trang?)")
     size = path.stat().st_size
     try:
         with READERS[media_type](path) as image:  # reads the header only
@@ -98,39 +95,4 @@ def _facts(media_type: str, image: Image.Image) -> ImageFacts:
         dpi=round(dpi) if dpi else None,
         colour_mode=mode,
         bits=MODE_BITS.get(mode, 0),
-    )
-
-
-def inspect_pdf(path: Path, policy: ScanPolicy) -> list[ImageFacts]:
-    """A PDF is taken when it opens without a password and has pages; each page's facts are
-    those of its largest image (a scanner's PDF holds one image per page)."""
-    try:
-        with pikepdf.open(path) as pdf:
-            if len(pdf.pages) == 0:
-                raise PdfWithoutPages("tệp PDF không có trang")
-            return [_pdf_page_facts(page, policy) for page in pdf.pages]
-    except pikepdf.PasswordError as exc:
-        raise PdfEncrypted("tệp PDF cần mật khẩu") from exc
-    except pikepdf.PdfError as exc:
-        raise CorruptImage(f"không đọc được PDF: {exc}") from exc
-
-
-def _pdf_page_facts(page: pikepdf.Page, policy: ScanPolicy) -> ImageFacts:
-    images = list(page.images.values())
-    if not images:
-        raise CorruptImage("trang PDF không chứa ảnh quét")
-    largest = max(images, key=lambda i: int(i.Width) * int(i.Height))
-    image = pikepdf.PdfImage(largest)  # type: ignore[arg-type]
-    width, height = int(image.width), int(image.height)
-    check_header(Header("application/pdf", width, height, image.mode, None), 1 << 40, policy)
-    box = page.mediabox
-    inches = float(box[2] - box[0]) / 72  # PDF user space: 72 units an inch
-    dpi = round(width / inches) if inches > 0 else None
-    return ImageFacts(
-        media_type="application/pdf",
-        width=width,
-        height=height,
-        dpi=dpi,
-        colour_mode=image.mode,
-        bits=MODE_BITS.get(image.mode, 0),
     )
