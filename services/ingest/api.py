@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +11,16 @@ from pydantic import BaseModel, ConfigDict
 
 from services.ingest.config import IngestSettings
 from services.ingest.domain import EmptyUpload, UploadTooLarge
-from services.ingest.handlers import IngestDeps, Scan, gate, ingest_scan, list_pages, run
+from services.ingest.handlers import (
+    CloseBatch,
+    IngestDeps,
+    Scan,
+    close_batch,
+    gate,
+    ingest_scan,
+    list_pages,
+    run,
+)
 from shared.http import correlation_id
 from shared.text import validate_file_code
 from shared.uploads import spooled
@@ -123,9 +132,13 @@ async def upload_page(
     ] = None,
     station: Annotated[str | None, Query(max_length=100, description="trạm quét")] = None,
     operator: Annotated[str | None, Query(max_length=100)] = None,
+    batch: Annotated[
+        str | None,
+        Query(pattern=r"^[\w.\-]{1,100}$", description="đợt quét the page belongs to"),
+    ] = None,
 ) -> JSONResponse:
     code = validate_file_code(file_code)
-    scan = Scan(code, sequence, filename, paper, colour, station, operator)
+    scan = Scan(code, sequence, filename, paper, colour, station, operator, batch)
     async with spooled(
         request.stream(),
         max_bytes=settings.max_upload_bytes,
@@ -166,6 +179,8 @@ class ScanningOut(BaseModel):
     state: str
     open_for_scanning: bool
     arranged: bool
+    rescan_sequences: list[int]
+    number_of_page: int | None
 
 
 @router.get(
@@ -181,4 +196,47 @@ async def get_scanning(file_code: str, deps: Deps) -> ScanningOut:
         state=known.state,
         open_for_scanning=known.open_for_scanning,
         arranged=known.arranged,
+        rescan_sequences=list(known.rescan_sequences),
+        number_of_page=known.number_of_page,
+    )
+
+
+class BatchOut(BaseModel):
+    """A closed đợt quét and its completeness against the declared page count."""
+
+    batch_id: str
+    file_code: str
+    expected: int
+    received: int
+    gaps: list[int]
+    duplicates: list[int]
+    extras: list[int]
+    complete: bool
+    closed_at: datetime
+
+
+@router.post(
+    "/files/{file_code}/batches/{batch_id}/close",
+    response_model=BatchOut,
+    summary="Close a đợt quét: gaps, duplicates and extras against the declared pages",
+    description="Announced as `batch-closed`. Pages are put in a batch with `?batch=` on upload.",
+    responses={
+        404: {"description": "ingest.batch-unknown"},
+        409: {"description": "ingest.batch-closed"},
+    },
+)
+async def post_batch_close(file_code: str, batch_id: str, deps: Deps) -> BatchOut:
+    batch, result = await run(
+        deps, close_batch, CloseBatch(validate_file_code(file_code), batch_id)
+    )
+    return BatchOut(
+        batch_id=batch.batch_id,
+        file_code=batch.file_code,
+        expected=len(result.expected),
+        received=result.received,
+        gaps=list(result.gaps),
+        duplicates=list(result.duplicates),
+        extras=list(result.extras),
+        complete=result.complete,
+        closed_at=batch.closed_at or datetime.now(UTC),  # set by close; for the type
     )

@@ -380,5 +380,73 @@ class PageSlot:
         self.versions.append(page)
 
 
+@dataclass(frozen=True)
+class Completeness:
+    """A batch's page numbers against what was declared (số lượng trang, or the pages sent
+    back for re-scan)."""
+
+    expected: tuple[int, ...]
+    received: int
+    gaps: tuple[int, ...]
+    duplicates: tuple[int, ...]
+    extras: tuple[int, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.gaps or self.duplicates or self.extras)
+
+
+class BatchUnknown(NotFound):
+    code = "ingest.batch-unknown"
+    title = "Không có đợt quét này"
+
+
+class BatchClosedAlready(Conflict):
+    code = "ingest.batch-closed"
+    title = "Đợt quét đã đóng"
+
+
+@dataclass
+class Batch:
+    """A đợt quét: the pages a station sends of one hồ sơ in one go, checked for gaps,
+    duplicates and extras when it is closed."""
+
+    batch_id: str
+    file_code: str
+    sequences: list[int] = field(default_factory=list)
+    closed_at: datetime | None = None
+
+    def check_open(self) -> None:
+        if self.closed_at is not None:
+            raise BatchClosedAlready(f"đợt quét {self.batch_id} đã đóng", batch=self.batch_id)
+
+    def take(self, sequence: int) -> None:
+        self.check_open()
+        self.sequences.append(sequence)
+
+    def completeness(self, intake: Intake) -> Completeness:
+        if intake.state == "rescan_requested" or (
+            intake.rescan_sequences and not intake.number_of_page
+        ):
+            expected = tuple(sorted(intake.rescan_sequences))
+        else:
+            expected = tuple(range(1, (intake.number_of_page or 0) + 1))
+        seen = set(self.sequences)
+        counts = {s: self.sequences.count(s) for s in seen}
+        return Completeness(
+            expected=expected,
+            received=len(seen),
+            gaps=tuple(s for s in expected if s not in seen),
+            duplicates=tuple(sorted(s for s, n in counts.items() if n > 1)),
+            extras=tuple(sorted(s for s in seen if s not in expected)),
+        )
+
+    def close(self, intake: Intake, at: datetime) -> Completeness:
+        if self.closed_at is not None:
+            raise BatchClosedAlready(f"đợt quét {self.batch_id} đã đóng", batch=self.batch_id)
+        self.closed_at = at
+        return self.completeness(intake)
+
+
 def new_page_id() -> str:
     return str(uuid.uuid4())

@@ -9,12 +9,17 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from services.ingest.adapters.containers import is_container, pdf_pages, tiff_frames
 from services.ingest.adapters.images import inspect_image, sniff
 from services.ingest.domain import (
+    Batch,
+    BatchClosedAlready,
+    BatchUnknown,
+    Completeness,
     FileUnknown,
     ImageFacts,
     Intake,
@@ -31,7 +36,7 @@ from services.ingest.ports import UnitOfWork
 from shared.db import utcnow
 from shared.envelope import Envelope
 from shared.errors import PermanentError, TransientError
-from shared.events import FileStateChanged, PageIngested, PageRejected
+from shared.events import BatchClosed, FileStateChanged, PageIngested, PageRejected
 from shared.objectstore import ObjectExists, ObjectStore
 from shared.uploads import Upload
 
@@ -49,6 +54,13 @@ class Scan:
     colour: str | None = None
     station: str | None = None
     operator: str | None = None
+    batch: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseBatch:
+    file_code: str
+    batch_id: str
 
 
 @dataclass(frozen=True)
@@ -84,11 +96,15 @@ def gate(file_code: str, uow: UnitOfWork) -> Intake:
     return known[0]
 
 
-def plan_pages(pages: list[PageVersion], uow: UnitOfWork) -> list[PageVersion]:
+def plan_pages(
+    pages: list[PageVersion], uow: UnitOfWork, batch_id: str | None = None
+) -> list[PageVersion]:
     """Where checked pages will go: their numbers (the next free one when not asked) and
     versions (a new one where kiểm tra sent the page back), so the originals can be stored
     under their final keys before anything is recorded."""
     with uow:
+        if batch_id and pages and (batch := uow.batches.get(batch_id)) is not None:
+            batch.check_open()
         planned: list[PageVersion] = []
         next_free = uow.pages.next_sequence(pages[0].file_code) if pages else 1
         for page in pages:
@@ -102,10 +118,13 @@ def plan_pages(pages: list[PageVersion], uow: UnitOfWork) -> list[PageVersion]:
         return planned
 
 
-def record_pages(pages: list[PageVersion], uow: UnitOfWork) -> list[PageVersion]:
+def record_pages(
+    pages: list[PageVersion], uow: UnitOfWork, batch_id: str | None = None
+) -> list[PageVersion]:
     """Record the stored originals at their planned versions and announce each; all or none.
     A version taken meanwhile by a concurrent upload is a conflict."""
     with uow:
+        batch = _batch(uow, pages[0].file_code, batch_id) if batch_id and pages else None
         pages = [replace(page, created_at=page.created_at or uow.now()) for page in pages]
         for page in pages:
             slot = uow.pages.slot(page.file_code, page.sequence)
@@ -118,14 +137,60 @@ def record_pages(pages: list[PageVersion], uow: UnitOfWork) -> list[PageVersion]
             slot.add(page)
             uow.pages.save(slot)
             uow.publish(_announcement(page))
+            if batch is not None:
+                batch.take(page.sequence)
+        if batch is not None:
+            uow.batches.put(batch)
         uow.commit()
         return pages
 
 
-def reject(event: PageRejected, uow: UnitOfWork) -> None:
-    """A refused scan leaves only its page-rejected event behind."""
+def _batch(uow: UnitOfWork, file_code: str, batch_id: str) -> Batch:
+    batch = uow.batches.get(batch_id) or Batch(batch_id, file_code)
+    if batch.file_code != file_code:
+        raise BatchClosedAlready(f"đợt quét {batch_id} thuộc hồ sơ {batch.file_code}")
+    return batch
+
+
+def close_batch(cmd: CloseBatch, uow: UnitOfWork) -> tuple[Batch, Completeness]:
+    """Close a đợt quét: its completeness against the declared pages, announced."""
+    with uow:
+        batch = uow.batches.get(cmd.batch_id)
+        if batch is None or batch.file_code != cmd.file_code:
+            raise BatchUnknown(f"không có đợt quét {cmd.batch_id} của hồ sơ {cmd.file_code}")
+        known = uow.intakes.get(cmd.file_code)
+        if known is None:
+            raise FileUnknown(f"chưa nhận được hồ sơ {cmd.file_code} từ mục lục (catalogue)")
+        at = uow.now()
+        result = batch.close(known[0], at)
+        uow.batches.put(batch)
+        uow.publish(
+            BatchClosed(
+                file_code=cmd.file_code,
+                batch_id=uuid.uuid5(uuid.NAMESPACE_URL, f"sohoa-batch:{cmd.batch_id}"),
+                declared_pages=known[0].number_of_page,
+                received=result.received,
+                gaps=result.gaps,
+                duplicates=result.duplicates,
+                extras=result.extras,
+                complete=result.complete,
+                at=at,
+            )
+        )
+        uow.commit()
+        return batch, result
+
+
+def reject(msg: tuple[PageRejected, str | None], uow: UnitOfWork) -> None:
+    """A refused scan leaves only its page-rejected event behind; a number sent twice in a
+    batch with other bytes counts as a duplicate of that batch."""
+    event, batch_id = msg
     with uow:
         uow.publish(event)
+        if batch_id and event.sequence and event.code == SequenceTaken.code:
+            batch = _batch(uow, event.file_code, batch_id)
+            batch.take(event.sequence)
+            uow.batches.put(batch)
         uow.commit()
 
 
@@ -242,11 +307,13 @@ async def ingest_scan(
                     replace(p, sequence=scan.sequence + i if scan.sequence else 0)
                     for i, p in enumerate(pages)
                 ]
-                placed = await run(deps, plan_pages, pages)
+                placed = await run(deps, partial(plan_pages, batch_id=scan.batch), pages)
                 await _store(upload, key, media_type, deps)
                 for (part, _facts), page in zip(parts, placed, strict=True):
                     await _store(part, page.object_key, page.media_type, deps)
-            taken = await run(deps, record_pages, placed, correlation_id)
+            taken = await run(
+                deps, partial(record_pages, batch_id=scan.batch), placed, correlation_id
+            )
             deps.wake_outbox()
             return Ingested(taken, True, key)
         same = await run(deps, find_retry, (scan.file_code, upload.sha256))
@@ -259,12 +326,14 @@ async def ingest_scan(
             raise SequenceTaken(
                 f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {scan.file_code}"
             )
-        [planned] = await run(deps, plan_pages, [page])
+        [planned] = await run(deps, partial(plan_pages, batch_id=scan.batch), [page])
     except PermanentError as refusal:
         await _announce_refusal(refusal, upload, scan, correlation_id, deps)
         raise
     await _store(upload, planned.object_key, planned.media_type, deps)
-    [recorded] = await run(deps, record_pages, [planned], correlation_id)
+    [recorded] = await run(
+        deps, partial(record_pages, batch_id=scan.batch), [planned], correlation_id
+    )
     deps.wake_outbox()
     return Ingested([recorded], True)
 
@@ -344,7 +413,7 @@ async def _announce_refusal(
         station=scan.station,
         at=utcnow(),
     )
-    await run(deps, reject, event, correlation_id)
+    await run(deps, reject, (event, scan.batch), correlation_id)
     deps.wake_outbox()
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from services.ingest.domain import Intake, PageSlot, PageVersion
+from services.ingest.domain import Batch, Intake, PageSlot, PageVersion
 from shared.events import Event
 
 
@@ -34,9 +34,16 @@ class IntakeRepository(Protocol):
     def put(self, intake: Intake, version: int) -> None: ...
 
 
+class BatchRepository(Protocol):
+    def get(self, batch_id: str) -> Batch | None: ...
+
+    def put(self, batch: Batch) -> None: ...
+
+
 class UnitOfWork(abc.ABC):
     pages: PageRepository
     intakes: IntakeRepository
+    batches: BatchRepository
 
     def __enter__(self) -> Self:
         return self

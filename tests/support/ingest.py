@@ -15,7 +15,7 @@ from typing import BinaryIO
 import pikepdf
 from PIL import Image
 
-from services.ingest.domain import Intake, PageSlot, PageVersion
+from services.ingest.domain import Batch, Intake, PageSlot, PageVersion
 from services.ingest.ports import UnitOfWork
 from shared.events import Event
 from shared.objectstore import ObjectExists, StoredObject
@@ -28,6 +28,7 @@ class MemoryIngest:
         self.pages: dict[str, PageVersion] = {}
         self.intakes: dict[str, tuple[Intake, int]] = {}
         self.events: list[Event] = []
+        self.batches: dict[str, Batch] = {}
 
 
 class _Pages:
@@ -76,6 +77,17 @@ class _Intakes:
         self.state[intake.file_code] = (intake, version)
 
 
+class _Batches:
+    def __init__(self, state: dict[str, Batch]) -> None:
+        self.state = state
+
+    def get(self, batch_id: str) -> Batch | None:
+        return self.state.get(batch_id)
+
+    def put(self, batch: Batch) -> None:
+        self.state[batch.batch_id] = batch
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, memory: MemoryIngest, _correlation_id: str = "") -> None:
         self._memory = memory
@@ -84,6 +96,8 @@ class FakeUnitOfWork(UnitOfWork):
         self._events: list[Event] = []
         self.pages = _Pages(self._pages)
         self.intakes = _Intakes(self._intakes)
+        self._batches = copy.deepcopy(memory.batches)
+        self.batches = _Batches(self._batches)
 
     def publish(self, event: Event) -> None:
         self._events.append(event)
@@ -91,6 +105,7 @@ class FakeUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self._memory.pages = copy.deepcopy(self._pages)
         self._memory.intakes = dict(self._intakes)
+        self._memory.batches = copy.deepcopy(self._batches)
         self._memory.events.extend(self._events)
         self._events = []
 

@@ -24,9 +24,17 @@ from services.ingest.domain import (
     check_rules,
     effective_dpi,
 )
-from services.ingest.handlers import IngestDeps, Scan, ingest_page, list_pages, run
+from services.ingest.handlers import (
+    CloseBatch,
+    IngestDeps,
+    Scan,
+    close_batch,
+    ingest_page,
+    list_pages,
+    run,
+)
 from shared.errors import PermanentError
-from shared.events import PageIngested, PageRejected
+from shared.events import BatchClosed, PageIngested, PageRejected
 from shared.uploads import Upload, spooled
 from tests.support.ingest import (
     FakeUnitOfWork,
@@ -213,3 +221,26 @@ def test_a_rescan_is_a_new_version_and_the_first_stays(
     again, created = _ingest(deps, tmp_path, image_bytes(colour="blue"), Scan(OPEN, 3))
     assert not created
     assert again.page_id == second.page_id
+
+
+def test_a_closed_batch_tells_gaps_duplicates_and_extras(
+    world: tuple[MemoryIngest, MemoryStore, IngestDeps], tmp_path: Path
+) -> None:
+    memory, _store, deps = world
+    memory.intakes[OPEN] = (Intake(OPEN, "digitizing", True, True, (), 4), 2)
+    for sequence, colour in [(1, "red"), (2, "green"), (5, "blue")]:
+        _ingest(deps, tmp_path, image_bytes(colour=colour), Scan(OPEN, sequence, batch="b1"))
+    with pytest.raises(PermanentError):  # number 2 again, other bytes: refused, and counted
+        _ingest(deps, tmp_path, image_bytes(colour="yellow"), Scan(OPEN, 2, batch="b1"))
+    batch, result = asyncio.run(run(deps, close_batch, CloseBatch(OPEN, "b1")))
+    assert (result.gaps, result.duplicates, result.extras) == ((3, 4), (2,), (5,))
+    assert result.received == 3
+    assert not result.complete
+    closed = memory.events[-1]
+    assert isinstance(closed, BatchClosed)
+    assert (closed.gaps, closed.complete, closed.declared_pages) == ((3, 4), False, 4)
+    with pytest.raises(PermanentError) as again:
+        _ingest(deps, tmp_path, image_bytes(colour="white"), Scan(OPEN, 3, batch="b1"))
+    assert again.value.code == "ingest.batch-closed"
+    assert len(_store.objects) == 3  # refused before anything was stored
+    assert batch.closed_at is not None

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
-from services.ingest.domain import Intake, PageSlot, PageVersion, SequenceTaken
+from services.ingest.domain import Batch, Intake, PageSlot, PageVersion, SequenceTaken
 from services.ingest.ports import UnitOfWork
 from shared.db import Timestamp, utcnow
 from shared.events import Event
@@ -59,6 +59,36 @@ class IntakeFile(SQLModel, table=True):
     rescan_sequences: list[int] = Field(default_factory=list, sa_type=JSON)
     version: int
     updated_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
+
+
+class BatchRow(SQLModel, table=True):
+    """A đợt quét and the page numbers it brought, in arrival order."""
+
+    __tablename__ = "ingest_batch"
+
+    batch_id: str = Field(primary_key=True, max_length=100)
+    file_code: str = Field(max_length=100, index=True)
+    sequences: list[int] = Field(default_factory=list, sa_type=JSON)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
+    closed_at: datetime | None = Field(default=None, sa_type=Timestamp)
+
+
+class SqlBatches:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, batch_id: str) -> Batch | None:
+        row = self._session.get(BatchRow, batch_id)
+        if row is None:
+            return None
+        return Batch(row.batch_id, row.file_code, list(row.sequences), row.closed_at)
+
+    def put(self, batch: Batch) -> None:
+        row = self._session.get(BatchRow, batch.batch_id) or BatchRow(
+            batch_id=batch.batch_id, file_code=batch.file_code
+        )
+        row.sequences, row.closed_at = list(batch.sequences), batch.closed_at
+        self._session.add(row)
 
 
 def _version(row: IngestedPage) -> PageVersion:
@@ -174,6 +204,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._correlation_id = correlation_id
         self.pages = SqlPages(self._session)
         self.intakes = SqlIntakes(self._session)
+        self.batches = SqlBatches(self._session)
 
     def publish(self, event: Event) -> None:
         add_to_outbox(
