@@ -15,6 +15,7 @@ def _stack(args: argparse.Namespace) -> int:
     print(f"starting sohoa in {args.var} …", flush=True)
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
     print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}\nCtrl-C stops.", flush=True)
+    print(f"hot folder {Path(args.var) / 'hotfolder'}: <mã hồ sơ>/<số thứ tự>.<ext>", flush=True)
     stop_signals = {signal.SIGINT, signal.SIGTERM}
     # Blocked only now, so the children started above keep their default handlers.
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)

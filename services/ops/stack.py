@@ -19,6 +19,7 @@ from typing import IO
 import httpx
 
 from services.ops.broker import TansuBroker, free_port
+from services.ops.hotfolder import HotFolderThread
 
 SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
 STATEFUL = ("ingest", "catalogue", "handover")
@@ -97,6 +98,7 @@ class LocalStack:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     broker: TansuBroker | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    hotfolder: HotFolderThread | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -156,6 +158,9 @@ class LocalStack:
                 service.wait_ready(deadline)
                 if on_ready is not None:
                     on_ready(service.name, service.url)
+            self.hotfolder = HotFolderThread(
+                self.var_dir / "hotfolder", self.gateway_url, self.api_key
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -173,6 +178,8 @@ class LocalStack:
         return name.split("-")[0].upper()
 
     def stop(self) -> None:
+        if self.hotfolder is not None:
+            self.hotfolder.stop()
         for service in reversed(list(self.services.values())):
             service.stop()
         if self.broker is not None:
