@@ -4,9 +4,10 @@ gateway once it is complete, then moved to ``done/`` or to ``rejected/`` with a 
 
 A file is complete when its size and modification time have not changed for ``settle``
 seconds; ``*.part``, ``*.tmp`` and dot files are never taken, so a station that copies under
-such a name and renames when done is never seen half-written. The watcher keeps no state but the folders: after a restart a half-copied file
-is simply watched again, and a file uploaded but not yet moved is sent again, which ingest
-answers as the page already stored (same bytes) — nothing is skipped or taken twice."""
+such a name and renames when done is never seen half-written. The watcher keeps no state but
+the folders: after a restart a half-copied file is simply watched again, and a file uploaded
+but not yet moved is sent again, which ingest answers as the page already stored (same
+bytes) — nothing is skipped or taken twice."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ log = structlog.get_logger(__name__)
 SCAN_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".pdf"}
 IN_FLIGHT_SUFFIXES = {".part", ".tmp", ".partial", ".crdownload"}
 DONE, REJECTED = "done", "rejected"
+
+
+def scan_name(parts: tuple[str, ...]) -> tuple[str, int | None]:
+    """(file code, sequence) from ``<file_code>/<sequence>.<ext>`` or ``<file_code>.<ext>``
+    (a container, numbered from the next free page); ``("", None)`` for any other name."""
+    stem, _dot, suffix = parts[-1].rpartition(".")
+    if f".{suffix.lower()}" not in SCAN_SUFFIXES or not stem:
+        return "", None
+    if len(parts) == 1:
+        return nfc(stem), None
+    if len(parts) == 2 and stem.isdigit() and int(stem) > 0:
+        return nfc(parts[0]), int(stem)
+    return "", None
 
 
 @dataclass(frozen=True)
@@ -56,15 +70,8 @@ class HotFolder:
                 continue
             if path.name.startswith(".") or path.suffix.lower() in IN_FLIGHT_SUFFIXES:
                 continue
-            if path.suffix.lower() not in SCAN_SUFFIXES:
-                yield Arrival(path, "", None)  # refused below with its reason
-                continue
-            if len(relative.parts) == 1:  # a container per hồ sơ
-                yield Arrival(path, nfc(path.stem), None)
-            elif len(relative.parts) == 2 and path.stem.isdigit():
-                yield Arrival(path, nfc(relative.parts[0]), int(path.stem))
-            else:
-                yield Arrival(path, "", None)
+            file_code, sequence = scan_name(relative.parts)
+            yield Arrival(path, file_code, sequence)
 
     def _complete(self, path: Path) -> bool:
         stat = path.stat()
