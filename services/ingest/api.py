@@ -15,6 +15,7 @@ from services.ingest.handlers import (
     CloseBatch,
     IngestDeps,
     Scan,
+    announce_refusal,
     close_batch,
     gate,
     ingest_scan,
@@ -139,14 +140,18 @@ async def upload_page(
 ) -> JSONResponse:
     code = validate_file_code(file_code)
     scan = Scan(code, sequence, filename, paper, colour, station, operator, batch)
-    async with spooled(
-        request.stream(),
-        max_bytes=settings.max_upload_bytes,
-        directory=settings.spool_dir,
-        too_large=UploadTooLarge,
-        empty=EmptyUpload,
-    ) as upload:
-        done = await ingest_scan(upload, scan, correlation_id(request), deps)
+    try:
+        async with spooled(
+            request.stream(),
+            max_bytes=settings.max_upload_bytes,
+            directory=settings.spool_dir,
+            too_large=UploadTooLarge,
+            empty=EmptyUpload,
+        ) as upload:
+            done = await ingest_scan(upload, scan, correlation_id(request), deps)
+    except (EmptyUpload, UploadTooLarge) as refusal:  # refused while spooling: announce too
+        await announce_refusal(refusal, scan, None, correlation_id(request), deps)
+        raise
     pages = [PageOut.model_validate(page) for page in done.pages]
     out = (
         ContainerOut(container_key=done.container_key, pages=pages)

@@ -403,12 +403,20 @@ async def _store(upload: Upload, key: str, media_type: str, deps: IngestDeps) ->
 async def _announce_refusal(
     refusal: PermanentError, upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
 ) -> None:
+    await announce_refusal(refusal, scan, upload.sha256, correlation_id, deps)
+
+
+async def announce_refusal(
+    refusal: PermanentError, scan: Scan, sha256: str | None, correlation_id: str, deps: IngestDeps
+) -> None:
+    """page-rejected for a scan refused before or while it was checked (an empty or too large
+    upload has no digest)."""
     event = PageRejected(
         file_code=scan.file_code,
         sequence=scan.sequence,
         code=refusal.code,
         detail=str(refusal) or refusal.title,
-        sha256=upload.sha256,
+        sha256=sha256,
         file_name=scan.file_name if refusal.code != "ingest.unsafe-file-name" else None,
         station=scan.station,
         at=utcnow(),

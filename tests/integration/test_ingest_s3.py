@@ -138,6 +138,8 @@ def test_pages_containers_and_rescans_in_s3(
         )
         assert refused.status_code == 422
         assert refused.json()["code"] == "ingest.resolution-too-low"
+        empty = client.post(f"/api/v1/files/{CODE}/pages", params={"sequence": 4}, content=b"")
+        assert empty.json()["code"] == "ingest.empty-upload"
         assert keys() == before  # nothing stored of a refused scan
         assert len(before) == 4  # page 1, the container and its two pages
 
@@ -160,4 +162,7 @@ def test_pages_containers_and_rescans_in_s3(
     ours = [e for e in ours if e.file_code == CODE]
     assert sorted((e.sequence, e.version) for e in ours) == [(1, 1), (1, 2), (2, 1), (3, 1)]
     codes = [PageRejected.model_validate_json(v) for v in rejected]
-    assert [e.code for e in codes if e.file_code == CODE] == ["ingest.resolution-too-low"]
+    assert sorted(e.code for e in codes if e.file_code == CODE) == [
+        "ingest.empty-upload",
+        "ingest.resolution-too-low",
+    ]
