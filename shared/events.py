@@ -56,6 +56,49 @@ class PageIngested(PageEvent):
     width: int
     height: int
     dpi: int | None = None
+    version: int = Field(
+        default=1, ge=1, description="1, then one more for every re-scan (quét lại) of the page"
+    )
+    replaces: UUID | None = Field(
+        default=None, description="the page id of the version this re-scan supersedes"
+    )
+    colour_mode: str | None = Field(default=None, description="PIL mode: RGB, L, 1 …")
+    warnings: tuple[str, ...] = Field(
+        default=(), description="rules the fonds only warns on, e.g. a dpi taken from paper size"
+    )
+    station: NfcStr | None = Field(default=None, description="scanner station (trạm quét)")
+    operator: NfcStr | None = Field(default=None, description="who scanned the page")
+    container_key: str | None = Field(
+        default=None, description="the multi-page TIFF or PDF the page was taken out of"
+    )
+
+
+class PageRejected(FileEvent):
+    """A scan was refused by the scanning rules (TT 05/2025 §5.1): nothing of it was stored."""
+
+    TOPIC: ClassVar[str] = "sohoa.ingest.page-rejected.v1"
+    sequence: int | None = Field(default=None, description="the page number asked for, if any")
+    code: str = Field(description="the machine-readable reason, as in the HTTP problem")
+    detail: NfcStr
+    sha256: Sha256Hex | None = None
+    file_name: NfcStr | None = None
+    station: NfcStr | None = None
+    at: datetime
+
+
+class BatchClosed(FileEvent):
+    """A batch (đợt quét) of a hồ sơ was closed, with its completeness against the declared
+    page count (số lượng trang)."""
+
+    TOPIC: ClassVar[str] = "sohoa.ingest.batch-closed.v1"
+    batch_id: UUID
+    declared_pages: int | None
+    received: int
+    gaps: tuple[int, ...] = Field(description="page numbers missing up to the declared count")
+    duplicates: tuple[int, ...] = Field(description="page numbers sent more than once")
+    extras: tuple[int, ...] = Field(description="page numbers beyond the declared count")
+    complete: bool
+    at: datetime
 
 
 class PageQualityReport(BaseModel):
@@ -282,6 +325,8 @@ class DeadLetterReplayed(Event):
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     PageIngested,
+    PageRejected,
+    BatchClosed,
     PageProcessed,
     PageFailed,
     FileStateChanged,

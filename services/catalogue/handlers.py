@@ -208,6 +208,7 @@ def on_page_ingested(event: PageIngested, uow: UnitOfWork) -> None:
             width=event.width,
             height=event.height,
             dpi=event.dpi,
+            version=event.version,
         )
         if file.receive_page(page, at=uow.now()):
             uow.commit()

@@ -27,6 +27,7 @@ from shared.envelope import CONTENT_TYPE, SPEC_VERSION, Envelope
 from shared.events import (
     ALL_EVENTS,
     DeadLetterReplayed,
+    BatchClosed,
     Event,
     FileAccepted,
     FileEvent,
@@ -36,6 +37,7 @@ from shared.events import (
     PageFailed,
     PageIngested,
     PageProcessed,
+    PageRejected,
     dead_letter_topic,
 )
 
@@ -78,12 +80,19 @@ INGEST = Party("ingest", "ingest (tiếp nhận trang quét)")
 OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
+STATIONS = Party(
+    "scanning-stations",
+    "scanner stations and contractors (trạm quét, đơn vị số hóa)",
+    internal=False,
+)
 NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quốc gia)", internal=False)
 # `sohoa dlq` and the gateway's admin routes read their record without a consumer group.
 OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes)", internal=False)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
+    PageRejected: Flow(INGEST, (STATIONS,)),
+    BatchClosed: Flow(INGEST, (STATIONS,)),
     PageProcessed: Flow(OCR, (CATALOGUE,)),
     PageFailed: Flow(OCR, (CATALOGUE,)),
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),

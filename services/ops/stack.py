@@ -25,6 +25,7 @@ from typing import IO
 import httpx
 
 from services.ops.broker import BrokerError, TansuBroker, free_port
+from services.ops.hotfolder import HotFolderThread
 
 SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
 STATEFUL = ("ingest", "catalogue", "handover")
@@ -140,6 +141,7 @@ class LocalStack:
     broker: TansuBroker | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    hotfolder: HotFolderThread | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _supervisor: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -212,6 +214,9 @@ class LocalStack:
                 service.wait_ready(deadline)
                 if on_ready is not None:
                     on_ready(service.name, service.url)
+            self.hotfolder = HotFolderThread(
+                self.var_dir / "hotfolder", self.gateway_url, self.api_key
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -257,6 +262,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.hotfolder is not None:
+            self.hotfolder.stop()
         with self._lock:  # a restart in progress finishes first
             for service in reversed(list(self.services.values())):
                 service.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -21,6 +21,7 @@ from shared.events import (
     ALL_EVENTS,
     AcceptedPage,
     DeadLetterReplayed,
+    BatchClosed,
     Event,
     FileAccepted,
     FileStateChanged,
@@ -30,6 +31,7 @@ from shared.events import (
     PageIngested,
     PageProcessed,
     PageQualityReport,
+    PageRejected,
     dead_letter_topic,
 )
 
@@ -111,6 +113,27 @@ EXAMPLES: tuple[Event, ...] = (
             colour=True,
             flags=("blank-page",),
         ),
+    ),
+    PageRejected(
+        file_code=FILE_CODE,
+        sequence=4,
+        code="ingest.resolution-too-low",
+        detail="72 dpi < 200 dpi",
+        sha256="ab" * 32,
+        file_name="0004.tif",
+        station="Trạm 2",
+        at=datetime(2025, 5, 14, 9, 30, tzinfo=UTC),
+    ),
+    BatchClosed(
+        file_code=FILE_CODE,
+        batch_id=UUID("5b1f6a8e-0c1d-4e55-9a2b-3c4d5e6f7a8b"),
+        declared_pages=5,
+        received=5,
+        gaps=(3,),
+        duplicates=(),
+        extras=(6,),
+        complete=False,
+        at=datetime(2025, 5, 14, 10, 0, tzinfo=UTC),
     ),
     PageFailed(
         file_code=FILE_CODE,

@@ -194,6 +194,7 @@ class Page:
     failure_code: str | None = None
     failure_detail: str | None = None
     replaced_by: UUID | None = None
+    version: int = 1  # ingest's version of the page number: one more for every re-scan
 
     @property
     def stored(self) -> bool:
