@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 
 from shared.errors import NotFound, PermanentError
-from shared.events import AcceptedPage, FileAccepted
+from shared.events import AcceptedPage, DescribedFile, FileAccepted
 
 PACKAGE_NAMESPACE = uuid.UUID("6f1c2a7e-5d0b-4c8e-9a51-3b7e2f9d4c10")
 
@@ -33,22 +34,59 @@ def package_key(file_code: str, package_id: uuid.UUID) -> str:
     return f"{file_code}/{package_id}.zip"
 
 
-def payload_paths(page: AcceptedPage) -> dict[str, str]:
-    """Where each part of a page goes under the bag's ``data/``."""
-    stem = f"{page.sequence:04d}"
-    suffix = PurePosixPath(page.object_key).suffix
-    return {
-        "original": f"originals/{stem}{suffix}",
-        "text": f"text/{stem}.txt",
-        "hocr": f"hocr/{stem}.hocr",
-    }
-
-
 def bag_info(event: FileAccepted, package_id: uuid.UUID, organization: str) -> dict[str, str]:
     return {
         "Source-Organization": organization,
-        "External-Identifier": event.file_code,
+        "External-Identifier": objid_for(package_id),
         "External-Description": event.title,
         "Internal-Sender-Identifier": str(package_id),
         "Bag-Group-Identifier": event.file_code,
     }
+
+
+# --- the TT 05/2025 AIP_hoso package (domain notes §7) ---------------------------------------
+
+VIETNAM = timezone(timedelta(hours=7))
+REPRESENTATION = "rep1"
+
+
+def objid_for(package_id: uuid.UUID) -> str:
+    """METS ``@OBJID`` of an AIP: ``urn:uuid:<UUID>``."""
+    return f"urn:uuid:{package_id}"
+
+
+def package_folder(objid: str) -> str:
+    """The package folder is named by its OBJID with ``:`` → ``_``."""
+    return objid.replace(":", "_")
+
+
+def package_time(at: datetime) -> str:
+    """METS ``@CREATED`` and friends: ISO 8601 in Vietnam time (``+07:00``)."""
+    return at.astimezone(VIETNAM).isoformat(timespec="seconds")
+
+
+def camel(name: str) -> str:
+    """``number_of_page`` → ``numberOfPage``: the schema's element names."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def rep_data_paths(page: AcceptedPage) -> dict[str, str]:
+    """Where each part of a page goes under ``representations/rep1/data/``: the original scan
+    unchanged, and the OCR text and hOCR it was read into."""
+    stem = f"{page.sequence:04d}"
+    suffix = PurePosixPath(page.object_key).suffix
+    return {
+        "original": f"originals/{stem}{suffix}",
+        "text": f"ocr/{stem}.txt",
+        "hocr": f"ocr/{stem}.hocr",
+    }
+
+
+def described(event: FileAccepted) -> DescribedFile:
+    """The hồ sơ description the catalogue sent; a v1 event without it gets the minimum."""
+    if event.file is not None:
+        return event.file
+    return DescribedFile(
+        file_code=event.file_code, title=event.title, number_of_page=len(event.pages)
+    )

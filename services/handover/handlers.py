@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -14,17 +13,22 @@ import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from services.handover.adapters.aip import AipRequest, PackageInvalid, build_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
 from services.handover.adapters.db import HandoverPackage, packages_of
+from services.handover.adapters.eark import eark_errors
 from services.handover.domain import (
+    REPRESENTATION,
     FixityMismatch,
     PackageNotFound,
     bag_info,
+    objid_for,
+    package_folder,
     package_id_for,
     package_key,
-    payload_paths,
+    rep_data_paths,
 )
-from shared.db import in_thread
+from shared.db import in_thread, utcnow
 from shared.envelope import Envelope
 from shared.events import FileAccepted, PackageReady
 from shared.objectstore import ObjectExists, ObjectStore, StoredObject
@@ -51,9 +55,10 @@ def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
 
 
 async def _gather_payload(event: FileAccepted, data: Path, deps: HandoverDeps) -> None:
-    """Fetch originals (checking their capture SHA-256), text and hOCR into ``data/``."""
+    """Fetch originals unchanged (checking their capture SHA-256), text and hOCR into the
+    representation's ``data/``."""
     for page in event.pages:
-        paths = payload_paths(page)
+        paths = rep_data_paths(page)
         for part in paths.values():
             (data / part).parent.mkdir(parents=True, exist_ok=True)
         fetched = await deps.originals.download(page.object_key, data / paths["original"])
@@ -61,24 +66,6 @@ async def _gather_payload(event: FileAccepted, data: Path, deps: HandoverDeps) -
             raise FixityMismatch(f"{page.object_key}: {fetched.sha256} ≠ {page.sha256}")
         await deps.derivatives.download(page.text_key, data / paths["text"])
         await deps.derivatives.download(page.hocr_key, data / paths["hocr"])
-    metadata = {
-        "file_code": event.file_code,
-        "title": event.title,
-        "accepted_by": event.accepted_by,
-        "accepted_at": event.accepted_at.isoformat(),
-        "metadata": event.metadata,
-        "pages": [
-            {
-                "sequence": p.sequence,
-                "page_id": str(p.page_id),
-                "sha256": p.sha256,
-                **payload_paths(p),
-            }
-            for p in event.pages
-        ],
-    }
-    text = json.dumps(metadata, ensure_ascii=False, indent=2)
-    (data / "metadata.json").write_text(text, encoding="utf-8")
 
 
 async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
@@ -89,7 +76,14 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
     key = package_key(event.file_code, package_id)
     with tempfile.TemporaryDirectory(prefix="handover-", dir=deps.work_dir) as work:
         bag_dir = Path(work) / str(package_id)
-        await _gather_payload(event, bag_dir, deps)
+        objid = objid_for(package_id)
+        aip = bag_dir / package_folder(objid)
+        await _gather_payload(event, aip / "representations" / REPRESENTATION / "data", deps)
+        request = AipRequest(event, objid, deps.organization, utcnow())
+        await asyncio.to_thread(build_aip, aip, request)
+        errors = await asyncio.to_thread(eark_errors, aip)
+        if errors:  # our own bug: never store or announce a package the archive would refuse
+            raise PackageInvalid("; ".join(errors[:5]))
         info = bag_info(event, package_id, deps.organization)
         oxum = await asyncio.to_thread(make_validated_bag, bag_dir, info)
         archive = Path(work) / f"{package_id}.zip"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,10 @@ import bagit
 import httpx
 import openpyxl
 import pytest
+from lxml import etree
 
+from services.handover.adapters.aip import validate_aip
+from services.handover.adapters.eark import eark_errors
 from services.ops.demo import ARCHIVIST, REVIEWER, run_journey
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
@@ -43,20 +45,26 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
         archive.extractall(tmp_path)
     bag = bagit.Bag(str(tmp_path / package["package_id"]))
     bag.validate()  # raises BagValidationError on any missing file or wrong SHA-256
-    assert bag.info["External-Identifier"] == FILE_CODE
+    objid = f"urn:uuid:{package['package_id']}"
+    assert bag.info["External-Identifier"] == objid
     assert set(bag.algorithms) == {"sha256"}
     assert bag.version_info == (1, 0)
     uploaded = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     originals = {
         digests["sha256"]
         for name, digests in bag.entries.items()
-        if name.startswith("data/originals/")
+        if "/representations/rep1/data/originals/" in name
     }
     assert originals == uploaded
-    metadata = json.loads((tmp_path / package["package_id"] / "data" / "metadata.json").read_text())
-    assert [p["sequence"] for p in metadata["pages"]] == [1, 2, 3]
-    assert metadata["title"] == document.title
-    assert metadata["metadata"]["maintenance"] == "01"
+    aip = tmp_path / package["package_id"] / "data" / objid.replace(":", "_")
+    assert eark_errors(aip) == []
+    assert validate_aip(aip) == []
+    ead = etree.parse(str(aip / "metadata" / "descriptive" / "EAD.xml")).getroot()
+    assert ead.findtext("title") == document.title
+    assert ead.findtext("maintenance") == "01"
+    assert (
+        aip / "representations/rep1/metadata/descriptive" / f"EAD_doc_{FILE_CODE}.1.xml"
+    ).exists()
 
     file = client.get(f"/api/v1/files/{FILE_CODE}").json()
     assert file["state"] == "packaged"

@@ -1,0 +1,116 @@
+"""The TT 05/2025 AIP_hoso package handover builds: E-ARK CSIP shape, every METS valid
+against the XSDs it ships, E-ARK validator without error, a BagIt 1.0 bag around it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import bagit
+import pytest
+from lxml import etree
+
+from services.handover.adapters.aip import AipRequest, build_aip, validate_aip
+from services.handover.adapters.bags import make_validated_bag, zip_tree
+from services.handover.adapters.eark import eark_errors
+from services.handover.adapters.schemas import schema_from, validate_xml
+from services.handover.domain import bag_info, objid_for, package_folder
+from tests.support.handover import accepted_file, lay_out_pages
+
+pytestmark = pytest.mark.integration
+METS = "{http://www.loc.gov/METS/}"
+PACKAGE_ID = uuid.UUID("0b6f3a52-3c55-4b3e-9d55-7d1f1c0e8a11")
+
+
+@pytest.fixture
+def aip(tmp_path: Path) -> Path:
+    event, blobs = accepted_file(pages=2)
+    objid = objid_for(PACKAGE_ID)
+    root = tmp_path / "bag" / package_folder(objid)
+    lay_out_pages(event, blobs, root / "representations/rep1/data")
+    build_aip(root, AipRequest(event, objid, "Trung tâm Lưu trữ lịch sử tỉnh", datetime.now(UTC)))
+    return root
+
+
+def test_package_has_the_tt05_aip_hoso_layout(aip: Path) -> None:
+    names = {p.relative_to(aip).as_posix() for p in aip.rglob("*") if p.is_file()}
+    assert {
+        "METS.xml",
+        "metadata/descriptive/EAD.xml",
+        "metadata/preservation/PREMIS.xml",
+        "representations/rep1/METS.xml",
+        "representations/rep1/metadata/preservation/PREMIS_rep1.xml",
+        "representations/rep1/metadata/descriptive/EAD_doc_H49.64.33.2001.160.1.xml",
+        "representations/rep1/metadata/descriptive/EAD_doc_H49.64.33.2001.160.2.xml",
+        "representations/rep1/data/originals/0001.png",
+        "schemas/mets.xsd",
+        "schemas/xlink.xsd",
+    } <= names
+    ead = etree.parse(str(aip / "metadata/descriptive/EAD.xml")).getroot()
+    assert ead.tag == "simpledc"
+    assert ead.findtext("title") == "Hồ sơ về công tác số hóa tài liệu năm 2001"
+    assert ead.findtext("riskRecovery") == "1"
+    doc = etree.parse(
+        str(aip / "representations/rep1/metadata/descriptive/EAD_doc_H49.64.33.2001.160.1.xml")
+    ).getroot()
+    assert doc.findtext("docCode") == "H49.64.33.2001.160.0000001"
+    assert "Nguyễn Văn A" in (doc.findtext("description") or "")
+
+
+def test_mets_records_sizes_checksums_and_vietnam_time(aip: Path) -> None:
+    mets = etree.parse(str(aip / "representations/rep1/METS.xml")).getroot()
+    files = mets.findall(f".//{METS}file")
+    assert files
+    for element in files:
+        href = element.find(f"{METS}FLocat").get("{http://www.w3.org/1999/xlink}href")
+        path = aip / "representations/rep1" / href
+        assert int(element.get("SIZE")) == path.stat().st_size
+        assert element.get("CHECKSUMTYPE") == "SHA-256"
+        assert element.get("CHECKSUM").lower() == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert element.get("CREATED").endswith("+07:00")
+    root = etree.parse(str(aip / "METS.xml")).getroot()
+    assert root.get("OBJID") == objid_for(PACKAGE_ID)
+    assert root.find(f"{METS}structMap").get("LABEL") == "CSIP"
+
+
+def test_every_mets_validates_against_the_shipped_xsds(aip: Path) -> None:
+    assert validate_aip(aip) == []
+    schema = schema_from(aip / "schemas")
+    broken = aip / "METS.xml"
+    broken.write_text(
+        broken.read_text().replace('CHECKSUMTYPE="SHA-256"', 'CHECKSUMTYPE="SHA-999"', 1)
+    )
+    assert validate_xml(broken, schema) != []  # the check can fail
+
+
+def test_package_passes_the_eark_validator_offline(aip: Path) -> None:
+    assert eark_errors(aip) == []
+
+
+def test_premis_records_events_with_agents(aip: Path) -> None:
+    premis = etree.parse(str(aip / "metadata/preservation/PREMIS.xml")).getroot()
+    ns = {"p": "http://www.loc.gov/premis/v3"}
+    kinds = premis.xpath("//p:eventType/text()", namespaces=ns)
+    assert {"kiểm tra", "nghiệm thu", "information package creation"} <= set(kinds)
+    rep = etree.parse(str(aip / "representations/rep1/metadata/preservation/PREMIS_rep1.xml"))
+    rep_kinds = set(rep.xpath("//p:eventType/text()", namespaces=ns))
+    assert {"transfer", "message digest calculation", "validation", "OCR"} <= rep_kinds
+    assert rep.xpath("//p:formatRegistryKey/text()", namespaces=ns)[0] == "fmt/13"
+
+
+def test_bag_wraps_the_package_and_validates(aip: Path, tmp_path: Path) -> None:
+    event, _ = accepted_file(pages=2)
+    bag_dir = aip.parent
+    oxum = make_validated_bag(bag_dir, bag_info(event, PACKAGE_ID, "Trung tâm"))
+    archive = tmp_path / "p.zip"
+    zip_tree(bag_dir, archive, str(PACKAGE_ID))
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(tmp_path / "out")
+    bag = bagit.Bag(str(tmp_path / "out" / str(PACKAGE_ID)))
+    bag.validate()
+    assert bag.info["External-Identifier"] == objid_for(PACKAGE_ID)
+    assert bag.info["Payload-Oxum"] == oxum
+    assert (Path(bag.path) / "data" / package_folder(objid_for(PACKAGE_ID)) / "METS.xml").exists()
