@@ -20,6 +20,7 @@ system_packages() {
   grep -qx osd <<<"$langs" || missing+=(tesseract-ocr-osd)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
   [ -e /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)  # PDF/A text-layer check
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

@@ -19,6 +19,7 @@ from lxml import etree
 
 from services.handover.adapters.aip import validate_aip
 from services.handover.adapters.eark import eark_errors
+from services.handover.adapters.pdfa import pdfa_problems
 from services.ops.demo import ARCHIVIST, REVIEWER, run_journey
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
@@ -65,6 +66,8 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
     assert (
         aip / "representations/rep1/metadata/descriptive" / f"EAD_doc_{FILE_CODE}.1.xml"
     ).exists()
+    pdfa = aip / "representations/rep1/data" / f"{FILE_CODE}.1.pdf"
+    assert pdfa_problems(pdfa, expected_pages=3) == []  # PDF/A-2b, fonts embedded, text layer
 
     file = client.get(f"/api/v1/files/{FILE_CODE}").json()
     assert file["state"] == "packaged"

@@ -4,21 +4,25 @@ against the XSDs it ships, E-ARK validator without error, a BagIt 1.0 bag around
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import uuid
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import bagit
+import pikepdf
 import pytest
 from lxml import etree
+from ocrmypdf.pdfa import find_nonembedded_fonts
 
 from services.handover.adapters.aip import AipRequest, build_aip, validate_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
 from services.handover.adapters.eark import eark_errors
+from services.handover.adapters.pdfa import extract_text, pdfa_problems
 from services.handover.adapters.schemas import schema_from, validate_xml
 from services.handover.domain import bag_info, objid_for, package_folder
-from tests.support.handover import accepted_file, lay_out_pages
+from tests.support.handover import DPI, FILE_CODE, TEXTS, accepted_file, lay_out_pages
 
 pytestmark = pytest.mark.integration
 METS = "{http://www.loc.gov/METS/}"
@@ -114,3 +118,54 @@ def test_bag_wraps_the_package_and_validates(aip: Path, tmp_path: Path) -> None:
     assert bag.info["External-Identifier"] == objid_for(PACKAGE_ID)
     assert bag.info["Payload-Oxum"] == oxum
     assert (Path(bag.path) / "data" / package_folder(objid_for(PACKAGE_ID)) / "METS.xml").exists()
+
+
+def _pdf(aip: Path, doc_id: str) -> Path:
+    return aip / "representations/rep1/data" / f"{doc_id}.pdf"
+
+
+def test_each_van_ban_is_a_two_layer_pdfa_2b_with_its_text(aip: Path) -> None:
+    for n, text in enumerate(TEXTS, start=1):
+        path = _pdf(aip, f"{FILE_CODE}.{n}")
+        assert pdfa_problems(path, expected_pages=1) == []
+        assert extract_text(path).split() == text.split()  # the page text the catalogue holds
+        with pikepdf.Pdf.open(path) as pdf:
+            xmp = pdf.open_metadata()
+            assert (xmp["pdfaid:part"], xmp["pdfaid:conformance"]) == ("2", "B")
+            assert xmp["dc:title"] == text
+            assert [item.title for item in pdf.open_outline().root] == [text]
+            (image,) = pdf.pages[0].images.values()
+            assert image.ColorSpace == pikepdf.Name.DeviceRGB  # colour, not the OCR input
+            assert find_nonembedded_fonts(pdf) == set()
+
+
+def test_invisible_words_lie_over_the_words_of_the_scan(aip: Path) -> None:
+    path = _pdf(aip, f"{FILE_CODE}.1")
+    hocr = etree.parse(str(aip / "representations/rep1/data/ocr/0001.hocr"))
+    expected = {}
+    for span in hocr.iter("{http://www.w3.org/1999/xhtml}span"):
+        if span.get("class") == "ocrx_word":
+            box = [float(v) * 72 / DPI for v in span.get("title").split(";")[0].split()[1:]]
+            expected[span.text] = box
+    layout = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, check=True
+    ).stdout
+    found = etree.fromstring(layout, etree.XMLParser(recover=True)).iter("{*}word")
+    placed = {w.text: [float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")] for w in found}
+    assert placed.keys() == expected.keys()
+    for word, (left, top, right, bottom) in expected.items():
+        x0, y0, x1, y1 = placed[word]
+        assert abs(x0 - left) < 3, word  # points
+        assert abs(x1 - right) < 6, word  # glyph widths vary a little
+        assert y0 < bottom, word  # on the same line as the printed word
+        assert y1 > top, word
+
+
+def test_a_failed_pdfa_check_names_the_file(aip: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "x.pdf"
+    with pikepdf.Pdf.open(_pdf(aip, f"{FILE_CODE}.1")) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            del xmp["pdfaid:part"]
+        pdf.save(broken)
+    assert pdfa_problems(broken, expected_pages=1) == ["x.pdf: XMP does not declare PDF/A-2b"]
+    assert pdfa_problems(_pdf(aip, f"{FILE_CODE}.1"), expected_pages=2) != []

@@ -6,9 +6,10 @@ import hashlib
 import io
 import uuid
 from datetime import datetime
+from html import escape
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from services.handover.domain import rep_data_paths
 from shared.events import (
@@ -23,10 +24,36 @@ FILE_CODE = "H49.64.33.2001.160"
 TEXTS = ("Quyết định về việc số hóa tài liệu", "Báo cáo kết quả số hóa năm 2024")
 
 
-def _png(n: int) -> bytes:
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+WIDTH, HEIGHT, DPI = 1240, 400, 150
+
+
+def _page(n: int, text: str) -> tuple[bytes, bytes]:
+    """A colour scan with ``text`` on one line, and the hOCR of its words (pixel boxes)."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), (250 - n * 20, 240, 225))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 36)
+    x, words = 60, []
+    for w, word in enumerate(text.split(), start=1):
+        left, top, right, bottom = draw.textbbox((x, 150), word, font=font)
+        draw.text((x, 150), word, font=font, fill=(20, 20, 90))
+        words.append(
+            f"<span class='ocrx_word' id='word_1_{w}' "
+            f"title='bbox {left} {top} {right} {bottom}; x_wconf 95'>{escape(word)}</span>"
+        )
+        x = int(right) + 18
+    hocr = (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<html xmlns='http://www.w3.org/1999/xhtml'>"
+        "<head><meta name='ocr-system' content='test'/></head><body>"
+        f"<div class='ocr_page' id='page_1' title='bbox 0 0 {WIDTH} {HEIGHT}'>"
+        f"<div class='ocr_carea' id='block_1_1' title='bbox 60 140 {x} 200'>"
+        f"<p class='ocr_par' id='par_1_1' lang='vie' title='bbox 60 140 {x} 200'>"
+        f"<span class='ocr_line' id='line_1_1' title='bbox 60 140 {x} 200; baseline 0 -10'>"
+        f"{' '.join(words)}</span></p></div></div></body></html>"
+    )
     out = io.BytesIO()
-    Image.new("RGB", (320, 240), (250 - n * 20, 240, 230)).save(out, "PNG")
-    return out.getvalue()
+    image.save(out, "PNG", dpi=(DPI, DPI))
+    return out.getvalue(), hocr.encode()
 
 
 def accepted_file(pages: int = 2) -> tuple[FileAccepted, dict[str, bytes]]:
@@ -34,13 +61,14 @@ def accepted_file(pages: int = 2) -> tuple[FileAccepted, dict[str, bytes]]:
     blobs: dict[str, bytes] = {}
     accepted = []
     for seq in range(1, pages + 1):
-        image, text = _png(seq), TEXTS[(seq - 1) % len(TEXTS)]
+        text = TEXTS[(seq - 1) % len(TEXTS)]
+        image, hocr = _page(seq, text)
         keys = (
             f"{FILE_CODE}/{seq:04d}.png",
             f"{FILE_CODE}/{seq:04d}.txt",
             f"{FILE_CODE}/{seq:04d}.hocr",
         )
-        blobs.update(zip(keys, (image, text.encode(), b"<html><body></body></html>"), strict=True))
+        blobs.update(zip(keys, (image, text.encode(), hocr), strict=True))
         accepted.append(
             AcceptedPage(
                 page_id=uuid.uuid5(uuid.NAMESPACE_URL, keys[0]),

@@ -10,8 +10,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 from services.handover.adapters import csip, schemas
+from services.handover.adapters.pdfa import (
+    Bookmark,
+    PdfaInvalid,
+    PdfMetadata,
+    PdfPage,
+    build_pdfa,
+    pdfa_problems,
+)
 from services.handover.domain import REPRESENTATION, described, rep_data_paths
-from shared.events import FileAccepted
+from shared.events import AcceptedPage, FileAccepted
 
 MIMETYPES = {
     ".png": "image/png",
@@ -37,6 +45,7 @@ class AipRequest:
     organization: str
     created: datetime
     record_status: str = "NEW"
+    pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ
 
 
 class PackageInvalid(RuntimeError):
@@ -77,6 +86,7 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 links[item.path] = doc_paths[page.document].relative_to(rep).as_posix()
             if part == "original" and item.sha256 != page.sha256:
                 raise PackageInvalid(f"{item.path}: SHA-256 changed while packaging")
+    data += _build_pdfs(rep, request, doc_paths, links)
     agents = _agents(event)
     originals = tuple(e.path for e in data if e.path.startswith("data/originals/"))
     rep_events = [
@@ -126,6 +136,26 @@ def build_aip(root: Path, request: AipRequest) -> None:
             originals,
         )
     )
+    pdfs = tuple(e.path for e in data if e.mimetype == "application/pdf")
+    if pdfs:
+        rep_events += [
+            csip.PremisEvent(
+                "creation",
+                created,
+                "PDF/A-2b hai lớp: ảnh màu và lớp chữ ẩn",
+                "sohoa",
+                "executing program",
+                pdfs,
+            ),
+            csip.PremisEvent(
+                "validation",
+                created,
+                "PDF/A-2b: XMP, phông nhúng, lớp chữ",
+                "sohoa",
+                "validator",
+                pdfs,
+            ),
+        ]
     premis_rep = rep / f"metadata/preservation/PREMIS_{REPRESENTATION}.xml"
     csip.write_premis(premis_rep, data, rep_events, agents)
 
@@ -203,6 +233,70 @@ def build_aip(root: Path, request: AipRequest) -> None:
     errors = validate_aip(root)
     if errors:
         raise PackageInvalid("; ".join(errors[:5]))
+
+
+def _pdf_groups(request: AipRequest) -> list[tuple[str, list[AcceptedPage], list[Bookmark]]]:
+    """Which pages go into which PDF/A, named by docId (or by mã hồ sơ), with bookmarks."""
+    event = request.event
+    pages = sorted(event.pages, key=lambda p: p.sequence)
+    documents = {d.ordinal: d for d in event.documents}
+
+    def title(ordinal: int | None) -> str:
+        doc = documents.get(ordinal) if ordinal is not None else None
+        if doc is None:
+            return f"Trang không thuộc văn bản ({event.file_code})"
+        number = "/".join(p for p in (doc.code_number, doc.code_notation) if p)
+        return " — ".join(p for p in (number, doc.subject or doc.doc_id) if p)
+
+    if request.pdf_per == "file" or not documents:
+        marks, seen = [], set()
+        for n, page in enumerate(pages):
+            if page.document not in seen:
+                seen.add(page.document)
+                marks.append(Bookmark(title(page.document), n))
+        return [(event.file_code, pages, marks)]
+    groups = []
+    for ordinal, doc in sorted(documents.items()):
+        chosen = [p for p in pages if p.document == ordinal]
+        if chosen:
+            groups.append((doc.doc_id, chosen, [Bookmark(title(ordinal), 0)]))
+    loose = [p for p in pages if p.document not in documents]
+    if loose:
+        groups.append((f"{event.file_code}.khac", loose, [Bookmark(title(None), 0)]))
+    return groups
+
+
+def _build_pdfs(
+    rep: Path, request: AipRequest, doc_paths: dict[int, Path], links: dict[str, str]
+) -> list[csip.Entry]:
+    """Build and check each PDF/A into ``rep/data``; never package one that fails."""
+    event, made = request.event, []
+    described_file = described(event)
+    by_id = {d.doc_id: d for d in event.documents}
+    for name, pages, marks in _pdf_groups(request):
+        target = rep / "data" / f"{name}.pdf"
+        doc = by_id.get(name)
+        meta = PdfMetadata(
+            title=(doc.subject if doc and doc.subject else described_file.title),
+            identifier=name,
+            creator=doc.organ_name if doc else request.organization,
+            description=described_file.title,
+            keywords=described_file.keyword,
+            bookmarks=marks,
+        )
+        sources = []
+        for page in pages:
+            paths = rep_data_paths(page)
+            sources.append(PdfPage(rep / "data" / paths["original"], rep / "data" / paths["hocr"]))
+        build_pdfa(sources, meta, target)
+        problems = pdfa_problems(target, len(pages))
+        if problems:
+            raise PdfaInvalid("; ".join(problems))
+        item = csip.entry(rep, target, "application/pdf", request.created)
+        if doc is not None and doc.ordinal in doc_paths:
+            links[item.path] = doc_paths[doc.ordinal].relative_to(rep).as_posix()
+        made.append(item)
+    return made
 
 
 def _write_documentation(root: Path, event: FileAccepted) -> Path:
