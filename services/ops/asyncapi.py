@@ -31,6 +31,7 @@ from shared.events import (
     FileEvent,
     FileStateChanged,
     PackageReady,
+    PackageReceipt,
     PageEvent,
     PageFailed,
     PageIngested,
@@ -77,7 +78,7 @@ INGEST = Party("ingest", "ingest (tiếp nhận trang quét)")
 OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
-NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quốc gia)", internal=False)
+NATIONAL_ARCHIVE = Party("archive", "national archive (Lưu trữ quốc gia)", internal=False)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
@@ -86,6 +87,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
+    PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE,)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.
