@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
-from services.handover.handlers import HandoverDeps, latest_package
+from services.handover.handlers import HandoverDeps, latest_package, package_for_download
 from shared.text import validate_file_code
 
 router = APIRouter(prefix="/api/v1", tags=["handover"])
@@ -53,4 +59,33 @@ async def get_package(file_code: str, deps: Deps) -> PackageOut:
         size=package.size,
         payload_oxum=package.payload_oxum,
         created_at=package.created_at,
+    )
+
+
+@router.get(
+    "/packages/{package_id}/download",
+    response_class=FileResponse,
+    summary="Download a handover package by the signed URL package-ready announced",
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "the package zip"},
+        403: {"description": "token wrong or expired (handover.download-refused)"},
+        404: {"description": "no such package"},
+    },
+)
+async def download_package(
+    package_id: uuid.UUID, deps: Deps, token: Annotated[str, Query(max_length=200)]
+) -> FileResponse:
+    work = tempfile.mkdtemp(prefix="handover-download-", dir=deps.work_dir)
+    target = Path(work) / f"{package_id}.zip"
+    try:
+        package = await package_for_download(package_id, token, target, deps)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return FileResponse(
+        target,
+        media_type="application/zip",
+        filename=f"{package.package_id}.zip",
+        headers={"Digest": f"sha-256={package.sha256}"},
+        background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
     )

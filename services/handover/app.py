@@ -47,6 +47,9 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
                 wake_outbox=runtime.wake_outbox,
                 organization=settings.source_organization,
                 work_dir=settings.work_dir,
+                public_url=settings.public_url,
+                download_secret=settings.download_secret,
+                download_ttl_seconds=settings.download_ttl_seconds,
             )
             runner = runtime.consumer(GROUP_ID)
             runner.subscribe(FileAccepted, partial(handlers.on_file_accepted, deps=deps))

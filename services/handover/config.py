@@ -17,4 +17,12 @@ class HandoverSettings(StatefulServiceSettings):
     source_organization: str = Field(
         default="Trung tâm Lưu trữ lịch sử tỉnh", description="BagIt Source-Organization"
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8004",
+        description="base URL the national archive downloads packages from",
+    )
+    download_secret: str = Field(
+        default="change-me", description="HMAC key of download tokens; set it in production"
+    )
+    download_ttl_seconds: int = Field(default=3600, ge=60, description="life of a download URL")
     work_dir: str | None = Field(default=None, description="temp folder where packages are built")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
@@ -90,3 +92,31 @@ def described(event: FileAccepted) -> DescribedFile:
     return DescribedFile(
         file_code=event.file_code, title=event.title, number_of_page=len(event.pages)
     )
+
+
+# --- delivery: short-lived signed download URLs ----------------------------------------------
+
+
+class DownloadRefused(PermanentError):
+    """The download token is wrong, for another package, or expired: ask for a new one."""
+
+    code = "handover.download-refused"
+    title = "Liên kết tải gói không hợp lệ hoặc đã hết hạn"
+    http_status = 403
+
+
+def download_token(package_id: uuid.UUID, expires: int, secret: str) -> str:
+    """``<expiry unix seconds>.<HMAC-SHA256 of package id and expiry>``: no path, no bucket."""
+    mac = hmac.new(secret.encode(), f"{package_id}:{expires}".encode(), hashlib.sha256)
+    return f"{expires}.{mac.hexdigest()}"
+
+
+def check_download_token(package_id: uuid.UUID, token: str, secret: str, now: int) -> None:
+    expires_text, _, _mac = token.partition(".")
+    if not expires_text.isdigit():
+        raise DownloadRefused("token không đúng dạng")
+    expected = download_token(package_id, int(expires_text), secret)
+    if not hmac.compare_digest(expected, token):
+        raise DownloadRefused("token không khớp gói")
+    if int(expires_text) < now:
+        raise DownloadRefused("token đã hết hạn")

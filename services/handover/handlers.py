@@ -7,6 +7,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -16,12 +17,13 @@ from sqlmodel import Session, select
 from services.handover.adapters.aip import AipRequest, PackageInvalid, build_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
 from services.handover.adapters.db import HandoverPackage, packages_of
-from services.handover.adapters.eark import eark_errors
 from services.handover.domain import (
     REPRESENTATION,
     FixityMismatch,
     PackageNotFound,
     bag_info,
+    check_download_token,
+    download_token,
     objid_for,
     package_folder,
     package_id_for,
@@ -29,6 +31,7 @@ from services.handover.domain import (
     rep_data_paths,
 )
 from shared.db import in_thread, utcnow
+from shared.eark import eark_errors
 from shared.envelope import Envelope
 from shared.events import FileAccepted, PackageReady
 from shared.objectstore import ObjectExists, ObjectStore, StoredObject
@@ -46,7 +49,17 @@ class HandoverDeps:
     packages: ObjectStore
     wake_outbox: Callable[[], None]
     organization: str
+    public_url: str
+    download_secret: str
+    download_ttl_seconds: int
     work_dir: str | None = None
+
+    def download_url(self, package_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
+        """A short-lived signed URL for the zip, and when it stops working."""
+        expires = int(now.timestamp()) + self.download_ttl_seconds
+        token = download_token(package_id, expires, self.download_secret)
+        url = f"{self.public_url.rstrip('/')}/api/v1/packages/{package_id}/download?token={token}"
+        return url, datetime.fromtimestamp(expires, tz=UTC)
 
 
 def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
@@ -94,8 +107,20 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
                 stored = await deps.packages.put(key, source, content_type="application/zip")
         except ObjectExists:  # stored before a crash: the stored object is the package
             stored = await deps.packages.download(key, Path(work) / "stored.zip")
-    await _record(event, envelope, package_id, stored, oxum, deps)
+    await _record(event, envelope, package_id, stored, oxum, deps, _contents(event, oxum))
     log.info("package_ready", package_id=str(package_id), size=stored.size)
+
+
+def _contents(event: FileAccepted, oxum: str) -> dict[str, int]:
+    payload_bytes, _, files = oxum.partition(".")
+    documents = len(event.documents)
+    return {
+        "pages": len(event.pages),
+        "documents": documents,
+        "pdfs": documents or 1,
+        "files": int(files),
+        "payload_bytes": int(payload_bytes),
+    }
 
 
 async def _record(
@@ -105,8 +130,13 @@ async def _record(
     stored: StoredObject,
     oxum: str,
     deps: HandoverDeps,
+    contents: dict[str, int],
 ) -> None:
+    url, expires = deps.download_url(package_id, utcnow())
     ready = PackageReady(
+        download_url=url,
+        expires_at=expires,
+        contents=contents,
         file_code=event.file_code,
         package_id=package_id,
         object_key=stored.key,
@@ -131,6 +161,18 @@ async def _record(
 
     await in_thread(deps.engine, work)
     deps.wake_outbox()
+
+
+async def package_for_download(
+    package_id: uuid.UUID, token: str, target: Path, deps: HandoverDeps
+) -> HandoverPackage:
+    """Check the token, then copy the stored zip to ``target`` (streamed) for the response."""
+    check_download_token(package_id, token, deps.download_secret, int(utcnow().timestamp()))
+    package = await in_thread(deps.engine, lambda s: s.get(HandoverPackage, str(package_id)))
+    if package is None:
+        raise PackageNotFound(f"không có gói {package_id}")
+    await deps.packages.download(package.object_key, target)
+    return package
 
 
 async def latest_package(file_code: str, deps: HandoverDeps) -> HandoverPackage:

@@ -16,12 +16,12 @@ import pytest
 from lxml import etree
 from ocrmypdf.pdfa import find_nonembedded_fonts
 
-from services.handover.adapters.aip import AipRequest, build_aip, validate_aip
+from services.handover.adapters.aip import AipRequest, build_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
-from services.handover.adapters.eark import eark_errors
 from services.handover.adapters.pdfa import extract_text, pdfa_problems
-from services.handover.adapters.schemas import schema_from, validate_xml
 from services.handover.domain import bag_info, objid_for, package_folder
+from shared.csip_schemas import schema_from, validate_package, validate_xml
+from shared.eark import eark_errors
 from tests.support.handover import DPI, FILE_CODE, TEXTS, accepted_file, lay_out_pages
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,7 @@ def test_mets_records_sizes_checksums_and_vietnam_time(aip: Path) -> None:
 
 
 def test_every_mets_validates_against_the_shipped_xsds(aip: Path) -> None:
-    assert validate_aip(aip) == []
+    assert validate_package(aip) == []
     schema = schema_from(aip / "schemas")
     broken = aip / "METS.xml"
     broken.write_text(

@@ -9,7 +9,7 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from services.handover.adapters import csip, schemas
+from services.handover.adapters import csip
 from services.handover.adapters.pdfa import (
     Bookmark,
     PdfaInvalid,
@@ -19,6 +19,7 @@ from services.handover.adapters.pdfa import (
     pdfa_problems,
 )
 from services.handover.domain import REPRESENTATION, described, rep_data_paths
+from shared import csip_schemas as schemas
 from shared.events import AcceptedPage, FileAccepted
 
 MIMETYPES = {
@@ -230,7 +231,7 @@ def build_aip(root: Path, request: AipRequest) -> None:
         ),
         created,
     )
-    errors = validate_aip(root)
+    errors = schemas.validate_package(root)
     if errors:
         raise PackageInvalid("; ".join(errors[:5]))
 
@@ -312,12 +313,3 @@ def _write_documentation(root: Path, event: FileAccepted) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def validate_aip(root: Path) -> list[str]:
-    """Every METS of the package against the package's own ``schemas/``."""
-    schema = schemas.schema_from(root / "schemas")
-    errors: list[str] = []
-    for mets in (root / "METS.xml", *sorted((root / "representations").glob("*/METS.xml"))):
-        errors += [f"{mets.relative_to(root)}: {e}" for e in schemas.validate_xml(mets, schema)]
-    return errors

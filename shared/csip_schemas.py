@@ -1,4 +1,4 @@
-"""The XSDs a package ships in its ``schemas/`` folder, taken from the ``eark-validator``
+"""The XSDs an E-ARK CSIP package ships in its ``schemas/`` folder, from the ``eark-validator``
 distribution (METS 1.12 of the Library of Congress, XLink and XML of the W3C, the DILCIS
 CSIP extension: all published for reuse), so a package and its validation use one copy."""
 
@@ -59,3 +59,12 @@ def validate_xml(path: Path, schema: etree.XMLSchema) -> list[str]:
     if schema.validate(document):
         return []
     return [f"{path.name}:{e.line}: {e.message}" for e in schema.error_log]
+
+
+def validate_package(root: Path) -> list[str]:
+    """Every METS of an unpacked package against the package's own ``schemas/``."""
+    schema = schema_from(root / "schemas")
+    errors: list[str] = []
+    for mets in (root / "METS.xml", *sorted((root / "representations").glob("*/METS.xml"))):
+        errors += [f"{mets.relative_to(root)}: {e}" for e in validate_xml(mets, schema)]
+    return errors
