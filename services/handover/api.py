@@ -14,7 +14,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
-from services.handover.handlers import HandoverDeps, latest_package, package_for_download
+from services.handover.handlers import (
+    HandoverDeps,
+    latest_package,
+    list_deliveries,
+    package_for_download,
+)
+from shared.db import utcnow
 from shared.text import validate_file_code
 
 router = APIRouter(prefix="/api/v1", tags=["handover"])
@@ -89,3 +95,39 @@ async def download_package(
         headers={"Digest": f"sha-256={package.sha256}"},
         background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
     )
+
+
+class DeliveryOut(BaseModel):
+    """One package's delivery to the national archive and its answer."""
+
+    package_id: uuid.UUID
+    file_code: str
+    state: str = Field(description="pending, re-delivered, accepted, rejected")
+    attempts: int
+    first_sent_at: datetime
+    last_sent_at: datetime
+    overdue: bool
+    receipt_id: str | None
+    reasons: list[str]
+
+
+@router.get("/deliveries", response_model=list[DeliveryOut], summary="Deliveries and receipts")
+async def get_deliveries(
+    deps: Deps, overdue: Annotated[bool | None, Query(description="only overdue ones")] = None
+) -> list[DeliveryOut]:
+    listed = await list_deliveries(deps, utcnow())
+    return [
+        DeliveryOut(
+            package_id=d.package_id,
+            file_code=d.file_code,
+            state=d.state.value,
+            attempts=d.attempts,
+            first_sent_at=d.first_sent_at,
+            last_sent_at=d.last_sent_at,
+            overdue=late,
+            receipt_id=d.receipt_id,
+            reasons=list(d.reasons),
+        )
+        for d, late in listed
+        if overdue is None or late == overdue
+    ]

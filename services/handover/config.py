@@ -25,4 +25,14 @@ class HandoverSettings(StatefulServiceSettings):
         default="change-me", description="HMAC key of download tokens; set it in production"
     )
     download_ttl_seconds: int = Field(default=3600, ge=60, description="life of a download URL")
+    redeliver_first_seconds: float = Field(
+        default=300, gt=0, description="wait before announcing an unanswered package again"
+    )
+    redeliver_max_seconds: float = Field(default=21600, gt=0, description="longest such wait")
+    overdue_after_seconds: float = Field(
+        default=172800, gt=0, description="an unanswered delivery is overdue after this"
+    )
+    redeliver_check_seconds: float = Field(
+        default=30, gt=0, description="how often unanswered deliveries are looked at"
+    )
     work_dir: str | None = Field(default=None, description="temp folder where packages are built")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import PurePosixPath
 
 from shared.errors import NotFound, PermanentError
@@ -120,3 +122,63 @@ def check_download_token(package_id: uuid.UUID, token: str, secret: str, now: in
         raise DownloadRefused("token không khớp gói")
     if int(expires_text) < now:
         raise DownloadRefused("token đã hết hạn")
+
+
+# --- delivery: what the national archive has answered ----------------------------------------
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # announced, no receipt yet
+    REDELIVERED = "re-delivered"  # announced again after no answer (same package, same bytes)
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+ANSWERED = frozenset({DeliveryState.ACCEPTED, DeliveryState.REJECTED})
+
+
+@dataclass
+class Delivery:
+    """One package's delivery to the national archive. Unanswered, it is announced again
+    with doubling waits; past ``overdue_after`` it shows as overdue. The first receipt
+    decides; a repeated or later receipt changes nothing."""
+
+    package_id: uuid.UUID
+    file_code: str
+    state: DeliveryState
+    attempts: int
+    first_sent_at: datetime
+    last_sent_at: datetime
+    receipt_id: str | None = None
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def announced(cls, package_id: uuid.UUID, file_code: str, at: datetime) -> Delivery:
+        return cls(package_id, file_code, DeliveryState.PENDING, 1, at, at)
+
+    def next_retry_at(self, first_wait: timedelta, max_wait: timedelta) -> datetime:
+        wait: timedelta = min(max_wait, first_wait * 2 ** (self.attempts - 1))
+        return self.last_sent_at + wait
+
+    def due(self, now: datetime, first_wait: timedelta, max_wait: timedelta) -> bool:
+        return self.state not in ANSWERED and now >= self.next_retry_at(first_wait, max_wait)
+
+    def overdue(self, now: datetime, after: timedelta) -> bool:
+        """Still unanswered long after the first announcement."""
+        return self.state not in ANSWERED and now - self.first_sent_at >= after
+
+    def resent(self, at: datetime) -> None:
+        if self.state in ANSWERED:
+            raise PermanentError(f"gói {self.package_id} đã có biên nhận")
+        self.state = DeliveryState.REDELIVERED
+        self.attempts += 1
+        self.last_sent_at = at
+
+    def answer(self, receipt_id: str, accepted: bool, reasons: tuple[str, ...]) -> bool:
+        """Record the receipt; False (nothing changes) when one was recorded already."""
+        if self.state in ANSWERED:
+            return False
+        self.state = DeliveryState.ACCEPTED if accepted else DeliveryState.REJECTED
+        self.receipt_id = receipt_id
+        self.reasons = reasons
+        return True

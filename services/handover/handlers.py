@@ -6,8 +6,8 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -16,9 +16,16 @@ from sqlmodel import Session, select
 
 from services.handover.adapters.aip import AipRequest, PackageInvalid, build_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
-from services.handover.adapters.db import HandoverPackage, packages_of
+from services.handover.adapters.db import (
+    HandoverDelivery,
+    HandoverPackage,
+    deliveries,
+    packages_of,
+    unanswered,
+)
 from services.handover.domain import (
     REPRESENTATION,
+    Delivery,
     FixityMismatch,
     PackageNotFound,
     bag_info,
@@ -33,12 +40,21 @@ from services.handover.domain import (
 from shared.db import in_thread, utcnow
 from shared.eark import eark_errors
 from shared.envelope import Envelope
-from shared.events import FileAccepted, PackageReady
+from shared.events import FileAccepted, PackageReady, PackageReceipt
 from shared.objectstore import ObjectExists, ObjectStore, StoredObject
 from shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
 SOURCE = "sohoa-handover"
+
+
+@dataclass(frozen=True)
+class RetryTimes:
+    """When an unanswered delivery is announced again, and when it counts as overdue."""
+
+    first_wait: timedelta = timedelta(minutes=5)
+    max_wait: timedelta = timedelta(hours=6)
+    overdue_after: timedelta = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,7 @@ class HandoverDeps:
     public_url: str
     download_secret: str
     download_ttl_seconds: int
+    retry: RetryTimes = field(default_factory=lambda: RetryTimes())
     work_dir: str | None = None
 
     def download_url(self, package_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
@@ -157,6 +174,8 @@ async def _record(
                 payload_oxum=oxum,
             )
         )
+        delivery = Delivery.announced(package_id, event.file_code, utcnow())
+        session.add(HandoverDelivery.from_domain(delivery))
         add_to_outbox(session, ready, source=SOURCE, correlation_id=envelope.correlation_id)
 
     await in_thread(deps.engine, work)
@@ -173,6 +192,71 @@ async def package_for_download(
         raise PackageNotFound(f"không có gói {package_id}")
     await deps.packages.download(package.object_key, target)
     return package
+
+
+async def on_package_receipt(event: PackageReceipt, envelope: Envelope, deps: HandoverDeps) -> None:
+    """Record the national archive's answer; a repeated or late receipt changes nothing."""
+    reasons = tuple(f"{r.path}: {r.reason}" if r.path else r.reason for r in event.reasons)
+
+    def work(session: Session) -> None:
+        row = session.get(HandoverDelivery, str(event.package_id))
+        if row is None:
+            log.warning("receipt_for_unknown_package", package_id=str(event.package_id))
+            return
+        delivery = row.to_domain()
+        if delivery.answer(event.receipt_id, event.accepted, reasons):
+            row.update_from(delivery)
+            session.add(row)
+            session.commit()
+
+    await in_thread(deps.engine, work)
+
+
+async def redeliver_due(deps: HandoverDeps, now: datetime) -> int:
+    """Announce again every unanswered delivery whose wait is over: the same package id and
+    bytes, a fresh download URL. Returns how many were sent."""
+
+    def work(session: Session) -> int:
+        sent = 0
+        for row in unanswered(session):
+            delivery = row.to_domain()
+            if not delivery.due(now, deps.retry.first_wait, deps.retry.max_wait):
+                continue
+            package = session.get(HandoverPackage, row.package_id)
+            if package is None:
+                continue
+            delivery.resent(now)
+            row.update_from(delivery)
+            session.add(row)
+            url, expires = deps.download_url(delivery.package_id, now)
+            ready = PackageReady(
+                file_code=package.file_code,
+                package_id=delivery.package_id,
+                object_key=package.object_key,
+                sha256=package.sha256,
+                size=package.size,
+                payload_oxum=package.payload_oxum,
+                download_url=url,
+                expires_at=expires,
+            )
+            add_to_outbox(session, ready, source=SOURCE)
+            sent += 1
+        session.commit()
+        return sent
+
+    sent = await in_thread(deps.engine, work)
+    if sent:
+        deps.wake_outbox()
+        log.info("redelivered", count=sent)
+    return sent
+
+
+async def list_deliveries(deps: HandoverDeps, now: datetime) -> list[tuple[Delivery, bool]]:
+    """Every delivery with whether it is overdue."""
+    rows = await in_thread(deps.engine, deliveries)
+    return [
+        (d, d.overdue(now, deps.retry.overdue_after)) for d in (row.to_domain() for row in rows)
+    ]
 
 
 async def latest_package(file_code: str, deps: HandoverDeps) -> HandoverPackage:

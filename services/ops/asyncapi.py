@@ -87,7 +87,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
-    PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE,)),
+    PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE, HANDOVER)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.

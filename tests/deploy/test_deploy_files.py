@@ -74,12 +74,14 @@ SECRET_KEYS = {
     "ingest-database-url",
     "catalogue-database-url",
     "handover-database-url",
+    "handover-download-secret",
 }
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
     "SOHOA_GATEWAY_API_KEYS",
     "SOHOA_STORAGE_S3_ACCESS_KEY",
     "SOHOA_STORAGE_S3_SECRET_KEY",
+    "SOHOA_HANDOVER_DOWNLOAD_SECRET",
     *(f"SOHOA_{name.upper()}_DATABASE_URL" for name in DATABASE_SERVICES),
 }
 Manifest = dict[str, Any]
