@@ -280,6 +280,18 @@ class PackageReceipt(FileEvent):
     at: datetime
 
 
+class FixityFailed(FileEvent):
+    """A stored object no longer has the SHA-256 recorded for it (bit rot, tampering):
+    the audit names the object; people restore it from another copy."""
+
+    TOPIC: ClassVar[str] = "sohoa.handover.fixity-failed.v1"
+    area: str = Field(description="originals, derivatives or handover")
+    object_key: str
+    expected_sha256: Sha256Hex
+    actual_sha256: str = Field(description="what was read, or empty when the object is gone")
+    checked_at: datetime
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     PageIngested,
     PageProcessed,
@@ -288,6 +300,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FileAccepted,
     PackageReady,
     PackageReceipt,
+    FixityFailed,
 )
 
 

@@ -18,6 +18,7 @@ from services.handover.handlers import (
     HandoverDeps,
     latest_package,
     list_deliveries,
+    list_fixity_failures,
     package_for_download,
 )
 from shared.db import utcnow
@@ -130,4 +131,34 @@ async def get_deliveries(
         )
         for d, late in listed
         if overdue is None or late == overdue
+    ]
+
+
+class FixityFailureOut(BaseModel):
+    """A stored object whose SHA-256 no longer matches its record."""
+
+    area: str
+    object_key: str
+    file_code: str
+    expected_sha256: str
+    actual_sha256: str = Field(description="empty when the object is gone")
+    checked_at: datetime | None
+
+
+@router.get(
+    "/fixity/failures",
+    response_model=list[FixityFailureOut],
+    summary="Objects the fixity audit found changed or missing",
+)
+async def get_fixity_failures(deps: Deps) -> list[FixityFailureOut]:
+    return [
+        FixityFailureOut(
+            area=r.area,
+            object_key=r.object_key,
+            file_code=r.file_code,
+            expected_sha256=r.sha256,
+            actual_sha256=r.actual_sha256,
+            checked_at=r.checked_at,
+        )
+        for r in await list_fixity_failures(deps)
     ]

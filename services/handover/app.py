@@ -67,6 +67,11 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
             await runtime.start_consumer(runner)
             retries = asyncio.create_task(_redeliver_loop(deps, settings.redeliver_check_seconds))
             runtime.stack.callback(retries.cancel)
+            if settings.fixity_objects_per_minute > 0:
+                audit = asyncio.create_task(
+                    _audit_loop(deps, 60 / settings.fixity_objects_per_minute)
+                )
+                runtime.stack.callback(audit.cancel)
             app.state.deps = deps
             app.state.ready_checks = {
                 **runtime.ready_checks,
@@ -93,6 +98,16 @@ async def _redeliver_loop(deps: handlers.HandoverDeps, every: float) -> None:
             await handlers.redeliver_due(deps, utcnow())
         except Exception:  # the next round tries again
             log.exception("redeliver_failed")
+
+
+async def _audit_loop(deps: handlers.HandoverDeps, every: float) -> None:
+    """The scheduled fixity audit: one stored object per ``every`` seconds, oldest first."""
+    while True:
+        await asyncio.sleep(every)  # the rate limit itself, not synchronisation
+        try:
+            await handlers.audit_fixity(deps, limit=1)
+        except Exception:  # the next round tries again
+            log.exception("fixity_audit_failed")
 
 
 def main() -> None:

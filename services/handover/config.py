@@ -35,4 +35,10 @@ class HandoverSettings(StatefulServiceSettings):
     redeliver_check_seconds: float = Field(
         default=30, gt=0, description="how often unanswered deliveries are looked at"
     )
+    fixity_objects_per_minute: float = Field(
+        default=30,
+        ge=0,
+        description="stored objects the fixity audit re-reads per minute (0: no audit); low "
+        "enough never to starve the pipeline",
+    )
     work_dir: str | None = Field(default=None, description="temp folder where packages are built")

@@ -11,15 +11,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from services.handover.adapters.aip import AipRequest, PackageInvalid, build_aip
 from services.handover.adapters.bags import make_validated_bag, zip_tree
 from services.handover.adapters.db import (
+    FixityCheck,
+    FixityRecord,
     HandoverDelivery,
     HandoverPackage,
     deliveries,
+    fixity_failures,
+    next_to_check,
     packages_of,
     unanswered,
 )
@@ -40,8 +45,8 @@ from services.handover.domain import (
 from shared.db import in_thread, utcnow
 from shared.eark import eark_errors
 from shared.envelope import Envelope
-from shared.events import FileAccepted, PackageReady, PackageReceipt
-from shared.objectstore import ObjectExists, ObjectStore, StoredObject
+from shared.events import FileAccepted, FixityFailed, PackageReady, PackageReceipt
+from shared.objectstore import ObjectExists, ObjectMissing, ObjectStore, StoredObject
 from shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
@@ -84,9 +89,13 @@ def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
     return session.exec(query).first()
 
 
-async def _gather_payload(event: FileAccepted, data: Path, deps: HandoverDeps) -> None:
+async def _gather_payload(
+    event: FileAccepted, data: Path, deps: HandoverDeps
+) -> list[tuple[str, str, str]]:
     """Fetch originals unchanged (checking their capture SHA-256), text and hOCR into the
-    representation's ``data/``."""
+    representation's ``data/``. Returns (area, key, SHA-256) of each object read, for the
+    fixity audit: the derivatives' digests are taken here, as they were packaged."""
+    stored: list[tuple[str, str, str]] = []
     for page in event.pages:
         paths = rep_data_paths(page)
         for part in paths.values():
@@ -94,8 +103,14 @@ async def _gather_payload(event: FileAccepted, data: Path, deps: HandoverDeps) -
         fetched = await deps.originals.download(page.object_key, data / paths["original"])
         if fetched.sha256 != page.sha256:
             raise FixityMismatch(f"{page.object_key}: {fetched.sha256} ≠ {page.sha256}")
-        await deps.derivatives.download(page.text_key, data / paths["text"])
-        await deps.derivatives.download(page.hocr_key, data / paths["hocr"])
+        text = await deps.derivatives.download(page.text_key, data / paths["text"])
+        hocr = await deps.derivatives.download(page.hocr_key, data / paths["hocr"])
+        stored += [
+            ("originals", page.object_key, page.sha256),
+            ("derivatives", page.text_key, text.sha256),
+            ("derivatives", page.hocr_key, hocr.sha256),
+        ]
+    return stored
 
 
 async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
@@ -108,7 +123,9 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         bag_dir = Path(work) / str(package_id)
         objid = objid_for(package_id)
         aip = bag_dir / package_folder(objid)
-        await _gather_payload(event, aip / "representations" / REPRESENTATION / "data", deps)
+        objects = await _gather_payload(
+            event, aip / "representations" / REPRESENTATION / "data", deps
+        )
         request = AipRequest(event, objid, deps.organization, utcnow())
         await asyncio.to_thread(build_aip, aip, request)
         errors = await asyncio.to_thread(eark_errors, aip)
@@ -124,7 +141,9 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
                 stored = await deps.packages.put(key, source, content_type="application/zip")
         except ObjectExists:  # stored before a crash: the stored object is the package
             stored = await deps.packages.download(key, Path(work) / "stored.zip")
-    await _record(event, envelope, package_id, stored, oxum, deps, _contents(event, oxum))
+    objects.append(("handover", stored.key, stored.sha256))
+    contents = _contents(event, oxum)
+    await _record(event, envelope, package_id, stored, oxum, deps, contents, objects)
     log.info("package_ready", package_id=str(package_id), size=stored.size)
 
 
@@ -148,6 +167,7 @@ async def _record(
     oxum: str,
     deps: HandoverDeps,
     contents: dict[str, int],
+    objects: list[tuple[str, str, str]],
 ) -> None:
     url, expires = deps.download_url(package_id, utcnow())
     ready = PackageReady(
@@ -174,6 +194,13 @@ async def _record(
                 payload_oxum=oxum,
             )
         )
+        for area, key, sha256 in objects:
+            if session.get(FixityRecord, (area, key)) is None:
+                session.add(
+                    FixityRecord(
+                        area=area, object_key=key, file_code=event.file_code, sha256=sha256
+                    )
+                )
         delivery = Delivery.announced(package_id, event.file_code, utcnow())
         session.add(HandoverDelivery.from_domain(delivery))
         add_to_outbox(session, ready, source=SOURCE, correlation_id=envelope.correlation_id)
@@ -257,6 +284,83 @@ async def list_deliveries(deps: HandoverDeps, now: datetime) -> list[tuple[Deliv
     return [
         (d, d.overdue(now, deps.retry.overdue_after)) for d in (row.to_domain() for row in rows)
     ]
+
+
+FIXITY_FAILURES = Gauge("sohoa_fixity_failures", "Stored objects whose SHA-256 no longer matches")
+FIXITY_CHECKS = Counter("sohoa_fixity_checks_total", "Fixity checks made", ["outcome"])
+
+
+async def audit_fixity(deps: HandoverDeps, limit: int) -> list[FixityRecord]:
+    """Re-read up to ``limit`` stored objects (longest unchecked first), compare SHA-256 with
+    the record, write a PREMIS fixity-check event for each, and publish fixity-failed for each
+    new failure. Returns the objects that failed in this round."""
+    chosen = await in_thread(deps.engine, lambda s: next_to_check(s, limit))
+    stores = {
+        "originals": deps.originals,
+        "derivatives": deps.derivatives,
+        "handover": deps.packages,
+    }
+    failed: list[FixityRecord] = []
+    for record in chosen:
+        with tempfile.TemporaryDirectory(prefix="fixity-", dir=deps.work_dir) as scratch:
+            try:
+                read = await stores[record.area].download(record.object_key, Path(scratch) / "o")
+                actual = read.sha256
+            except ObjectMissing:
+                actual = ""
+        ok = actual.lower() == record.sha256.lower()
+        now = utcnow()
+        FIXITY_CHECKS.labels("pass" if ok else "fail").inc()
+
+        def work(
+            session: Session,
+            record: FixityRecord = record,
+            ok: bool = ok,
+            actual: str = actual,
+            now: datetime = now,
+        ) -> None:
+            row = session.get(FixityRecord, (record.area, record.object_key))
+            if row is None:
+                return
+            newly_failed = row.ok and not ok
+            row.ok, row.actual_sha256, row.checked_at = ok, actual, now
+            session.add(row)
+            session.add(
+                FixityCheck(
+                    area=row.area,
+                    object_key=row.object_key,
+                    at=now,
+                    outcome="pass" if ok else "fail",
+                    detail=f"SHA-256 {actual or 'missing'} vs {row.sha256}",
+                )
+            )
+            if newly_failed:
+                add_to_outbox(
+                    session,
+                    FixityFailed(
+                        file_code=row.file_code,
+                        area=row.area,
+                        object_key=row.object_key,
+                        expected_sha256=row.sha256,
+                        actual_sha256=actual,
+                        checked_at=now,
+                    ),
+                    source=SOURCE,
+                )
+            session.commit()
+
+        await in_thread(deps.engine, work)
+        if not ok:
+            failed.append(record)
+    FIXITY_FAILURES.set(len(await in_thread(deps.engine, fixity_failures)))
+    if failed:
+        deps.wake_outbox()
+        log.warning("fixity_failed", objects=[f"{r.area}/{r.object_key}" for r in failed])
+    return failed
+
+
+async def list_fixity_failures(deps: HandoverDeps) -> list[FixityRecord]:
+    return await in_thread(deps.engine, fixity_failures)
 
 
 async def latest_package(file_code: str, deps: HandoverDeps) -> HandoverPackage:

@@ -30,6 +30,7 @@ from shared.events import (
     FileAccepted,
     FileEvent,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
     PackageReceipt,
     PageEvent,
@@ -78,6 +79,7 @@ INGEST = Party("ingest", "ingest (tiếp nhận trang quét)")
 OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
+OPERATORS = Party("operators", "operators' alerting (cảnh báo vận hành)", internal=False)
 NATIONAL_ARCHIVE = Party("archive", "national archive (Lưu trữ quốc gia)", internal=False)
 
 FLOWS: Mapping[type[Event], Flow] = {
@@ -88,6 +90,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
     PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE, HANDOVER)),
+    FixityFailed: Flow(HANDOVER, (OPERATORS,)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.

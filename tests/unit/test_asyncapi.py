@@ -23,6 +23,7 @@ from shared.events import (
     Event,
     FileAccepted,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
     PackageReceipt,
     PageEvent,
@@ -181,6 +182,14 @@ EXAMPLES: tuple[Event, ...] = (
         ),
         receiver="reference-receiver",
         at=datetime.fromisoformat("2026-11-24T09:30:00+07:00"),
+    ),
+    FixityFailed(
+        file_code=FILE_CODE,
+        area="originals",
+        object_key=f"{FILE_CODE}/0003.png",
+        expected_sha256=hashlib.sha256(b"trang 3").hexdigest(),
+        actual_sha256=hashlib.sha256(b"trang 3, mot byte doi").hexdigest(),
+        checked_at=datetime.fromisoformat("2026-12-01T02:00:00+07:00"),
     ),
 )
 

@@ -99,3 +99,49 @@ def deliveries(session: Session) -> list[HandoverDelivery]:
     return list(
         session.exec(select(HandoverDelivery).order_by(col(HandoverDelivery.first_sent_at)))
     )
+
+
+class FixityRecord(SQLModel, table=True):
+    """A stored object and the SHA-256 recorded for it, with its last audit."""
+
+    __tablename__ = "handover_fixity"
+    area: str = Field(primary_key=True, max_length=20)
+    object_key: str = Field(primary_key=True, max_length=300)
+    file_code: str = Field(max_length=100, index=True)
+    sha256: str = Field(max_length=64)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
+    checked_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    ok: bool = True
+    actual_sha256: str = Field(default="", max_length=64)
+
+
+class FixityCheck(SQLModel, table=True):
+    """One PREMIS ``fixity check`` event: which object, when, the outcome."""
+
+    __tablename__ = "handover_fixity_check"
+    id: int | None = Field(default=None, primary_key=True)
+    area: str = Field(max_length=20)
+    object_key: str = Field(max_length=300, index=True)
+    at: datetime = Field(sa_type=Timestamp)
+    outcome: str = Field(max_length=10, description="pass or fail")
+    detail: str = Field(default="")
+
+
+def next_to_check(session: Session, limit: int) -> list[FixityRecord]:
+    """The objects audited longest ago (never-audited first)."""
+    never = select(FixityRecord).where(col(FixityRecord.checked_at).is_(None)).limit(limit)
+    chosen = list(session.exec(never))
+    if len(chosen) < limit:
+        older = (
+            select(FixityRecord)
+            .where(col(FixityRecord.checked_at).is_not(None))
+            .order_by(col(FixityRecord.checked_at))
+            .limit(limit - len(chosen))
+        )
+        chosen += list(session.exec(older))
+    return chosen
+
+
+def fixity_failures(session: Session) -> list[FixityRecord]:
+    query = select(FixityRecord).where(col(FixityRecord.ok).is_(False))
+    return list(session.exec(query.order_by(col(FixityRecord.area), col(FixityRecord.object_key))))
