@@ -38,7 +38,7 @@ def schema_from(folder: Path) -> etree.XMLSchema:
     """One schema over the XSDs in ``folder``: imported in an order that lets METS's remote
     XLink import resolve to the local copy, so validation needs no network."""
     imports = "".join(
-        f'<xs:import namespace="{ns}" schemaLocation="{(folder / name).as_uri()}"/>'
+        f'<xs:import namespace="{ns}" schemaLocation="{(folder / name).resolve().as_uri()}"/>'
         for ns, name in NAMESPACES.items()
     )
     driver = (

@@ -29,7 +29,7 @@ def create_app(settings: ReceiverSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        inbox = Path(settings.inbox_dir)
+        inbox = Path(settings.inbox_dir).absolute()
         await asyncio.to_thread(inbox.mkdir, parents=True, exist_ok=True)
         async with (
             service_runtime(
