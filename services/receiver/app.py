@@ -26,10 +26,10 @@ GROUP_ID = "sohoa-reference-receiver"
 def create_app(settings: ReceiverSettings | None = None) -> FastAPI:
     settings = settings or ReceiverSettings()
     configure_logging(settings.log, service=handlers.SOURCE)
+    inbox = Path(settings.inbox_dir).absolute()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        inbox = Path(settings.inbox_dir).absolute()
         await asyncio.to_thread(inbox.mkdir, parents=True, exist_ok=True)
         async with (
             service_runtime(

@@ -46,7 +46,8 @@ class AipRequest:
     organization: str
     created: datetime
     record_status: str = "NEW"
-    pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ
+    pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ;
+    # "none": no PDF/A (the bench times packaging without it)
 
 
 class PackageInvalid(RuntimeError):
@@ -87,7 +88,8 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 links[item.path] = doc_paths[page.document].relative_to(rep).as_posix()
             if part == "original" and item.sha256 != page.sha256:
                 raise PackageInvalid(f"{item.path}: SHA-256 changed while packaging")
-    data += _build_pdfs(rep, request, doc_paths, links)
+    if request.pdf_per != "none":
+        data += _build_pdfs(rep, request, doc_paths, links)
     agents = _agents(event)
     originals = tuple(e.path for e in data if e.path.startswith("data/originals/"))
     rep_events = [
