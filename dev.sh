@@ -22,6 +22,7 @@ system_packages() {
   [ -e /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
   # Times New Roman metrics for the OCR test corpus (tests/support/corpus.py)
   [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)  # PDF/A text-layer check
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

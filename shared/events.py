@@ -305,6 +305,48 @@ class PackageReady(FileEvent):
     sha256: Sha256Hex
     size: int
     payload_oxum: str
+    # Added with the handover issue; optional so v1 stays compatible.
+    download_url: str | None = Field(
+        default=None, description="short-lived signed URL served by handover to fetch the zip"
+    )
+    expires_at: datetime | None = None
+    contents: dict[str, int] = Field(
+        default_factory=dict, description="summary: pages, documents, pdfs, files, bytes"
+    )
+
+
+class RejectedItem(BaseModel):
+    """One reason the national archive refused a package, naming the file inside it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    path: str = Field(description="path inside the package, or empty for the whole package")
+    reason: NfcStr
+
+
+class PackageReceipt(FileEvent):
+    """The national archive's receipt (biên nhận) for a delivered package: accepted, or
+    rejected with a reason per file. One receipt id per answer; a repeated receipt is a no-op."""
+
+    TOPIC: ClassVar[str] = "sohoa.archive.package-receipt.v1"
+    package_id: UUID
+    receipt_id: str
+    accepted: bool
+    sha256: Sha256Hex = Field(description="SHA-256 of the package as the archive received it")
+    reasons: tuple[RejectedItem, ...] = ()
+    receiver: str = Field(description="who answered: the archive's system")
+    at: datetime
+
+
+class FixityFailed(FileEvent):
+    """A stored object no longer has the SHA-256 recorded for it (bit rot, tampering):
+    the audit names the object; people restore it from another copy."""
+
+    TOPIC: ClassVar[str] = "sohoa.handover.fixity-failed.v1"
+    area: str = Field(description="originals, derivatives or handover")
+    object_key: str
+    expected_sha256: Sha256Hex
+    actual_sha256: str = Field(description="what was read, or empty when the object is gone")
+    checked_at: datetime
 
 
 class DeadLetterReplayed(Event):
@@ -333,6 +375,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FileAccepted,
     PackageReady,
     DeadLetterReplayed,
+    PackageReceipt,
+    FixityFailed,
 )
 
 

@@ -32,7 +32,9 @@ from shared.events import (
     FileAccepted,
     FileEvent,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
+    PackageReceipt,
     PageEvent,
     PageFailed,
     PageIngested,
@@ -85,9 +87,9 @@ STATIONS = Party(
     "scanner stations and contractors (trạm quét, đơn vị số hóa)",
     internal=False,
 )
-NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quốc gia)", internal=False)
-# `sohoa dlq` and the gateway's admin routes read their record without a consumer group.
-OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes)", internal=False)
+NATIONAL_ARCHIVE = Party("archive", "national archive (Lưu trữ quốc gia)", internal=False)
+# `sohoa dlq`, the gateway's admin routes and alerting; they read without a consumer group.
+OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes, alerting)", internal=False)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
@@ -99,6 +101,8 @@ FLOWS: Mapping[type[Event], Flow] = {
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
     DeadLetterReplayed: Flow(OPERATORS, (OPERATORS,)),
+    PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE, HANDOVER)),
+    FixityFailed: Flow(HANDOVER, (OPERATORS,)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.

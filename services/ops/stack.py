@@ -27,7 +27,8 @@ import httpx
 from services.ops.broker import BrokerError, TansuBroker, free_port
 from services.ops.hotfolder import HotFolderThread
 
-SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
+SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver")
+"""``receiver`` is the reference national archive: it answers package-ready with receipts."""
 STATEFUL = ("ingest", "catalogue", "handover")
 
 
@@ -134,6 +135,7 @@ class LocalStack:
     var_dir: Path
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     internal_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    download_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -170,6 +172,9 @@ class LocalStack:
                 "SOHOA_INTERNAL_TOKEN_SECRET": self.internal_secret,
                 # one trusted key on loopback: bulk uploads and tests are not throttled
                 "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
+                "SOHOA_HANDOVER_DOWNLOAD_SECRET": self.download_secret,
+                "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
+                "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
             }
         )
         for name, port in ports.items():
@@ -177,7 +182,7 @@ class LocalStack:
             env[f"{prefix}PORT"] = str(port)
             if name in STATEFUL:
                 env[f"{prefix}DATABASE_URL"] = f"sqlite:///{self.var_dir / (name + '.db')}"
-            if name != "gateway":
+            if name not in ("gateway", "receiver"):
                 env[f"SOHOA_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env.update(self.extra_env)
         return env

@@ -25,13 +25,16 @@ from shared.events import (
     Event,
     FileAccepted,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
+    PackageReceipt,
     PageEvent,
     PageFailed,
     PageIngested,
     PageProcessed,
     PageQualityReport,
     PageRejected,
+    RejectedItem,
     dead_letter_topic,
 )
 
@@ -194,6 +197,31 @@ EXAMPLES: tuple[Event, ...] = (
         sha256=hashlib.sha256(b"goi ban giao H49.64.33.2001.160").hexdigest(),
         size=51_512_320,
         payload_oxum="51359232.6",
+        download_url="http://handover.internal:8004/api/v1/packages/2b7e1516-28ae-4d2a-abf7-158809cf4f3c/download?token=…",
+        contents={"pages": 12, "documents": 3, "pdfs": 3, "files": 61},
+    ),
+    PackageReceipt(
+        file_code=FILE_CODE,
+        package_id=UUID("2b7e1516-28ae-4d2a-abf7-158809cf4f3c"),
+        receipt_id="BN-2026-000123",
+        accepted=False,
+        sha256=hashlib.sha256(b"goi ban giao H49.64.33.2001.160").hexdigest(),
+        reasons=(
+            RejectedItem(
+                path="representations/rep1/data/originals/0003.png",
+                reason="SHA-256 không khớp manifest-sha256.txt",
+            ),
+        ),
+        receiver="reference-receiver",
+        at=datetime.fromisoformat("2026-11-24T09:30:00+07:00"),
+    ),
+    FixityFailed(
+        file_code=FILE_CODE,
+        area="originals",
+        object_key=f"{FILE_CODE}/0003.png",
+        expected_sha256=hashlib.sha256(b"trang 3").hexdigest(),
+        actual_sha256=hashlib.sha256(b"trang 3, mot byte doi").hexdigest(),
+        checked_at=datetime.fromisoformat("2026-12-01T02:00:00+07:00"),
     ),
 )
 

@@ -650,6 +650,24 @@ class ArchivalFile:
         self._move(FileState.HANDED_OVER, by, at, f"biên nhận {receipt_id}")
         return True
 
+    def return_from_handover(
+        self, receipt_id: str, reasons: Iterable[str], *, by: Actor, at: datetime
+    ) -> bool:
+        """The national archive refused the package: back to the archivists (→ described) with
+        its reasons, to be corrected, checked and accepted again. False when the hồ sơ is not
+        waiting for a receipt (a repeated rejection changes nothing)."""
+        if self.state is not FileState.PACKAGED:
+            return False
+        self.acceptance = None
+        self.verification = None
+        self.package = None
+        why = "; ".join(reasons) or "không nêu lý do"
+        # The one step back outside ALLOWED: only a receipt takes it, never a request.
+        self._record(
+            self.state, FileState.DESCRIBED, by, at, f"biên nhận {receipt_id}: từ chối — {why}"
+        )
+        return True
+
     def search_text(self) -> str:
         """What finds this hồ sơ by its own description: title, keyword, note, and each văn
         bản's số and ký hiệu, trích yếu and issuer."""
