@@ -26,8 +26,8 @@ from shared.config import KafkaSettings
 from shared.envelope import CONTENT_TYPE, SPEC_VERSION, Envelope
 from shared.events import (
     ALL_EVENTS,
-    DeadLetterReplayed,
     BatchClosed,
+    DeadLetterReplayed,
     Event,
     FileAccepted,
     FileEvent,
@@ -89,7 +89,9 @@ STATIONS = Party(
 )
 NATIONAL_ARCHIVE = Party("archive", "national archive (Lưu trữ quốc gia)", internal=False)
 # `sohoa dlq`, the gateway's admin routes and alerting; they read without a consumer group.
-OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes, alerting)", internal=False)
+OPERATORS = Party(
+    "ops", "operators (sohoa dlq, the gateway's admin routes, alerting)", internal=False
+)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),

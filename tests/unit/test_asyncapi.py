@@ -20,8 +20,8 @@ from shared.envelope import Envelope, encode_body
 from shared.events import (
     ALL_EVENTS,
     AcceptedPage,
-    DeadLetterReplayed,
     BatchClosed,
+    DeadLetterReplayed,
     Event,
     FileAccepted,
     FileStateChanged,
