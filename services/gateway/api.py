@@ -359,6 +359,21 @@ def _endpoint(route: Route) -> Endpoint:
             return await _forward(request, route, client, person, path)
 
         return document
+    if "{batch_id}" in route.path:
+
+        async def batch(
+            file_code: FileCodePath,
+            batch_id: Annotated[str, Path(max_length=100, description="mã đợt quét")],
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            path = route.path.format(
+                file_code=validate_file_code(file_code), batch_id=quote(nfc(batch_id), safe="")
+            )
+            return await _forward(request, route, client, person, path)
+
+        return batch
     if "{file_code}" in route.path:
 
         async def file(
