@@ -26,6 +26,7 @@ import httpx
 
 from services.ops.broker import BrokerError, TansuBroker, free_port
 from services.ops.hotfolder import HotFolderThread
+from shared import servicetoken
 
 SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver")
 """``receiver`` is the reference national archive: it answers package-ready with receipts."""
@@ -151,6 +152,15 @@ class LocalStack:
     @property
     def run_dir(self) -> Path:
         return self.var_dir / "run"
+
+    def signed_headers(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Headers with the gateway's signature, for operators' tools and tests that must
+        call an internal service past the gateway (``path`` as sent, without the query)."""
+        sent = {"x-sohoa-actor": "stack", **(headers or {})}
+        token = servicetoken.sign(self.internal_secret, method, path, sent, time.time())
+        return {**sent, servicetoken.HEADER: token}
 
     @property
     def gateway_url(self) -> str:

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.e2e
 
 
 def _deliveries(stack: LocalStack, package_id: str) -> list[dict[str, Any]]:
-    listed = httpx.get(f"{stack.services['handover'].url}/api/v1/deliveries", timeout=10).json()
+    path = "/api/v1/deliveries"
+    headers = stack.signed_headers("GET", path)
+    url = f"{stack.services['handover'].url}{path}"
+    listed = httpx.get(url, headers=headers, timeout=10).json()
     return [d for d in listed if d["package_id"] == package_id]
 
 
