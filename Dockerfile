@@ -31,6 +31,7 @@ RUN apt-get update \
         tesseract-ocr \
         tesseract-ocr-vie \
         tesseract-ocr-osd \
+        poppler-utils \
         fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 

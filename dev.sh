@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 system_packages() {
   # Debian packages sohoa needs at run time: tesseract with Vietnamese and orientation data,
-  # fonts with every Vietnamese letter (for the sample scans), Python's venv.
+  # fonts with every Vietnamese letter (for the sample scans and the OCR corpus), Python's venv.
   local missing=() langs=""
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   if command -v tesseract >/dev/null; then langs=$(tesseract --list-langs 2>/dev/null || true)
@@ -20,6 +20,9 @@ system_packages() {
   grep -qx osd <<<"$langs" || missing+=(tesseract-ocr-osd)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
   [ -e /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
+  # Times New Roman metrics for the OCR test corpus (tests/support/corpus.py)
+  [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)  # PDF/A text-layer check
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

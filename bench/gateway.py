@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 
 from services.ops.stack import LocalStack
-from shared import servicetoken
 
 FILE_CODE = "H49.64.33.2024.88.VP"
 TARGET = 0.7
@@ -73,11 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                         return gateway.get(path)
 
                     def to_catalogue() -> httpx.Response:
-                        signed = {"x-sohoa-actor": "demo"}
-                        token = servicetoken.sign(
-                            stack.internal_secret, "GET", path, signed, time.time()
-                        )
-                        return direct.get(path, headers={**signed, servicetoken.HEADER: token})
+                        return direct.get(path, headers=stack.signed_headers("GET", path))
 
                     _timed(through_gateway, 50)  # warm both paths up
                     _timed(to_catalogue, 50)

@@ -3,7 +3,7 @@
     python -m bench.ocr_quality [--seeds 1 2] [--variants noise blur] [--out DIR]
                                 [--no-ocrmypdf] [--ocrmypdf-limit N] [--jobs N]
 
-Writes the corpus (services.ops.corpus), reads every page with each engine in the same run
+Writes the corpus (tests.support.corpus), reads every page with each engine in the same run
 and prints, per variant class, mean CER, WER and wall seconds per page. The baselines say
 whether sohoa's clean-up earns its cost: plain ``tesseract <img> - -l vie`` is the floor
 sohoa must never sink below (where it does, the bench lists the pages: that is a bug), and
@@ -28,8 +28,8 @@ from pathlib import Path
 from statistics import fmean
 from typing import Protocol, cast
 
-from services.ops.corpus import VARIANT_CLASSES, CorpusPage, write_corpus
-from services.ops.textmetrics import cer, wer
+from tests.support.corpus import VARIANT_CLASSES, CorpusPage, write_corpus
+from tests.support.textmetrics import cer, wer
 
 _ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per page, as the worker runs it
 _TESSERACT_TIMEOUT = 300

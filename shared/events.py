@@ -56,6 +56,49 @@ class PageIngested(PageEvent):
     width: int
     height: int
     dpi: int | None = None
+    version: int = Field(
+        default=1, ge=1, description="1, then one more for every re-scan (quét lại) of the page"
+    )
+    replaces: UUID | None = Field(
+        default=None, description="the page id of the version this re-scan supersedes"
+    )
+    colour_mode: str | None = Field(default=None, description="PIL mode: RGB, L, 1 …")
+    warnings: tuple[str, ...] = Field(
+        default=(), description="rules the fonds only warns on, e.g. a dpi taken from paper size"
+    )
+    station: NfcStr | None = Field(default=None, description="scanner station (trạm quét)")
+    operator: NfcStr | None = Field(default=None, description="who scanned the page")
+    container_key: str | None = Field(
+        default=None, description="the multi-page TIFF or PDF the page was taken out of"
+    )
+
+
+class PageRejected(FileEvent):
+    """A scan was refused by the scanning rules (TT 05/2025 §5.1): nothing of it was stored."""
+
+    TOPIC: ClassVar[str] = "sohoa.ingest.page-rejected.v1"
+    sequence: int | None = Field(default=None, description="the page number asked for, if any")
+    code: str = Field(description="the machine-readable reason, as in the HTTP problem")
+    detail: NfcStr
+    sha256: Sha256Hex | None = None
+    file_name: NfcStr | None = None
+    station: NfcStr | None = None
+    at: datetime
+
+
+class BatchClosed(FileEvent):
+    """A batch (đợt quét) of a hồ sơ was closed, with its completeness against the declared
+    page count (số lượng trang)."""
+
+    TOPIC: ClassVar[str] = "sohoa.ingest.batch-closed.v1"
+    batch_id: UUID
+    declared_pages: int | None
+    received: int
+    gaps: tuple[int, ...] = Field(description="page numbers missing up to the declared count")
+    duplicates: tuple[int, ...] = Field(description="page numbers sent more than once")
+    extras: tuple[int, ...] = Field(description="page numbers beyond the declared count")
+    complete: bool
+    at: datetime
 
 
 class PageQualityReport(BaseModel):
@@ -64,6 +107,20 @@ class PageQualityReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     effective_dpi: float
     rotation: int = Field(description="clockwise degrees turned to make the page upright")
+    rotation_decided_by: str | None = Field(
+        default=None,
+        description="what settled the orientation: ink, osd, undecided (guesses) or "
+        "recognition (read both ways up, the surer reading kept)",
+    )
+    rotation_kept_confidence: float | None = Field(
+        default=None,
+        description="mean word confidence of the way up kept, when read both ways (on the "
+        "densest text band, or on the whole page when the band read surer turned over)",
+    )
+    rotation_other_confidence: float | None = Field(
+        default=None,
+        description="mean word confidence of the other way up, measured as the kept one",
+    )
     skew: float = Field(description="degrees of skew found and corrected")
     residual_skew: float
     blur: float = Field(description="variance of the Laplacian; lower is blurrier")
@@ -248,6 +305,48 @@ class PackageReady(FileEvent):
     sha256: Sha256Hex
     size: int
     payload_oxum: str
+    # Added with the handover issue; optional so v1 stays compatible.
+    download_url: str | None = Field(
+        default=None, description="short-lived signed URL served by handover to fetch the zip"
+    )
+    expires_at: datetime | None = None
+    contents: dict[str, int] = Field(
+        default_factory=dict, description="summary: pages, documents, pdfs, files, bytes"
+    )
+
+
+class RejectedItem(BaseModel):
+    """One reason the national archive refused a package, naming the file inside it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    path: str = Field(description="path inside the package, or empty for the whole package")
+    reason: NfcStr
+
+
+class PackageReceipt(FileEvent):
+    """The national archive's receipt (biên nhận) for a delivered package: accepted, or
+    rejected with a reason per file. One receipt id per answer; a repeated receipt is a no-op."""
+
+    TOPIC: ClassVar[str] = "sohoa.archive.package-receipt.v1"
+    package_id: UUID
+    receipt_id: str
+    accepted: bool
+    sha256: Sha256Hex = Field(description="SHA-256 of the package as the archive received it")
+    reasons: tuple[RejectedItem, ...] = ()
+    receiver: str = Field(description="who answered: the archive's system")
+    at: datetime
+
+
+class FixityFailed(FileEvent):
+    """A stored object no longer has the SHA-256 recorded for it (bit rot, tampering):
+    the audit names the object; people restore it from another copy."""
+
+    TOPIC: ClassVar[str] = "sohoa.handover.fixity-failed.v1"
+    area: str = Field(description="originals, derivatives or handover")
+    object_key: str
+    expected_sha256: Sha256Hex
+    actual_sha256: str = Field(description="what was read, or empty when the object is gone")
+    checked_at: datetime
 
 
 class DeadLetterReplayed(Event):
@@ -268,12 +367,16 @@ class DeadLetterReplayed(Event):
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     PageIngested,
+    PageRejected,
+    BatchClosed,
     PageProcessed,
     PageFailed,
     FileStateChanged,
     FileAccepted,
     PackageReady,
     DeadLetterReplayed,
+    PackageReceipt,
+    FixityFailed,
 )
 
 

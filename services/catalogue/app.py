@@ -25,6 +25,7 @@ from shared.events import (
     FileAccepted,
     FileStateChanged,
     PackageReady,
+    PackageReceipt,
     PageFailed,
     PageIngested,
     PageProcessed,
@@ -57,6 +58,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                     FileStateChanged,
                     FileAccepted,
                     PackageReady,
+                    PackageReceipt,
                 ]
             ),
             database_url=settings.database_url,
@@ -73,6 +75,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             runner.subscribe(PageProcessed, bus.on_event(handlers.on_page_processed))
             runner.subscribe(PageFailed, bus.on_event(handlers.on_page_failed))
             runner.subscribe(PackageReady, bus.on_event(handlers.on_package_ready))
+            runner.subscribe(PackageReceipt, bus.on_event(handlers.on_package_receipt))
             await runtime.start_consumer(runner)
             derivatives = await open_store(settings.storage, "derivatives")
             hocr = StoredHocr(derivatives)

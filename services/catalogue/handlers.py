@@ -60,9 +60,10 @@ from services.catalogue.domain.model import (
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
 from services.catalogue.ports import UnitOfWork
 from shared.errors import InvalidFileCode
-from shared.events import PackageReady, PageFailed, PageIngested, PageProcessed
+from shared.events import PackageReady, PackageReceipt, PageFailed, PageIngested, PageProcessed
 
 HANDOVER = Actor("sohoa-handover")
+ARCHIVE = Actor("national-archive")
 
 
 def _file(uow: UnitOfWork, file_code: str) -> ArchivalFile:
@@ -208,6 +209,7 @@ def on_page_ingested(event: PageIngested, uow: UnitOfWork) -> None:
             width=event.width,
             height=event.height,
             dpi=event.dpi,
+            version=event.version,
         )
         if file.receive_page(page, at=uow.now()):
             uow.commit()
@@ -246,6 +248,22 @@ def on_package_ready(event: PackageReady, uow: UnitOfWork) -> None:
         file = _file(uow, event.file_code)
         package = PackageRef(event.package_id, event.object_key, event.sha256)
         if file.mark_packaged(package, by=HANDOVER, at=uow.now()):
+            uow.commit()
+
+
+def on_package_receipt(event: PackageReceipt, uow: UnitOfWork) -> None:
+    """The national archive answered: accepted → handed_over; rejected → back to the
+    archivists with its reasons. Only a receipt for the package it holds counts."""
+    with uow:
+        file = _file(uow, event.file_code)
+        if file.package is None or file.package.package_id != event.package_id:
+            return  # an old package's receipt, or a repeat after a rejection
+        if event.accepted:
+            changed = file.mark_handed_over(event.receipt_id, by=ARCHIVE, at=event.at)
+        else:
+            reasons = [f"{r.path}: {r.reason}" if r.path else r.reason for r in event.reasons]
+            changed = file.return_from_handover(event.receipt_id, reasons, by=ARCHIVE, at=event.at)
+        if changed:
             uow.commit()
 
 

@@ -47,7 +47,7 @@ Content = dict[str, dict[str, Any]]
 JSON: Content = {"application/json": {"schema": {"type": "object"}}}
 IMAGE: Content = {
     media: {"schema": {"type": "string", "format": "binary"}}
-    for media in ("image/tiff", "image/jpeg", "image/png")
+    for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
 }
 SHEET: Content = {
     media: {"schema": {"type": "string", "format": "binary"}} for media in (XLSX, "text/csv")
@@ -125,10 +125,19 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/files/{file_code}/pages",
         "ingest",
-        "Upload one page scan (TIFF, JPEG or PNG) of a hồ sơ open for digitizing",
+        "Upload a page scan (TIFF, JPEG, PNG, JPEG 2000) or a multi-page TIFF/PDF",
         IMAGE,
-        "The body is the image, streamed to ingest; `?sequence=` sets the page number. 409 "
+        "The body is the file, streamed to ingest; `?sequence=` sets the (first) page number, "
+        "`?filename=`, `?paper=`, `?colour=`, `?station=`, `?operator=`, `?batch=` describe it. "
+        "Checked against the scanning rules before anything is stored (422 with the rule's "
+        "code); at a page sent back for re-scan it becomes a new version. 409 "
         "`ingest.file-not-open` unless the hồ sơ is approved and fully arranged.",
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/batches/{batch_id}/close",
+        "ingest",
+        "Close a đợt quét: gaps, duplicates and extras against the declared pages",
     ),
     Route("GET", "/files/{file_code}/pages", "ingest", "Pages received for a hồ sơ"),
     Route(
@@ -350,6 +359,21 @@ def _endpoint(route: Route) -> Endpoint:
             return await _forward(request, route, client, person, path)
 
         return document
+    if "{batch_id}" in route.path:
+
+        async def batch(
+            file_code: FileCodePath,
+            batch_id: Annotated[str, Path(max_length=100, description="mã đợt quét")],
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            path = route.path.format(
+                file_code=validate_file_code(file_code), batch_id=quote(nfc(batch_id), safe="")
+            )
+            return await _forward(request, route, client, person, path)
+
+        return batch
     if "{file_code}" in route.path:
 
         async def file(

@@ -131,6 +131,7 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("POST", "/selection-decisions"): Role.APPROVER,
     ("POST", "/files/{file_code}/arrangement"): Role.ARCHIVIST,
     ("POST", "/files/{file_code}/pages"): Role.ARCHIVIST,
+    ("POST", "/files/{file_code}/batches/{batch_id}/close"): Role.ARCHIVIST,
     ("PUT", "/files/{file_code}/documents/{ordinal}"): Role.ARCHIVIST,
     ("DELETE", "/files/{file_code}/documents/{ordinal}"): Role.ARCHIVIST,
     ("POST", "/files/{file_code}/suggestions"): Role.ARCHIVIST,

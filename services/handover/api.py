@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
-from services.handover.handlers import HandoverDeps, latest_package
+from services.handover.handlers import (
+    HandoverDeps,
+    latest_package,
+    list_deliveries,
+    list_fixity_failures,
+    package_for_download,
+)
+from shared.db import utcnow
 from shared.text import validate_file_code
 
 router = APIRouter(prefix="/api/v1", tags=["handover"])
+# Served to the national archive by a URL carrying its own signature (handover.download-refused).
+SIGNED_DOWNLOADS = ("/api/v1/packages/",)
 
 
 def _deps(request: Request) -> HandoverDeps:
@@ -54,3 +69,98 @@ async def get_package(file_code: str, deps: Deps) -> PackageOut:
         payload_oxum=package.payload_oxum,
         created_at=package.created_at,
     )
+
+
+@router.get(
+    "/packages/{package_id}/download",
+    response_class=FileResponse,
+    summary="Download a handover package by the signed URL package-ready announced",
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "the package zip"},
+        403: {"description": "token wrong or expired (handover.download-refused)"},
+        404: {"description": "no such package"},
+    },
+)
+async def download_package(
+    package_id: uuid.UUID, deps: Deps, token: Annotated[str, Query(max_length=200)]
+) -> FileResponse:
+    work = tempfile.mkdtemp(prefix="handover-download-", dir=deps.work_dir)
+    target = Path(work) / f"{package_id}.zip"
+    try:
+        package = await package_for_download(package_id, token, target, deps)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return FileResponse(
+        target,
+        media_type="application/zip",
+        filename=f"{package.package_id}.zip",
+        headers={"Digest": f"sha-256={package.sha256}"},
+        background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
+    )
+
+
+class DeliveryOut(BaseModel):
+    """One package's delivery to the national archive and its answer."""
+
+    package_id: uuid.UUID
+    file_code: str
+    state: str = Field(description="pending, re-delivered, accepted, rejected")
+    attempts: int
+    first_sent_at: datetime
+    last_sent_at: datetime
+    overdue: bool
+    receipt_id: str | None
+    reasons: list[str]
+
+
+@router.get("/deliveries", response_model=list[DeliveryOut], summary="Deliveries and receipts")
+async def get_deliveries(
+    deps: Deps, overdue: Annotated[bool | None, Query(description="only overdue ones")] = None
+) -> list[DeliveryOut]:
+    listed = await list_deliveries(deps, utcnow())
+    return [
+        DeliveryOut(
+            package_id=d.package_id,
+            file_code=d.file_code,
+            state=d.state.value,
+            attempts=d.attempts,
+            first_sent_at=d.first_sent_at,
+            last_sent_at=d.last_sent_at,
+            overdue=late,
+            receipt_id=d.receipt_id,
+            reasons=list(d.reasons),
+        )
+        for d, late in listed
+        if overdue is None or late == overdue
+    ]
+
+
+class FixityFailureOut(BaseModel):
+    """A stored object whose SHA-256 no longer matches its record."""
+
+    area: str
+    object_key: str
+    file_code: str
+    expected_sha256: str
+    actual_sha256: str = Field(description="empty when the object is gone")
+    checked_at: datetime | None
+
+
+@router.get(
+    "/fixity/failures",
+    response_model=list[FixityFailureOut],
+    summary="Objects the fixity audit found changed or missing",
+)
+async def get_fixity_failures(deps: Deps) -> list[FixityFailureOut]:
+    return [
+        FixityFailureOut(
+            area=r.area,
+            object_key=r.object_key,
+            file_code=r.file_code,
+            expected_sha256=r.sha256,
+            actual_sha256=r.actual_sha256,
+            checked_at=r.checked_at,
+        )
+        for r in await list_fixity_failures(deps)
+    ]

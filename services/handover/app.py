@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 
 from services.handover import api, handlers
 from services.handover.config import HandoverSettings
-from shared.events import FileAccepted, PackageReady
+from shared.db import utcnow
+from shared.events import FileAccepted, PackageReady, PackageReceipt
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -20,6 +24,7 @@ from shared.runtime import service_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GROUP_ID = "sohoa-handover"
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: HandoverSettings | None = None) -> FastAPI:
@@ -31,7 +36,7 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
         async with service_runtime(
             settings.kafka,
             source=handlers.SOURCE,
-            topics=topics_for([FileAccepted, PackageReady]),
+            topics=topics_for([FileAccepted, PackageReady, PackageReceipt]),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:
@@ -47,10 +52,26 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
                 wake_outbox=runtime.wake_outbox,
                 organization=settings.source_organization,
                 work_dir=settings.work_dir,
+                public_url=settings.public_url,
+                download_secret=settings.download_secret,
+                download_ttl_seconds=settings.download_ttl_seconds,
+                retry=handlers.RetryTimes(
+                    first_wait=timedelta(seconds=settings.redeliver_first_seconds),
+                    max_wait=timedelta(seconds=settings.redeliver_max_seconds),
+                    overdue_after=timedelta(seconds=settings.overdue_after_seconds),
+                ),
             )
             runner = runtime.consumer(GROUP_ID)
             runner.subscribe(FileAccepted, partial(handlers.on_file_accepted, deps=deps))
+            runner.subscribe(PackageReceipt, partial(handlers.on_package_receipt, deps=deps))
             await runtime.start_consumer(runner)
+            retries = asyncio.create_task(_redeliver_loop(deps, settings.redeliver_check_seconds))
+            runtime.stack.callback(retries.cancel)
+            if settings.fixity_objects_per_minute > 0:
+                audit = asyncio.create_task(
+                    _audit_loop(deps, 60 / settings.fixity_objects_per_minute)
+                )
+                runtime.stack.callback(audit.cancel)
             app.state.deps = deps
             app.state.ready_checks = {
                 **runtime.ready_checks,
@@ -63,10 +84,32 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         title="sohoa handover",
         description="Đóng gói hồ sơ đã nghiệm thu (BagIt, SHA-256) và bàn giao.",
+        # The national archive downloads by the signed URL package-ready gave, not the gateway.
+        exempt=api.SIGNED_DOWNLOADS,
     )
     app.state.settings = settings
     app.include_router(api.router)
     return app
+
+
+async def _redeliver_loop(deps: handlers.HandoverDeps, every: float) -> None:
+    """Look at unanswered deliveries now and then; a failure is logged, never fatal."""
+    while True:
+        await asyncio.sleep(every)  # the schedule itself, not synchronisation
+        try:
+            await handlers.redeliver_due(deps, utcnow())
+        except Exception:  # the next round tries again
+            log.exception("redeliver_failed")
+
+
+async def _audit_loop(deps: handlers.HandoverDeps, every: float) -> None:
+    """The scheduled fixity audit: one stored object per ``every`` seconds, oldest first."""
+    while True:
+        await asyncio.sleep(every)  # the rate limit itself, not synchronisation
+        try:
+            await handlers.audit_fixity(deps, limit=1)
+        except Exception:  # the next round tries again
+            log.exception("fixity_audit_failed")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +11,17 @@ from pydantic import BaseModel, ConfigDict
 
 from services.ingest.config import IngestSettings
 from services.ingest.domain import EmptyUpload, UploadTooLarge
-from services.ingest.handlers import IngestDeps, ingest_page, intake, list_pages
+from services.ingest.handlers import (
+    CloseBatch,
+    IngestDeps,
+    Scan,
+    announce_refusal,
+    close_batch,
+    gate,
+    ingest_scan,
+    list_pages,
+    run,
+)
 from shared.http import correlation_id
 from shared.text import validate_file_code
 from shared.uploads import spooled
@@ -21,7 +31,7 @@ IMAGE_BODY = {
     "required": True,
     "content": {
         media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("image/tiff", "image/jpeg", "image/png")
+        for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
     },
 }
 
@@ -40,7 +50,22 @@ class PageOut(BaseModel):
     width: int
     height: int
     dpi: int | None
+    version: int
+    current: bool
+    replaces: str | None
+    colour_mode: str
+    warnings: list[str]
+    station: str | None
+    operator: str | None
+    container_key: str | None
     created_at: datetime
+
+
+class ContainerOut(BaseModel):
+    """A multi-page TIFF or a PDF: kept as it arrived, and each of its pages stored."""
+
+    container_key: str
+    pages: list[PageOut]
 
 
 def _deps(request: Request) -> IngestDeps:
@@ -60,20 +85,32 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
 @router.post(
     "/files/{file_code}/pages",
     status_code=201,
-    response_model=PageOut,
+    response_model=PageOut | ContainerOut,
     summary="Upload one page scan (trang) of a hồ sơ",
     description=(
-        "The body is the image itself (TIFF, JPEG or PNG, checked by content and fully decoded). "
-        "It is streamed to disk, stored write-once with its SHA-256 and announced as "
-        "`page-ingested`. 201 for a new page; 200 when the same bytes were already stored."
+        "The body is the image itself (TIFF, JPEG, PNG, JPEG 2000 or PDF, checked by content). "
+        "Its dimensions are checked from the header before decoding, then it is fully decoded "
+        "and held to the fonds' scanning rules (≥ 200 dpi, ≥ 24 bit colour). It is streamed to "
+        "disk, stored write-once with its SHA-256 and announced as `page-ingested`; a refusal "
+        "is announced as `page-rejected` and nothing is stored. At a page number kiểm tra sent "
+        "back for re-scan (quét lại) the upload becomes a new version; the earlier one stays. "
+        "A multi-page TIFF or a PDF answers with the container's key and every page taken out "
+        "of it (losslessly: a TIFF frame with its compression, a PDF's JPEG or JPEG 2000 "
+        "stream byte for byte), numbered on from `sequence`. "
+        "201 for a new page; 200 when the same bytes were already stored."
     ),
     openapi_extra={"requestBody": IMAGE_BODY},
     responses={
+        400: {"description": "ingest.empty-upload, ingest.unsafe-file-name"},
         404: {"description": "ingest.file-unknown: no such hồ sơ in the catalogue"},
-        409: {"description": "sequence taken, or the hồ sơ is not open for scanning"},
-        413: {},
-        415: {},
-        422: {},
+        409: {"description": "ingest.sequence-taken, ingest.file-not-open"},
+        413: {"description": "ingest.upload-too-large"},
+        415: {"description": "ingest.unsupported-media-type, ingest.extension-mismatch"},
+        422: {
+            "description": "ingest.corrupt-image, ingest.image-too-large, "
+            "ingest.decompression-bomb, ingest.resolution-too-low, ingest.colour-depth-too-low, "
+            "ingest.colour-mode-unsupported, ingest.pdf-no-pages, ingest.pdf-encrypted"
+        },
     },
 )
 async def upload_page(
@@ -84,18 +121,44 @@ async def upload_page(
     sequence: Annotated[
         int | None, Query(ge=1, description="thứ tự trang; next free if absent")
     ] = None,
+    filename: Annotated[
+        str | None, Query(max_length=255, description="the scanner's file name")
+    ] = None,
+    paper: Annotated[
+        str | None, Query(pattern="^A[2-5]$", description="paper size, for a scan without dpi")
+    ] = None,
+    colour: Annotated[
+        str | None,
+        Query(pattern="^(grey|bitonal)$", description="the hồ sơ is declared not in colour"),
+    ] = None,
+    station: Annotated[str | None, Query(max_length=100, description="trạm quét")] = None,
+    operator: Annotated[str | None, Query(max_length=100)] = None,
+    batch: Annotated[
+        str | None,
+        Query(pattern=r"^[\w.\-]{1,100}$", description="đợt quét the page belongs to"),
+    ] = None,
 ) -> JSONResponse:
     code = validate_file_code(file_code)
-    async with spooled(
-        request.stream(),
-        max_bytes=settings.max_upload_bytes,
-        directory=settings.spool_dir,
-        too_large=UploadTooLarge,
-        empty=EmptyUpload,
-    ) as upload:
-        page, created = await ingest_page(upload, code, sequence, correlation_id(request), deps)
-    body = PageOut.model_validate(page).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    scan = Scan(code, sequence, filename, paper, colour, station, operator, batch)
+    try:
+        async with spooled(
+            request.stream(),
+            max_bytes=settings.max_upload_bytes,
+            directory=settings.spool_dir,
+            too_large=UploadTooLarge,
+            empty=EmptyUpload,
+        ) as upload:
+            done = await ingest_scan(upload, scan, correlation_id(request), deps)
+    except (EmptyUpload, UploadTooLarge) as refusal:  # refused while spooling: announce too
+        await announce_refusal(refusal, scan, None, correlation_id(request), deps)
+        raise
+    pages = [PageOut.model_validate(page) for page in done.pages]
+    out = (
+        ContainerOut(container_key=done.container_key, pages=pages)
+        if done.container_key
+        else pages[0]
+    )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)
 
 
 @router.get(
@@ -103,8 +166,14 @@ async def upload_page(
     response_model=list[PageOut],
     summary="Pages of a hồ sơ received so far",
 )
-async def get_pages(file_code: str, deps: Deps) -> list[PageOut]:
-    pages = await list_pages(validate_file_code(file_code), deps)
+async def get_pages(
+    file_code: str,
+    deps: Deps,
+    versions: Annotated[
+        bool, Query(description="every stored version, the replaced ones too")
+    ] = False,
+) -> list[PageOut]:
+    pages = await run(deps, list_pages, (validate_file_code(file_code), versions))
     return [PageOut.model_validate(page) for page in pages]
 
 
@@ -115,6 +184,8 @@ class ScanningOut(BaseModel):
     state: str
     open_for_scanning: bool
     arranged: bool
+    rescan_sequences: list[int]
+    number_of_page: int | None
 
 
 @router.get(
@@ -124,10 +195,53 @@ class ScanningOut(BaseModel):
     responses={404: {"description": "ingest.file-unknown"}},
 )
 async def get_scanning(file_code: str, deps: Deps) -> ScanningOut:
-    gate = await intake(validate_file_code(file_code), deps)
+    known = await run(deps, gate, validate_file_code(file_code))
     return ScanningOut(
-        file_code=gate.file_code,
-        state=gate.state,
-        open_for_scanning=gate.open_for_scanning,
-        arranged=gate.arranged,
+        file_code=known.file_code,
+        state=known.state,
+        open_for_scanning=known.open_for_scanning,
+        arranged=known.arranged,
+        rescan_sequences=list(known.rescan_sequences),
+        number_of_page=known.number_of_page,
+    )
+
+
+class BatchOut(BaseModel):
+    """A closed đợt quét and its completeness against the declared page count."""
+
+    batch_id: str
+    file_code: str
+    expected: int
+    received: int
+    gaps: list[int]
+    duplicates: list[int]
+    extras: list[int]
+    complete: bool
+    closed_at: datetime
+
+
+@router.post(
+    "/files/{file_code}/batches/{batch_id}/close",
+    response_model=BatchOut,
+    summary="Close a đợt quét: gaps, duplicates and extras against the declared pages",
+    description="Announced as `batch-closed`. Pages are put in a batch with `?batch=` on upload.",
+    responses={
+        404: {"description": "ingest.batch-unknown"},
+        409: {"description": "ingest.batch-closed"},
+    },
+)
+async def post_batch_close(file_code: str, batch_id: str, deps: Deps) -> BatchOut:
+    batch, result = await run(
+        deps, close_batch, CloseBatch(validate_file_code(file_code), batch_id)
+    )
+    return BatchOut(
+        batch_id=batch.batch_id,
+        file_code=batch.file_code,
+        expected=len(result.expected),
+        received=result.received,
+        gaps=list(result.gaps),
+        duplicates=list(result.duplicates),
+        extras=list(result.extras),
+        complete=result.complete,
+        closed_at=batch.closed_at or datetime.now(UTC),  # set by close; for the type
     )

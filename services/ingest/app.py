@@ -10,9 +10,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.ingest import api
+from services.ingest.adapters.db import SqlUnitOfWork
+from services.ingest.adapters.images import guard_decoders
 from services.ingest.config import IngestSettings
-from services.ingest.handlers import SOURCE, IngestDeps, on_file_state_changed
-from shared.events import FileStateChanged, PageIngested
+from services.ingest.handlers import SOURCE, IngestDeps, consume, on_file_state_changed
+from shared.events import BatchClosed, FileStateChanged, PageIngested, PageRejected
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -26,20 +28,27 @@ GROUP_ID = "sohoa-ingest"
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     configure_logging(settings.log, service=SOURCE)
+    guard_decoders(settings.rules.policy())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(
             settings.kafka,
             source=SOURCE,
-            topics=topics_for([PageIngested, FileStateChanged]),
+            topics=topics_for([PageIngested, PageRejected, BatchClosed, FileStateChanged]),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:
             originals = await open_store(settings.storage, "originals")
-            deps = IngestDeps(runtime.database(), originals, runtime.wake_outbox)
+            engine = runtime.database()
+            deps = IngestDeps(
+                partial(SqlUnitOfWork, engine, source=SOURCE),
+                originals,
+                runtime.wake_outbox,
+                settings.policy_for,
+            )
             runner = runtime.consumer(GROUP_ID)
-            runner.subscribe(FileStateChanged, partial(on_file_state_changed, deps=deps))
+            runner.subscribe(FileStateChanged, consume(deps, on_file_state_changed))
             await runtime.start_consumer(runner)
             app.state.deps = deps
             app.state.ready_checks = {**runtime.ready_checks, "storage": originals.ping}

@@ -1,152 +1,434 @@
-"""Ingest commands: take one uploaded scan to a stored original and a page-ingested event."""
+"""Ingest commands, each ``fn(msg, uow)`` on the domain; and the one async flow that ties them
+to the slow parts (decoding a scan, storing the original) outside any transaction."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import tempfile
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-
-from services.ingest.adapters.db import (
-    IngestedPage,
-    IntakeFile,
-    next_sequence,
-    page_at,
-    page_with_content,
-    pages_of,
+from services.ingest.adapters.containers import is_container, pdf_pages, tiff_frames
+from services.ingest.adapters.images import inspect_image, sniff
+from services.ingest.domain import (
+    Batch,
+    BatchClosedAlready,
+    BatchUnknown,
+    Completeness,
+    FileUnknown,
+    ImageFacts,
+    Intake,
+    PageVersion,
+    ScanPolicy,
+    SequenceTaken,
+    check_file_name,
+    check_rules,
+    container_key,
+    new_page_id,
+    original_key,
 )
-from services.ingest.adapters.images import inspect_image
-from services.ingest.domain import FileUnknown, Intake, SequenceTaken, original_key
-from shared.db import in_thread, utcnow
+from services.ingest.ports import UnitOfWork
+from shared.db import utcnow
 from shared.envelope import Envelope
-from shared.errors import TransientError
-from shared.events import FileStateChanged, PageIngested
+from shared.errors import PermanentError, TransientError
+from shared.events import BatchClosed, FileStateChanged, PageIngested, PageRejected
 from shared.objectstore import ObjectExists, ObjectStore
-from shared.outbox import add_to_outbox
 from shared.uploads import Upload
 
 SOURCE = "sohoa-ingest"
 
 
 @dataclass(frozen=True)
+class Scan:
+    """One uploaded file and what its sender said of it."""
+
+    file_code: str
+    sequence: int | None
+    file_name: str | None = None
+    paper: str | None = None
+    colour: str | None = None
+    station: str | None = None
+    operator: str | None = None
+    batch: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseBatch:
+    file_code: str
+    batch_id: str
+
+
+@dataclass(frozen=True)
+class Planned:
+    existing: PageVersion | None
+    intake: Intake | None
+
+
+@dataclass(frozen=True)
 class IngestDeps:
-    engine: Engine
+    unit_of_work: Callable[[str], UnitOfWork]  # correlation id → a new unit of work
     originals: ObjectStore
     wake_outbox: Callable[[], None]
+    policy_for: Callable[[str], ScanPolicy]
+
+
+# --- commands on the unit of work ------------------------------------------------------------
+
+
+def find_retry(msg: tuple[str, str], uow: UnitOfWork) -> PageVersion | None:
+    """The page already stored with these bytes (a retried upload), if any."""
+    file_code, sha256 = msg
+    with uow:
+        return uow.pages.with_content(file_code, sha256)
+
+
+def gate(file_code: str, uow: UnitOfWork) -> Intake:
+    """Ingest's view of whether a hồ sơ may take scans; unknown until the catalogue says."""
+    with uow:
+        known = uow.intakes.get(file_code)
+    if known is None:
+        raise FileUnknown(f"chưa nhận được hồ sơ {file_code} từ mục lục (catalogue)")
+    return known[0]
+
+
+def plan_pages(
+    pages: list[PageVersion], uow: UnitOfWork, batch_id: str | None = None
+) -> list[PageVersion]:
+    """Where checked pages will go: their numbers (the next free one when not asked) and
+    versions (a new one where kiểm tra sent the page back), so the originals can be stored
+    under their final keys before anything is recorded."""
+    with uow:
+        if batch_id and pages and (batch := uow.batches.get(batch_id)) is not None:
+            batch.check_open()
+        planned: list[PageVersion] = []
+        next_free = uow.pages.next_sequence(pages[0].file_code) if pages else 1
+        for page in pages:
+            known = uow.intakes.get(page.file_code)
+            intake = known[0] if known else Intake(page.file_code, "", True, True)
+            sequence = page.sequence or next_free
+            next_free = max(next_free, sequence + 1)
+            version = uow.pages.slot(page.file_code, sequence).next_version(intake)
+            key = original_key(page.file_code, sequence, page.sha256, page.media_type, version)
+            planned.append(replace(page, sequence=sequence, version=version, object_key=key))
+        return planned
+
+
+def record_pages(
+    pages: list[PageVersion], uow: UnitOfWork, batch_id: str | None = None
+) -> list[PageVersion]:
+    """Record the stored originals at their planned versions and announce each; all or none.
+    A version taken meanwhile by a concurrent upload is a conflict."""
+    with uow:
+        batch = _batch(uow, pages[0].file_code, batch_id) if batch_id and pages else None
+        pages = [replace(page, created_at=page.created_at or uow.now()) for page in pages]
+        for page in pages:
+            slot = uow.pages.slot(page.file_code, page.sequence)
+            known = uow.intakes.get(page.file_code)
+            intake = known[0] if known else Intake(page.file_code, "", True, True)
+            if slot.next_version(intake) != page.version:
+                raise SequenceTaken(
+                    f"trang {page.sequence} của hồ sơ {page.file_code} vừa được tải lên"
+                )
+            slot.add(page)
+            uow.pages.save(slot)
+            uow.publish(_announcement(page))
+            if batch is not None:
+                batch.take(page.sequence)
+        if batch is not None:
+            uow.batches.put(batch)
+        uow.commit()
+        return pages
+
+
+def _batch(uow: UnitOfWork, file_code: str, batch_id: str) -> Batch:
+    batch = uow.batches.get(batch_id) or Batch(batch_id, file_code)
+    if batch.file_code != file_code:
+        raise BatchClosedAlready(f"đợt quét {batch_id} thuộc hồ sơ {batch.file_code}")
+    return batch
+
+
+def close_batch(cmd: CloseBatch, uow: UnitOfWork) -> tuple[Batch, Completeness]:
+    """Close a đợt quét: its completeness against the declared pages, announced."""
+    with uow:
+        batch = uow.batches.get(cmd.batch_id)
+        if batch is None or batch.file_code != cmd.file_code:
+            raise BatchUnknown(f"không có đợt quét {cmd.batch_id} của hồ sơ {cmd.file_code}")
+        known = uow.intakes.get(cmd.file_code)
+        if known is None:
+            raise FileUnknown(f"chưa nhận được hồ sơ {cmd.file_code} từ mục lục (catalogue)")
+        at = uow.now()
+        result = batch.close(known[0], at)
+        uow.batches.put(batch)
+        uow.publish(
+            BatchClosed(
+                file_code=cmd.file_code,
+                batch_id=uuid.uuid5(uuid.NAMESPACE_URL, f"sohoa-batch:{cmd.batch_id}"),
+                declared_pages=known[0].number_of_page,
+                received=result.received,
+                gaps=result.gaps,
+                duplicates=result.duplicates,
+                extras=result.extras,
+                complete=result.complete,
+                at=at,
+            )
+        )
+        uow.commit()
+        return batch, result
+
+
+def reject(msg: tuple[PageRejected, str | None], uow: UnitOfWork) -> None:
+    """A refused scan leaves only its page-rejected event behind; a number sent twice in a
+    batch with other bytes counts as a duplicate of that batch."""
+    event, batch_id = msg
+    with uow:
+        uow.publish(event)
+        if batch_id and event.sequence and event.code == SequenceTaken.code:
+            batch = _batch(uow, event.file_code, batch_id)
+            batch.take(event.sequence)
+            uow.batches.put(batch)
+        uow.commit()
+
+
+def on_file_state_changed(event: FileStateChanged, uow: UnitOfWork) -> None:
+    """Keep the scanning gate of a hồ sơ; an event older than the one kept changes nothing."""
+    with uow:
+        known = uow.intakes.get(event.file_code)
+        if known is not None and known[1] >= event.version:
+            return
+        intake = Intake(
+            event.file_code,
+            event.to_state,
+            event.open_for_scanning,
+            event.arranged,
+            tuple(event.rescan_sequences),
+            event.number_of_page,
+        )
+        uow.intakes.put(intake, event.version)
+        uow.commit()
+
+
+def list_pages(msg: tuple[str, bool], uow: UnitOfWork) -> list[PageVersion]:
+    file_code, all_versions = msg
+    with uow:
+        return uow.pages.of_file(file_code, all_versions=all_versions)
+
+
+def _announcement(page: PageVersion) -> PageIngested:
+    return PageIngested(
+        file_code=page.file_code,
+        page_id=uuid.UUID(page.page_id),
+        sequence=page.sequence,
+        object_key=page.object_key,
+        sha256=page.sha256,
+        size=page.size,
+        media_type=page.media_type,
+        width=page.width,
+        height=page.height,
+        dpi=page.dpi,
+        version=page.version,
+        replaces=uuid.UUID(page.replaces) if page.replaces else None,
+        colour_mode=page.colour_mode,
+        warnings=page.warnings,
+        station=page.station,
+        operator=page.operator,
+        container_key=page.container_key,
+    )
+
+
+# --- the upload flow -------------------------------------------------------------------------
+
+
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+async def run(
+    deps: IngestDeps, handler: Callable[[M, UnitOfWork], R], msg: M, correlation_id: str = ""
+) -> R:
+    return await asyncio.to_thread(handler, msg, deps.unit_of_work(correlation_id))
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What an upload became: its pages (one, or those of a container) and whether new."""
+
+    pages: list[PageVersion]
+    created: bool
+    container_key: str | None = None
+
+
+def find_container(msg: tuple[str, str], uow: UnitOfWork) -> list[PageVersion]:
+    file_code, key = msg
+    with uow:
+        pages = uow.pages.of_file(file_code, all_versions=True)
+    return [page for page in pages if page.container_key == key]
 
 
 async def ingest_page(
-    upload: Upload,
-    file_code: str,
-    sequence: int | None,
-    correlation_id: str,
-    deps: IngestDeps,
-) -> tuple[IngestedPage, bool]:
-    """Store one page scan write-once and announce it. Returns the page and whether it is new.
+    upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
+) -> tuple[PageVersion, bool]:
+    """One single-page scan (see :func:`ingest_scan`)."""
+    ingested = await ingest_scan(upload, scan, correlation_id, deps)
+    return ingested.pages[0], ingested.created
 
-    Sending the same bytes again returns the page already stored (safe retries); another image
-    at a sequence already taken is a conflict, never an overwrite.
-    """
-    same = await in_thread(deps.engine, lambda s: page_with_content(s, file_code, upload.sha256))
-    if same is not None:
-        if sequence in (None, same.sequence):
-            return same, False  # a retried upload is answered even once the gate has closed
-        raise SequenceTaken(f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {file_code}")
-    (await intake(file_code, deps)).check_open()
-    facts = await asyncio.to_thread(inspect_image, upload.path)
 
-    def choose_sequence(session: Session) -> int:
-        chosen = sequence or next_sequence(session, file_code)
-        if page_at(session, file_code, chosen) is not None:
-            raise SequenceTaken(f"trang {chosen} của hồ sơ {file_code} đã có ảnh khác")
-        return chosen
+async def ingest_scan(
+    upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
+) -> Ingested:
+    """Check a scan against the rules, store it write-once and announce each of its pages. A
+    multi-page TIFF or a PDF becomes one page per page, numbered on from ``scan.sequence``,
+    and is kept as it arrived too. A refusal is announced as page-rejected; nothing is stored.
 
-    chosen = await in_thread(deps.engine, choose_sequence)
-    key = original_key(file_code, chosen, upload.sha256, facts.media_type)
+    Sending the same bytes again returns what was stored (safe retries); another image at a
+    number taken is a new version only where kiểm tra sent that page back for re-scan."""
+    policy = deps.policy_for(scan.file_code)
+    try:
+        check_file_name(scan.file_name)
+        media_type = await asyncio.to_thread(sniff, upload.path)
+        check_file_name(scan.file_name, media_type)
+        if await asyncio.to_thread(is_container, upload.path, media_type):
+            key = container_key(scan.file_code, upload.sha256, media_type)
+            earlier = await run(deps, find_container, (scan.file_code, key))
+            if earlier:
+                return Ingested(earlier, False, key)
+            (await run(deps, gate, scan.file_code)).check_open()
+            with tempfile.TemporaryDirectory(prefix="pages-", dir=upload.path.parent) as work:
+                parts = await asyncio.to_thread(_split, upload.path, media_type, Path(work), policy)
+                pages = [
+                    replace(_checked(part, scan, facts, policy), container_key=key)
+                    for part, facts in parts
+                ]
+                pages = [
+                    replace(p, sequence=scan.sequence + i if scan.sequence else 0)
+                    for i, p in enumerate(pages)
+                ]
+                placed = await run(deps, partial(plan_pages, batch_id=scan.batch), pages)
+                await _store(upload, key, media_type, deps)
+                for (part, _facts), page in zip(parts, placed, strict=True):
+                    await _store(part, page.object_key, page.media_type, deps)
+            taken = await run(
+                deps, partial(record_pages, batch_id=scan.batch), placed, correlation_id
+            )
+            deps.wake_outbox()
+            return Ingested(taken, True, key)
+        same = await run(deps, find_retry, (scan.file_code, upload.sha256))
+        if same is not None and scan.sequence in (None, same.sequence):
+            return Ingested([same], False)  # a retry is answered even once the gate has closed
+        (await run(deps, gate, scan.file_code)).check_open()
+        [facts] = await asyncio.to_thread(inspect_image, upload.path, policy)
+        page = _checked(upload, scan, facts, policy)
+        if same is not None:
+            raise SequenceTaken(
+                f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {scan.file_code}"
+            )
+        [planned] = await run(deps, partial(plan_pages, batch_id=scan.batch), [page])
+    except PermanentError as refusal:
+        await _announce_refusal(refusal, upload, scan, correlation_id, deps)
+        raise
+    await _store(upload, planned.object_key, planned.media_type, deps)
+    [recorded] = await run(
+        deps, partial(record_pages, batch_id=scan.batch), [planned], correlation_id
+    )
+    deps.wake_outbox()
+    return Ingested([recorded], True)
+
+
+def _split(
+    path: Path, media_type: str, work: Path, policy: ScanPolicy
+) -> list[tuple[Upload, ImageFacts]]:
+    """The pages of a container on disk with their facts, each checked before the next."""
+    parts: list[tuple[Upload, ImageFacts]] = []
+    if media_type == "application/pdf":
+        found: Iterator[tuple[Path, int | None]] = pdf_pages(path, work)
+    else:
+        found = ((frame, None) for frame in tiff_frames(path, work, policy))
+    for number, (part, dpi) in enumerate(found, start=1):
+        try:
+            [facts] = inspect_image(part, policy)
+        except PermanentError as exc:
+            raise type(exc)(f"trang {number}: {exc}", page=number, **exc.extra) from exc
+        if facts.dpi is None and dpi is not None:
+            facts = replace(facts, dpi=dpi)
+        sha256, size = _digest(part)
+        parts.append((Upload(part, sha256, size), facts))
+    return parts
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _checked(upload: Upload, scan: Scan, facts: ImageFacts, policy: ScanPolicy) -> PageVersion:
+    dpi, warnings = check_rules(facts, policy, paper=scan.paper, colour_declared=scan.colour)
+    return PageVersion(
+        page_id=new_page_id(),
+        file_code=scan.file_code,
+        sequence=scan.sequence or 0,
+        version=1,
+        object_key="",
+        sha256=upload.sha256,
+        size=upload.size,
+        media_type=facts.media_type,
+        width=facts.width,
+        height=facts.height,
+        dpi=dpi,
+        colour_mode=facts.colour_mode,
+        warnings=warnings,
+        station=scan.station,
+        operator=scan.operator,
+    )
+
+
+async def _store(upload: Upload, key: str, media_type: str, deps: IngestDeps) -> None:
     try:
         source = await asyncio.to_thread(open, upload.path, "rb")
         with source:
-            stored = await deps.originals.put(key, source, content_type=facts.media_type)
+            stored = await deps.originals.put(key, source, content_type=media_type)
         if stored.sha256 != upload.sha256:  # fixity at capture: what was kept is what arrived
             raise TransientError(f"SHA-256 of stored {key} differs from the upload")
     except ObjectExists:
         pass  # the key carries the digest: an earlier attempt stored these very bytes
 
-    page = IngestedPage(
-        page_id=str(uuid.uuid4()),
-        file_code=file_code,
-        sequence=chosen,
-        object_key=key,
-        sha256=upload.sha256,
-        size=upload.size,
-        media_type=facts.media_type,
-        width=facts.width,
-        height=facts.height,
-        dpi=facts.dpi,
-    )
-    event = PageIngested(
-        file_code=file_code,
-        page_id=uuid.UUID(page.page_id),
-        sequence=chosen,
-        object_key=key,
-        sha256=upload.sha256,
-        size=upload.size,
-        media_type=facts.media_type,
-        width=facts.width,
-        height=facts.height,
-        dpi=facts.dpi,
-    )
 
-    def record(session: Session) -> IngestedPage:
-        session.add(page)
-        add_to_outbox(session, event, source=SOURCE, correlation_id=correlation_id)
-        return page
-
-    try:
-        await in_thread(deps.engine, record)
-    except IntegrityError as exc:  # a concurrent upload took the sequence first
-        raise SequenceTaken(f"trang {chosen} của hồ sơ {file_code} vừa được tải lên") from exc
-    deps.wake_outbox()
-    return page, True
-
-
-async def list_pages(file_code: str, deps: IngestDeps) -> list[IngestedPage]:
-    return await in_thread(deps.engine, lambda s: pages_of(s, file_code))
-
-
-async def intake(file_code: str, deps: IngestDeps) -> Intake:
-    """Ingest's view of whether a hồ sơ may take scans; unknown until the catalogue says."""
-    row = await in_thread(deps.engine, lambda s: s.get(IntakeFile, file_code))
-    if row is None:
-        raise FileUnknown(f"chưa nhận được hồ sơ {file_code} từ mục lục (catalogue)")
-    return Intake(row.file_code, row.state, row.open_for_scanning, row.arranged)
-
-
-async def on_file_state_changed(
-    event: FileStateChanged, _envelope: Envelope, deps: IngestDeps
+async def _announce_refusal(
+    refusal: PermanentError, upload: Upload, scan: Scan, correlation_id: str, deps: IngestDeps
 ) -> None:
-    """Keep the scanning gate of a hồ sơ; an event older than the one kept changes nothing."""
+    await announce_refusal(refusal, scan, upload.sha256, correlation_id, deps)
 
-    def work(session: Session) -> None:
-        row = session.get(IntakeFile, event.file_code)
-        if row is not None and row.version >= event.version:
-            return
-        row = row or IntakeFile(
-            file_code=event.file_code,
-            state=event.to_state,
-            open_for_scanning=event.open_for_scanning,
-            arranged=event.arranged,
-            version=event.version,
-        )
-        row.state, row.open_for_scanning = event.to_state, event.open_for_scanning
-        row.arranged, row.version = event.arranged, event.version
-        row.number_of_page = event.number_of_page
-        row.rescan_sequences = list(event.rescan_sequences)
-        row.updated_at = utcnow()
-        session.add(row)
 
-    await in_thread(deps.engine, work)
+async def announce_refusal(
+    refusal: PermanentError, scan: Scan, sha256: str | None, correlation_id: str, deps: IngestDeps
+) -> None:
+    """page-rejected for a scan refused before or while it was checked (an empty or too large
+    upload has no digest)."""
+    event = PageRejected(
+        file_code=scan.file_code,
+        sequence=scan.sequence,
+        code=refusal.code,
+        detail=str(refusal) or refusal.title,
+        sha256=sha256,
+        file_name=scan.file_name if refusal.code != "ingest.unsafe-file-name" else None,
+        station=scan.station,
+        at=utcnow(),
+    )
+    await run(deps, reject, (event, scan.batch), correlation_id)
+    deps.wake_outbox()
+
+
+def consume(
+    deps: IngestDeps, handler: Callable[[FileStateChanged, UnitOfWork], None]
+) -> Callable[[FileStateChanged, Envelope], Awaitable[None]]:
+    async def on_event(event: FileStateChanged, envelope: Envelope) -> None:
+        await run(deps, handler, event, envelope.correlation_id or "")
+
+    return on_event

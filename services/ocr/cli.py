@@ -43,6 +43,7 @@ def write_outputs(image: Path, result: PageResult, out: Path) -> Path:
         "engine": result.engine,
         "language_data": result.language_data,
         "timings": result.timings,
+        "steps": [asdict(step) for step in result.steps],
     }
     target = stem.with_name(stem.name + ".json")
     target.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -59,7 +60,9 @@ def read_images(
             yield future.result()
 
 
-def run(images: Sequence[Path], out: Path, *, jobs: int, languages: str) -> int:
+def run(
+    images: Sequence[Path], out: Path, *, jobs: int, languages: str, explain: bool = False
+) -> int:
     """Exit status 0 when every image was read, 1 when any failed (reported in its JSON)."""
     out.mkdir(parents=True, exist_ok=True)
     failures = 0
@@ -80,4 +83,7 @@ def run(images: Sequence[Path], out: Path, *, jobs: int, languages: str) -> int:
             f"{outcome.seconds:.1f} s [{flags}]",
             flush=True,
         )
+        if explain:
+            for step in outcome.steps:
+                print(f"  {step.step:<18} {step.seconds:7.3f} s  {step.detail}", flush=True)
     return 1 if failures else 0

@@ -134,8 +134,8 @@ def split_at_gaps(words: list[Word], page_width: int) -> list[Segment]:
     return segments
 
 
-def reading_order(lines: list[list[Word]]) -> str:
-    """Page text with two-column blocks read column by column, left then right.
+def ordered_blocks(lines: list[list[Word]]) -> list[list[Segment]]:
+    """Blocks of segments in reading order; two-column blocks column by column, left first.
 
     Administrative pages (NĐ 30/2020) set the issuer beside the national motto and the
     recipients beside the signer; tesseract may join such a row into one line. A block runs
@@ -143,7 +143,7 @@ def reading_order(lines: list[list[Word]]) -> str:
     them; the gaps give the column boundary.
     """
     if not lines:
-        return ""
+        return []
     left_edge = min(w.x0 for line in lines for w in line)
     right_edge = max(w.x1 for line in lines for w in line)
     width = max(1, right_edge - left_edge)
@@ -152,13 +152,17 @@ def reading_order(lines: list[list[Word]]) -> str:
     def narrow(row: list[Segment]) -> bool:
         return len(row) == 1 and row[0].x1 - row[0].x0 < 0.55 * width
 
-    out: list[str] = []
+    out: list[list[Segment]] = []
+    plain: list[Segment] = []  # consecutive one-column rows form one block
     index = 0
     while index < len(rows):
         if len(rows[index]) < 2:
-            out.append(rows[index][0].text)
+            plain.append(rows[index][0])
             index += 1
             continue
+        if plain:
+            out.append(plain)
+            plain = []
         end = index  # last split row reachable through narrow rows
         probe = index + 1
         while probe < len(rows) and (len(rows[probe]) >= 2 or narrow(rows[probe])):
@@ -179,10 +183,149 @@ def reading_order(lines: list[list[Word]]) -> str:
             seen_right = seen_right or row.x0 >= boundary
             end += 1
         segments = [s for row in rows[index : end + 1] for s in row]
-        out.extend(s.text for s in segments if s.x0 < boundary)
-        out.extend(s.text for s in segments if s.x0 >= boundary)
+        out.append([s for s in segments if s.x0 < boundary])
+        out.append([s for s in segments if s.x0 >= boundary])
         index = end + 1
-    return "\n".join(out)
+    if plain:
+        out.append(plain)
+    return out
+
+
+def blocks_text(blocks: list[list[Segment]]) -> str:
+    """The page text of ordered blocks: one printed line (or column piece) a line."""
+    return "\n".join(s.text for block in blocks for s in block)
+
+
+def reading_order(lines: list[list[Word]]) -> str:
+    """The page text in reading order."""
+    return blocks_text(ordered_blocks(lines))
+
+
+# --- the same order in hOCR and ALTO ---------------------------------------------------
+
+XHTML = "http://www.w3.org/1999/xhtml"
+ALTO = "http://www.loc.gov/standards/alto/ns-v3#"
+_Box = tuple[int, int, int, int, str]
+
+
+def _key(word: Word) -> _Box:
+    return (word.x0, word.y0, word.x1, word.y1, word.text)
+
+
+def _union(words: tuple[Word, ...]) -> tuple[int, int, int, int]:
+    return (
+        min(w.x0 for w in words),
+        min(w.y0 for w in words),
+        max(w.x1 for w in words),
+        max(w.y1 for w in words),
+    )
+
+
+def _serialise(original: str, root: ET.Element) -> str:
+    """The document again, with its XML declaration and doctype (ElementTree drops them)."""
+    start = original.find("<" + root.tag.split("}")[-1])
+    return original[: max(start, 0)] + ET.tostring(root, encoding="unicode")
+
+
+def reorder_hocr(hocr: str, blocks: list[list[Segment]]) -> str:
+    """hOCR whose areas, paragraphs and lines follow the reading order of the page text: one
+    ocr_carea per block, one ocr_line per segment (a joined header row becomes two lines)."""
+    if not blocks:
+        return hocr
+    ET.register_namespace("", XHTML)
+    root = ET.fromstring(hocr.encode())  # noqa: S314  # tesseract's own output, text escaped
+    page = next((e for e in root.iter() if e.get("class") == "ocr_page"), None)
+    if page is None:
+        return hocr
+    words: dict[_Box, tuple[ET.Element, str]] = {}
+    for line in page.iter():
+        if line.get("class") not in ("ocr_line", "ocr_caption", "ocr_header", "ocr_textfloat"):
+            continue
+        for word in line.iter():
+            box = _BBOX.search(word.get("title", ""))
+            text = "".join(word.itertext()).strip()
+            if word.get("class") == "ocrx_word" and box and text:
+                x0, y0, x1, y1 = (int(v) for v in box.groups())
+                words[(x0, y0, x1, y1, text)] = (word, line.get("title", ""))
+    for child in list(page):
+        page.remove(child)
+    page.text = "\n"
+    for number, block in enumerate(blocks, start=1):
+        all_words = tuple(w for segment in block for w in segment.words)
+        bbox = "bbox {} {} {} {}".format(*_union(all_words))
+        area = ET.SubElement(
+            page, f"{{{XHTML}}}div", {"class": "ocr_carea", "id": f"block_{number}", "title": bbox}
+        )
+        par = ET.SubElement(
+            area, f"{{{XHTML}}}p", {"class": "ocr_par", "id": f"par_{number}", "title": bbox}
+        )
+        for index, segment in enumerate(block, start=1):
+            found = [words[_key(w)] for w in segment.words if _key(w) in words]
+            if not found:
+                continue
+            title = _BBOX.sub("bbox {} {} {} {}".format(*_union(segment.words)), found[0][1], 1)
+            span = ET.SubElement(
+                par,
+                f"{{{XHTML}}}span",
+                {"class": "ocr_line", "id": f"line_{number}_{index}", "title": title},
+            )
+            for element, _ in found:
+                element.tail = " "
+                span.append(element)
+    return _serialise(hocr, root)
+
+
+def reorder_alto(alto: str, blocks: list[list[Segment]]) -> str:
+    """ALTO whose TextBlocks and TextLines follow the same reading order as the text and hOCR."""
+    if not blocks:
+        return alto
+    ET.register_namespace("", ALTO)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    root = ET.fromstring(alto.encode())  # noqa: S314  # tesseract's own output
+    space = root.find(f".//{{{ALTO}}}PrintSpace")
+    if space is None:
+        return alto
+    strings: dict[_Box, ET.Element] = {}
+    for string in space.iter(f"{{{ALTO}}}String"):
+        x0, y0 = int(string.get("HPOS", 0)), int(string.get("VPOS", 0))
+        x1, y1 = x0 + int(string.get("WIDTH", 0)), y0 + int(string.get("HEIGHT", 0))
+        strings[(x0, y0, x1, y1, string.get("CONTENT", "").strip())] = string
+    for child in list(space):
+        space.remove(child)
+
+    def place(element: ET.Element, box: tuple[int, int, int, int]) -> None:
+        element.set("HPOS", str(box[0]))
+        element.set("VPOS", str(box[1]))
+        element.set("WIDTH", str(box[2] - box[0]))
+        element.set("HEIGHT", str(box[3] - box[1]))
+
+    for number, block in enumerate(blocks):
+        all_words = tuple(w for segment in block for w in segment.words)
+        text_block = ET.SubElement(space, f"{{{ALTO}}}TextBlock", {"ID": f"block_{number}"})
+        place(text_block, _union(all_words))
+        for index, segment in enumerate(block):
+            found = [(w, strings[_key(w)]) for w in segment.words if _key(w) in strings]
+            if not found:
+                continue
+            line = ET.SubElement(
+                text_block, f"{{{ALTO}}}TextLine", {"ID": f"line_{number}_{index}"}
+            )
+            place(line, _union(segment.words))
+            for position, (word, string) in enumerate(found):
+                if position:
+                    previous = found[position - 1][0]
+                    ET.SubElement(
+                        line,
+                        f"{{{ALTO}}}SP",
+                        {
+                            "WIDTH": str(max(0, word.x0 - previous.x1)),
+                            "VPOS": str(word.y0),
+                            "HPOS": str(previous.x1),
+                        },
+                    )
+                line.append(string)
+    return _serialise(alto, root)
 
 
 # --- page quality --------------------------------------------------------------------------
@@ -204,6 +347,11 @@ class PageQuality:
     ink_coverage: float
     colour: bool
     flags: tuple[str, ...] = ()
+    # How the orientation was settled: "ink", "osd", "undecided" (guesses) or "recognition"
+    # (the page was read both ways and the reading tesseract was surer of was kept).
+    rotation_decided_by: str = "ink"
+    rotation_kept_confidence: float | None = None
+    rotation_other_confidence: float | None = None
 
     @property
     def rescan(self) -> bool:

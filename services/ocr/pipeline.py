@@ -9,20 +9,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 
-from services.ocr.adapters.imaging import clean_page
+from services.ocr.adapters.imaging import Cleaned, Gray, Step, clean_page, turn
 from services.ocr.adapters.tesseract import (
     OcrEngine,
+    RawReading,
     TesseractCommand,
     language_data_version,
     tesseract_version,
 )
 from services.ocr.domain import (
     PageQuality,
+    blocks_text,
     hocr_lines,
     mean_word_confidence,
+    ordered_blocks,
     quality_flags,
-    reading_order,
+    reorder_alto,
+    reorder_hocr,
 )
 from shared.text import nfc
 
@@ -44,6 +49,101 @@ class PageResult:
     language_data: str
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()  # clean-up and recognition, step by step
+
+
+CONFIRM_BELOW = 80.0  # mean word confidence under which the other way up is read too
+
+
+@dataclass(frozen=True)
+class _Reading:
+    raw: RawReading
+    hocr: str
+    confidence: float | None
+
+
+def _read(engine: OcrEngine, image: Gray, dpi: int, languages: str) -> _Reading:
+    with tempfile.TemporaryDirectory(prefix="page-") as work:
+        ocr_input = Path(work) / "page.png"
+        cv2.imwrite(str(ocr_input), image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        raw = engine.read(ocr_input, dpi=dpi, languages=languages)
+    hocr = nfc(raw.hocr)
+    return _Reading(raw, hocr, mean_word_confidence(hocr))
+
+
+def _needs_confirmation(quality: PageQuality, confidence: float | None) -> bool:
+    """A turn is never trusted, nor a guess in doubt, nor a reading recognition is unsure of."""
+    return (
+        quality.rotation != 0
+        or quality.rotation_decided_by != "ink"
+        or (confidence or 0.0) < CONFIRM_BELOW
+    )
+
+
+STRIP = 0.2  # share of the page height read the other way up to confirm an orientation
+
+
+def _text_band(bw: Gray) -> tuple[int, int]:
+    """Rows [top, bottom) of the page's densest text band: a sparse page's only lines too."""
+    height = bw.shape[0]
+    band = max(1, round(height * STRIP))
+    ink = (bw[:, ::4] < 128).sum(axis=1, dtype=np.int64)
+    window = np.convolve(ink, np.ones(band, dtype=np.int64), mode="valid")
+    top = int(np.argmax(window)) if len(window) else 0
+    return top, min(height, top + band)
+
+
+def _band_confidence(hocr: str, top: int, bottom: int) -> float | None:
+    values = [
+        w.confidence
+        for line in hocr_lines(hocr)
+        for w in line
+        if w.confidence is not None and w.y0 >= top and w.y1 <= bottom
+    ]
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _strip_confidence(engine: OcrEngine, strip: Gray, dpi: int, languages: str) -> float | None:
+    with tempfile.TemporaryDirectory(prefix="strip-") as work:
+        path = Path(work) / "strip.png"
+        cv2.imwrite(str(path), strip, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        return mean_word_confidence(nfc(engine.hocr(path, dpi=dpi, languages=languages)))
+
+
+def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[Cleaned, _Reading]:
+    """Read the page as clean-up turned it and, when that is not certain, read its densest
+    text band turned over too; only when the turned-over band reads surer is the whole page
+    read turned over, and the surer full reading kept. Turning over undoes a wrong 180°
+    decision, and for an unturned page it is the only other likely way up."""
+    first = _read(engine, cleaned.for_ocr, cleaned.dpi, languages)
+    if not _needs_confirmation(cleaned.quality, first.confidence):
+        return cleaned, first
+    top, bottom = _text_band(cleaned.for_ocr)
+    kept_band = _band_confidence(first.hocr, top, bottom)
+    other_band = _strip_confidence(
+        engine, turn(cleaned.for_ocr[top:bottom], 180), cleaned.dpi, languages
+    )
+    kept, page = first, cleaned
+    kept_confidence, other_confidence = kept_band, other_band
+    if kept_band is None or (other_band or 0.0) > kept_band:
+        flipped = replace(
+            cleaned,
+            for_ocr=turn(cleaned.for_ocr, 180),
+            for_people=turn(cleaned.for_people, 180),
+            quality=replace(cleaned.quality, rotation=(cleaned.quality.rotation + 180) % 360),
+        )
+        second = _read(engine, flipped.for_ocr, flipped.dpi, languages)
+        kept_confidence, other_confidence = first.confidence, second.confidence
+        if (second.confidence or 0.0) > (first.confidence or 0.0):
+            kept, page = second, flipped
+            kept_confidence, other_confidence = second.confidence, first.confidence
+    quality = replace(
+        page.quality,
+        rotation_decided_by="recognition",
+        rotation_kept_confidence=kept_confidence,
+        rotation_other_confidence=other_confidence,
+    )
+    return replace(page, quality=quality), kept
 
 
 def process_image(
@@ -51,16 +151,26 @@ def process_image(
 ) -> PageResult:
     started = time.perf_counter()
     engine = engine or TesseractCommand()
-    cleaned = clean_page(path, languages)
+    cleaned = clean_page(path, engine.orientation)
     cleaned_at = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="page-") as work:
-        ocr_input = Path(work) / "page.png"
-        cv2.imwrite(str(ocr_input), cleaned.for_ocr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        raw = engine.read(ocr_input, dpi=cleaned.dpi, languages=languages)
+    cleaned, reading = read_upright(cleaned, engine, languages)
     read_at = time.perf_counter()
-    hocr = nfc(raw.hocr)
-    confidence = mean_word_confidence(hocr)
-    text = nfc(reading_order(hocr_lines(hocr)))
+    q = cleaned.quality
+    both = (
+        f", kept {q.rotation}° at {q.rotation_kept_confidence} over"
+        f" {q.rotation_other_confidence} turned over"
+        if q.rotation_decided_by == "recognition"
+        else ""
+    )
+    recognised = Step(
+        "recognise", round(read_at - cleaned_at, 4), f"confidence {reading.confidence}{both}"
+    )
+    hocr = reading.hocr
+    confidence = reading.confidence
+    blocks = ordered_blocks(hocr_lines(hocr))
+    text = nfc(blocks_text(blocks))
+    hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
+    alto = reorder_alto(nfc(reading.raw.alto), blocks)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
     finished = time.perf_counter()
@@ -69,8 +179,8 @@ def process_image(
         confidence=confidence,
         quality=quality,
         hocr=hocr,
-        alto=nfc(raw.alto),
-        pdf=raw.pdf,
+        alto=alto,
+        pdf=reading.raw.pdf,
         clean_jpeg=jpeg.tobytes() if ok else b"",
         engine=f"{engine.name} {tesseract_version()}",
         language_data=language_data_version(languages),
@@ -80,4 +190,5 @@ def process_image(
             "recognise": round(read_at - cleaned_at, 3),
             "assemble": round(finished - read_at, 3),
         },
+        steps=(*cleaned.steps, recognised),
     )

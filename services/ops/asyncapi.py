@@ -26,16 +26,20 @@ from shared.config import KafkaSettings
 from shared.envelope import CONTENT_TYPE, SPEC_VERSION, Envelope
 from shared.events import (
     ALL_EVENTS,
+    BatchClosed,
     DeadLetterReplayed,
     Event,
     FileAccepted,
     FileEvent,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
+    PackageReceipt,
     PageEvent,
     PageFailed,
     PageIngested,
     PageProcessed,
+    PageRejected,
     dead_letter_topic,
 )
 
@@ -78,18 +82,29 @@ INGEST = Party("ingest", "ingest (tiếp nhận trang quét)")
 OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
-NATIONAL_ARCHIVE = Party("national-archive", "national archive (Lưu trữ quốc gia)", internal=False)
-# `sohoa dlq` and the gateway's admin routes read their record without a consumer group.
-OPERATORS = Party("ops", "operators (sohoa dlq, the gateway's admin routes)", internal=False)
+STATIONS = Party(
+    "scanning-stations",
+    "scanner stations and contractors (trạm quét, đơn vị số hóa)",
+    internal=False,
+)
+NATIONAL_ARCHIVE = Party("archive", "national archive (Lưu trữ quốc gia)", internal=False)
+# `sohoa dlq`, the gateway's admin routes and alerting; they read without a consumer group.
+OPERATORS = Party(
+    "ops", "operators (sohoa dlq, the gateway's admin routes, alerting)", internal=False
+)
 
 FLOWS: Mapping[type[Event], Flow] = {
     PageIngested: Flow(INGEST, (OCR, CATALOGUE)),
+    PageRejected: Flow(INGEST, (STATIONS,)),
+    BatchClosed: Flow(INGEST, (STATIONS,)),
     PageProcessed: Flow(OCR, (CATALOGUE,)),
     PageFailed: Flow(OCR, (CATALOGUE,)),
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
     DeadLetterReplayed: Flow(OPERATORS, (OPERATORS,)),
+    PackageReceipt: Flow(NATIONAL_ARCHIVE, (CATALOGUE, HANDOVER)),
+    FixityFailed: Flow(HANDOVER, (OPERATORS,)),
 }
 
 # Described here, checked against Envelope.to_headers() so a new envelope header fails the build.

@@ -4,6 +4,7 @@ files, and look after dead letters."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ def _stack(args: argparse.Namespace) -> int:
     print(f"starting sohoa in {args.var} …", flush=True)
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
     print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}", flush=True)
+    print(f"hot folder {Path(args.var) / 'hotfolder'}: <mã hồ sơ>/<số thứ tự>.<ext>", flush=True)
     print(f"pids in {stack.run_dir}; a process that dies is started again. Ctrl-C stops.")
     stop_signals = {signal.SIGINT, signal.SIGTERM}
     # Blocked only now, so the children started above keep their default handlers.
@@ -46,7 +48,9 @@ def _ocr(args: argparse.Namespace) -> int:
     if missing:
         print(f"not a file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    return run(args.images, args.out, jobs=args.jobs, languages=args.languages)
+    return run(
+        args.images, args.out, jobs=args.jobs, languages=args.languages, explain=args.explain
+    )
 
 
 def _describe(args: argparse.Namespace) -> int:
@@ -57,6 +61,24 @@ def _describe(args: argparse.Namespace) -> int:
         print(f"not a file: {', '.join(missing)}", file=sys.stderr)
         return 2
     return run(args.pages, args.out)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from services.ops.bulkimport import open_source, run_import
+
+    record = args.record or Path(f".sohoa-import-{_slug(args.source)}.jsonl")
+    return run_import(
+        open_source(args.source),
+        args.source,
+        gateway=args.gateway,
+        api_key=args.api_key or os.environ.get("SOHOA_API_KEY", ""),
+        record_path=record,
+        dry_run=args.dry_run,
+    )
+
+
+def _slug(source: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in source).strip("-")[-60:]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     ocr.add_argument("--out", type=Path, required=True, help="folder for JSON and derivatives")
     ocr.add_argument("--jobs", type=int, default=1, help="pages read in parallel")
     ocr.add_argument("--languages", default="vie", help="tesseract languages, e.g. vie+fra")
+    ocr.add_argument(
+        "--explain", action="store_true", help="print each clean-up step, its time and finding"
+    )
     ocr.set_defaults(run=_ocr)
     describe = commands.add_parser(
         "describe",
@@ -88,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--out", type=Path, required=True, help="folder for <stem>.json")
     describe.set_defaults(run=_describe)
     dlq.add_parser(commands)
+    bulk = commands.add_parser(
+        "import",
+        help="send scans of a directory tree or s3://bucket/prefix through the gateway "
+        "(<mã hồ sơ>/<số thứ tự>.<ext> or <mã hồ sơ>.<tif|pdf>)",
+    )
+    bulk.add_argument("source", help="a directory, or s3://bucket/prefix (SOHOA_STORAGE_S3_*)")
+    bulk.add_argument("--dry-run", action="store_true", help="list what would be sent")
+    bulk.add_argument("--gateway", default="http://127.0.0.1:8000")
+    bulk.add_argument("--api-key", default=None, help="default: $SOHOA_API_KEY")
+    bulk.add_argument("--record", type=Path, default=None, help="resumable record (JSON lines)")
+    bulk.set_defaults(run=_import)
     return parser
 
 

@@ -241,10 +241,21 @@ def run_journey(
 
     def packaged() -> dict[str, Any] | None:
         file = _check(client.get(f"/api/v1/files/{file_code}"), 200)
-        return file if file["state"] == "packaged" else None
+        return file if file["state"] in ("packaged", "handed_over") else None
 
     wait_until(packaged, timeout=300, what="the handover package")
     return _check(client.get(f"/api/v1/files/{file_code}/package"), 200)
+
+
+def wait_for_receipt(client: httpx.Client, file_code: str) -> dict[str, Any]:
+    """Wait for the national archive's answer: the hồ sơ handed over (or returned)."""
+
+    def answered() -> dict[str, Any] | None:
+        file = _check(client.get(f"/api/v1/files/{file_code}"), 200)
+        return file if file["state"] in ("handed_over", "described") else None
+
+    file: dict[str, Any] = wait_until(answered, timeout=300, what="the receipt")
+    return file
 
 
 SUGGESTED_AS_PRINTED = {
@@ -346,6 +357,7 @@ def run_demo(
                 base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=120
             ) as client:
                 package = run_journey(client, scans, document, say=say, file_code=file_code)
+                handed = wait_for_receipt(client, file_code)
                 hits = _check(client.get("/api/v1/search", params={"q": QUERY}), 200)["hits"]
                 year = date.today().year
                 annual = _check(client.get("/api/v1/reports/annual", params={"year": year}), 200)
@@ -362,6 +374,7 @@ def run_demo(
             f"trang {hit['sequence']}: “{hit['snippet']}”"
         )
         _say_package(package, say)
+        _say_receipt(handed, say)
         totals = annual["totals"]["reached_by_end_of_year"]
         say(
             f"báo cáo năm {year} (hạn {annual['due_before']}): {totals['approved']} hồ sơ duyệt, "
@@ -394,6 +407,13 @@ def _say_package(package: dict[str, Any], say: Callable[[str], None]) -> None:
         f"  sha256 {package['sha256']}  ({package['size']} bytes, Payload-Oxum "
         f"{package['payload_oxum']}, BagIt valid)"
     )
+
+
+def _say_receipt(file: dict[str, Any], say: Callable[[str], None]) -> None:
+    last = max(file["history"], key=lambda t: t["at"])
+    if file["state"] != "handed_over":
+        raise DemoError(f"the national archive refused the package: {last['reason']}")
+    say(f"receipt: {last['reason']} from {last['actor']} → {file['state']}")
 
 
 def _wait_for_interrupt() -> None:

@@ -13,6 +13,7 @@ right. Later pages are body continuation with the page number centred in the top
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import io
 import itertools
@@ -543,7 +544,22 @@ _FAMILIES = (
         ),
     ),
 )
+# Times New Roman's metrics, which most administrative texts are typed in (fonts-liberation2;
+# its 2.x releases cover Vietnamese): chosen by name only, the glyph check still applies.
+_TIMES_METRICS = _Family(
+    "Liberation Serif",
+    (
+        ("regular", "LiberationSerif-Regular.ttf"),
+        ("bold", "LiberationSerif-Bold.ttf"),
+        ("italic", "LiberationSerif-Italic.ttf"),
+        ("bold_italic", "LiberationSerif-BoldItalic.ttf"),
+    ),
+)
+_FONT_FAMILY: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "font_family", default=None
+)
 _FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/truetype/noto"),
     Path("/usr/share/fonts/opentype/noto"),
     Path("/usr/share/fonts/noto"),
@@ -609,10 +625,12 @@ def _missing_glyphs(path: Path, chars: str) -> str:
 
 
 @functools.cache
-def _font_files() -> dict[_Style, Path]:
-    """The first family with regular, bold and italic files covering every Vietnamese letter."""
+def _font_files(name: str | None = None) -> dict[_Style, Path]:
+    """The first family (or the one named) with regular, bold and italic files covering every
+    Vietnamese letter."""
     rejected: list[str] = []
-    for family in _FAMILIES:
+    families = [f for f in (*_FAMILIES, _TIMES_METRICS) if f.name == name] if name else _FAMILIES
+    for family in families:
         files: dict[_Style, Path] = {}
         for style, filename in family.files:
             path = _locate(family, style, filename)
@@ -641,9 +659,13 @@ def _font_files() -> dict[_Style, Path]:
 _FEATURES: list[str] | None = ["-kern"] if features.check_feature("raqm") else None
 
 
-@functools.lru_cache(maxsize=64)
 def _font(style: _Style, size_px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(_font_files()[style]), size_px)
+    return _family_font(_FONT_FAMILY.get(), style, size_px)
+
+
+@functools.lru_cache(maxsize=128)
+def _family_font(family: str | None, style: _Style, size_px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_font_files(family)[style]), size_px)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1244,8 +1266,21 @@ def _scan_look(ink: Image.Image, seed: int, sequence: int, dpi: int) -> Image.Im
     return image
 
 
-def render_document(seed: int, *, pages: int = 3, dpi: int = 300) -> SampleDocument:
-    """Render a văn bản of ``pages`` A4 pages at ``dpi``; the same seed gives the same pixels."""
+def render_document(
+    seed: int, *, pages: int = 3, dpi: int = 300, family: str | None = None
+) -> SampleDocument:
+    """Render a văn bản of ``pages`` A4 pages at ``dpi``; the same seed gives the same pixels.
+
+    ``family`` names a font family (e.g. "Liberation Serif"); default: the first one found.
+    """
+    token = _FONT_FAMILY.set(family)
+    try:
+        return _render_document(seed, pages=pages, dpi=dpi)
+    finally:
+        _FONT_FAMILY.reset(token)
+
+
+def _render_document(seed: int, *, pages: int, dpi: int) -> SampleDocument:
     if pages < 1:
         raise ValueError(f"pages must be at least 1, not {pages}")
     if not _MIN_DPI <= dpi <= _MAX_DPI:

@@ -25,8 +25,11 @@ from typing import IO
 import httpx
 
 from services.ops.broker import BrokerError, TansuBroker, free_port
+from services.ops.hotfolder import HotFolderThread
+from shared import servicetoken
 
-SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway")
+SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver")
+"""``receiver`` is the reference national archive: it answers package-ready with receipts."""
 STATEFUL = ("ingest", "catalogue", "handover")
 
 
@@ -133,6 +136,7 @@ class LocalStack:
     var_dir: Path
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     internal_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    download_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -140,6 +144,7 @@ class LocalStack:
     broker: TansuBroker | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    hotfolder: HotFolderThread | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _supervisor: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,6 +152,15 @@ class LocalStack:
     @property
     def run_dir(self) -> Path:
         return self.var_dir / "run"
+
+    def signed_headers(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Headers with the gateway's signature, for operators' tools and tests that must
+        call an internal service past the gateway (``path`` as sent, without the query)."""
+        sent = {"x-sohoa-actor": "stack", **(headers or {})}
+        token = servicetoken.sign(self.internal_secret, method, path, sent, time.time())
+        return {**sent, servicetoken.HEADER: token}
 
     @property
     def gateway_url(self) -> str:
@@ -168,6 +182,9 @@ class LocalStack:
                 "SOHOA_INTERNAL_TOKEN_SECRET": self.internal_secret,
                 # one trusted key on loopback: bulk uploads and tests are not throttled
                 "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
+                "SOHOA_HANDOVER_DOWNLOAD_SECRET": self.download_secret,
+                "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
+                "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
             }
         )
         for name, port in ports.items():
@@ -175,7 +192,7 @@ class LocalStack:
             env[f"{prefix}PORT"] = str(port)
             if name in STATEFUL:
                 env[f"{prefix}DATABASE_URL"] = f"sqlite:///{self.var_dir / (name + '.db')}"
-            if name != "gateway":
+            if name not in ("gateway", "receiver"):
                 env[f"SOHOA_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env.update(self.extra_env)
         return env
@@ -212,6 +229,9 @@ class LocalStack:
                 service.wait_ready(deadline)
                 if on_ready is not None:
                     on_ready(service.name, service.url)
+            self.hotfolder = HotFolderThread(
+                self.var_dir / "hotfolder", self.gateway_url, self.api_key
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -257,6 +277,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.hotfolder is not None:
+            self.hotfolder.stop()
         with self._lock:  # a restart in progress finishes first
             for service in reversed(list(self.services.values())):
                 service.stop()

@@ -75,6 +75,7 @@ SECRET_KEYS = {
     "catalogue-database-url",
     "handover-database-url",
     "internal-token-secret",
+    "handover-download-secret",
 }
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
@@ -82,6 +83,7 @@ SECRET_VARIABLES = {
     "SOHOA_STORAGE_S3_ACCESS_KEY",
     "SOHOA_STORAGE_S3_SECRET_KEY",
     "SOHOA_INTERNAL_TOKEN_SECRET",
+    "SOHOA_HANDOVER_DOWNLOAD_SECRET",
     *(f"SOHOA_{name.upper()}_DATABASE_URL" for name in DATABASE_SERVICES),
 }
 Manifest = dict[str, Any]

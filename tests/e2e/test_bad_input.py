@@ -13,6 +13,7 @@ import pytest
 
 from services.ops.demo import open_for_scanning, wait_until
 from services.ops.stack import LocalStack
+from tests.support.ingest import bomb_png, image_bytes, pdf_bytes, png_declaring
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.BAD"
@@ -124,9 +125,14 @@ def test_unknown_file_type_is_refused(
     scans: tuple[str, list[Path]],
 ) -> None:
     _assert_problem(
-        _upload(client, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 not an image"),
+        _upload(client, b"GIF89a\x01\x00\x01\x00 not a scanning format"),
         415,
         "ingest.unsupported-media-type",
+    )
+    _assert_problem(  # a PDF is a scanning format, so a broken one is corrupt
+        _upload(client, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 not a document"),
+        422,
+        "ingest.corrupt-image",
     )
     _assert_problem(_upload(client, "Hồ sơ lưu trữ".encode()), 415, "ingest.unsupported-media-type")
     _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
@@ -142,6 +148,54 @@ def test_empty_upload_and_taken_sequence_are_refused(
     other = scans[1][1].read_bytes()
     _assert_problem(_upload(client, other, sequence=1), 409, "ingest.sequence-taken")
     _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+# Each bad scan, through the gateway: its own code, nothing stored, the service still serving.
+# (8-bit greyscale is refused only where a fonds' rules say so: see tests/unit/test_ingest_rules.)
+BAD_SCANS: list[tuple[str, bytes, dict[str, str], int, str]] = [
+    ("truncated JPEG", image_bytes("JPEG")[:5000], {}, 422, "ingest.corrupt-image"),
+    (
+        "wrong extension",
+        image_bytes("JPEG"),
+        {"filename": "2.png"},
+        415,
+        "ingest.extension-mismatch",
+    ),
+    ("decompression bomb", bomb_png(), {}, 422, "ingest.decompression-bomb"),
+    (
+        "30000 × 30000 px",
+        png_declaring(30000, 30000, os.urandom(14_000_000)),
+        {},
+        422,
+        "ingest.image-too-large",
+    ),
+    ("72 dpi", image_bytes(size=(595, 842), dpi=72), {}, 422, "ingest.resolution-too-low"),
+    ("CMYK TIFF", image_bytes("TIFF", mode="CMYK"), {}, 422, "ingest.colour-mode-unsupported"),
+    ("PDF with no pages", pdf_bytes(pages=0), {}, 422, "ingest.pdf-no-pages"),
+    ("encrypted PDF", pdf_bytes(encrypted=True), {}, 422, "ingest.pdf-encrypted"),
+    ("path traversal", image_bytes(), {"filename": "../../2.png"}, 400, "ingest.unsafe-file-name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "status", "code"), [c[1:] for c in BAD_SCANS], ids=[c[0] for c in BAD_SCANS]
+)
+def test_a_scan_against_the_rules_is_refused_with_its_code(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+    body: bytes,
+    params: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    response = client.post(
+        f"/api/v1/files/{FILE_CODE}/pages", params={"sequence": 2, **params}, content=body
+    )
+    _assert_problem(response, status, code)
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+    assert httpx.get(f"{stack.services['ingest'].url}/ready").status_code == 200
 
 
 def test_missing_or_wrong_api_key_is_refused(

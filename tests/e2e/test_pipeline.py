@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -16,10 +15,14 @@ import bagit
 import httpx
 import openpyxl
 import pytest
+from lxml import etree
 
-from services.ops.demo import ARCHIVIST, REVIEWER, run_journey
+from services.handover.adapters.pdfa import pdfa_problems
+from services.ops.demo import ARCHIVIST, REVIEWER, run_journey, wait_for_receipt
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
+from shared.csip_schemas import validate_package
+from shared.eark import eark_errors
 from shared.text import fold, search_words
 
 pytestmark = pytest.mark.e2e
@@ -43,23 +46,34 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
         archive.extractall(tmp_path)
     bag = bagit.Bag(str(tmp_path / package["package_id"]))
     bag.validate()  # raises BagValidationError on any missing file or wrong SHA-256
-    assert bag.info["External-Identifier"] == FILE_CODE
+    objid = f"urn:uuid:{package['package_id']}"
+    assert bag.info["External-Identifier"] == objid
     assert set(bag.algorithms) == {"sha256"}
     assert bag.version_info == (1, 0)
     uploaded = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     originals = {
         digests["sha256"]
         for name, digests in bag.entries.items()
-        if name.startswith("data/originals/")
+        if "/representations/rep1/data/originals/" in name
     }
     assert originals == uploaded
-    metadata = json.loads((tmp_path / package["package_id"] / "data" / "metadata.json").read_text())
-    assert [p["sequence"] for p in metadata["pages"]] == [1, 2, 3]
-    assert metadata["title"] == document.title
-    assert metadata["metadata"]["maintenance"] == "01"
+    aip = tmp_path / package["package_id"] / "data" / objid.replace(":", "_")
+    assert eark_errors(aip) == []
+    assert validate_package(aip) == []
+    ead = etree.parse(str(aip / "metadata" / "descriptive" / "EAD.xml")).getroot()
+    assert ead.findtext("title") == document.title
+    assert ead.findtext("maintenance") == "01"
+    assert (
+        aip / "representations/rep1/metadata/descriptive" / f"EAD_doc_{FILE_CODE}.1.xml"
+    ).exists()
+    pdfa = aip / "representations/rep1/data" / f"{FILE_CODE}.1.pdf"
+    assert pdfa_problems(pdfa, expected_pages=3) == []  # PDF/A-2b, fonts embedded, text layer
 
-    file = client.get(f"/api/v1/files/{FILE_CODE}").json()
-    assert file["state"] == "packaged"
+    file = wait_for_receipt(client, FILE_CODE)  # the reference receiver's answer
+    assert file["state"] == "handed_over", file["history"][-1]
+    receipt = max(file["history"], key=lambda t: t["at"])
+    assert receipt["reason"].startswith("biên nhận BN-")
+    assert receipt["client"] == "national-archive"
     assert file["package_sha256"] == package["sha256"]
     assert file["startDate"] == f"01/01/{document.facts.issued_date[-4:]}"
     assert (file["numberOfPaper"], file["numberOfPage"], file["fondsCode"]) == (3, 3, "64")
@@ -83,6 +97,7 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
         "verified",
         "accepted",
         "packaged",
+        "handed_over",
     ]
     people = dict(steps)
     assert (people["inventoried"], people["described"], people["verified"]) == (
@@ -127,13 +142,13 @@ def _workbook(response: httpx.Response) -> openpyxl.Workbook:
 def test_progress_selection_and_the_file_list_export_as_workbooks(client: httpx.Client) -> None:
     """Runs after the journey above."""
     progress = client.get("/api/v1/reports/progress").json()
-    assert progress["files_by_state"]["packaged"] >= 1
+    assert progress["files_by_state"]["handed_over"] >= 1
     assert progress["digitization"]["done"] >= 1
     assert "Tiến độ" in _workbook(client.get("/api/v1/reports/progress?format=xlsx")).sheetnames
     selection = client.get("/api/v1/reports/selection").json()
     assert selection["totals"]["approved"] >= 1
     _workbook(client.get("/api/v1/reports/selection?format=xlsx"))
-    listed = client.get("/api/v1/files", params={"fonds": "64", "state": "packaged"}).json()
+    listed = client.get("/api/v1/files", params={"fonds": "64", "state": "handed_over"}).json()
     assert FILE_CODE in [row["file_code"] for row in listed["items"]]
     export = _workbook(client.get("/api/v1/files", params={"fonds": "64", "format": "xlsx"}))
     codes = [row[0] for row in export.worksheets[0].iter_rows(min_row=3, values_only=True)]

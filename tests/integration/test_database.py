@@ -30,7 +30,7 @@ from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
 
 pytestmark = pytest.mark.integration
 TABLES_OF = {
-    "ingest": {"ingest_page", "ingest_file"},
+    "ingest": {"ingest_page", "ingest_file", "ingest_batch"},
     "catalogue": {
         "catalogue_fonds",
         "catalogue_file",

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from services.ops.samples import render_document
-from services.ops.textmetrics import cer
+from tests.support.textmetrics import cer
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import pytest
 
 from services.ocr.adapters.tesseract import ocr_pool, tesseract_path
 from services.ocr.pipeline import process_image
-from services.ops.corpus import VARIANT_CLASSES, CorpusPage, write_corpus
-from services.ops.textmetrics import cer
+from tests.support.corpus import VARIANT_CLASSES, CorpusPage, write_corpus
+from tests.support.textmetrics import cer
 
 pytestmark = pytest.mark.integration
 SEEDS = (1, 2)

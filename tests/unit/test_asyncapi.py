@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -20,16 +20,21 @@ from shared.envelope import Envelope, encode_body
 from shared.events import (
     ALL_EVENTS,
     AcceptedPage,
+    BatchClosed,
     DeadLetterReplayed,
     Event,
     FileAccepted,
     FileStateChanged,
+    FixityFailed,
     PackageReady,
+    PackageReceipt,
     PageEvent,
     PageFailed,
     PageIngested,
     PageProcessed,
     PageQualityReport,
+    PageRejected,
+    RejectedItem,
     dead_letter_topic,
 )
 
@@ -112,6 +117,27 @@ EXAMPLES: tuple[Event, ...] = (
             flags=("blank-page",),
         ),
     ),
+    PageRejected(
+        file_code=FILE_CODE,
+        sequence=4,
+        code="ingest.resolution-too-low",
+        detail="72 dpi < 200 dpi",
+        sha256="ab" * 32,
+        file_name="0004.tif",
+        station="Trạm 2",
+        at=datetime(2025, 5, 14, 9, 30, tzinfo=UTC),
+    ),
+    BatchClosed(
+        file_code=FILE_CODE,
+        batch_id=UUID("5b1f6a8e-0c1d-4e55-9a2b-3c4d5e6f7a8b"),
+        declared_pages=5,
+        received=5,
+        gaps=(3,),
+        duplicates=(),
+        extras=(6,),
+        complete=False,
+        at=datetime(2025, 5, 14, 10, 0, tzinfo=UTC),
+    ),
     PageFailed(
         file_code=FILE_CODE,
         page_id=PAGE_2,
@@ -171,6 +197,31 @@ EXAMPLES: tuple[Event, ...] = (
         sha256=hashlib.sha256(b"goi ban giao H49.64.33.2001.160").hexdigest(),
         size=51_512_320,
         payload_oxum="51359232.6",
+        download_url="http://handover.internal:8004/api/v1/packages/2b7e1516-28ae-4d2a-abf7-158809cf4f3c/download?token=…",
+        contents={"pages": 12, "documents": 3, "pdfs": 3, "files": 61},
+    ),
+    PackageReceipt(
+        file_code=FILE_CODE,
+        package_id=UUID("2b7e1516-28ae-4d2a-abf7-158809cf4f3c"),
+        receipt_id="BN-2026-000123",
+        accepted=False,
+        sha256=hashlib.sha256(b"goi ban giao H49.64.33.2001.160").hexdigest(),
+        reasons=(
+            RejectedItem(
+                path="representations/rep1/data/originals/0003.png",
+                reason="SHA-256 không khớp manifest-sha256.txt",
+            ),
+        ),
+        receiver="reference-receiver",
+        at=datetime.fromisoformat("2026-11-24T09:30:00+07:00"),
+    ),
+    FixityFailed(
+        file_code=FILE_CODE,
+        area="originals",
+        object_key=f"{FILE_CODE}/0003.png",
+        expected_sha256=hashlib.sha256(b"trang 3").hexdigest(),
+        actual_sha256=hashlib.sha256(b"trang 3, mot byte doi").hexdigest(),
+        checked_at=datetime.fromisoformat("2026-12-01T02:00:00+07:00"),
     ),
 )
 

@@ -22,6 +22,7 @@ from bench.ocr import (
     balanced_page_ids,
     busy_share,
     capacity,
+    command_report,
     descendants,
     format_per_page,
     format_table,
@@ -40,6 +41,7 @@ from bench.ocr import (
     worker_env,
 )
 from shared.errors import InvalidFileCode
+from tests.support.corpus import VARIANT_CLASSES
 
 pytestmark = pytest.mark.unit
 
@@ -285,3 +287,19 @@ def test_others_share_is_what_the_machine_did_beyond_our_own_processes() -> None
     assert others_share(1500, 1000, 1000, 2) == pytest.approx(0.25)
     assert others_share(900, 1000, 1000, 2) == 0.0  # rounding never goes negative
     assert others_share(1, 0, 0, 2) is None
+
+
+def test_the_command_report_gives_per_page_times_and_the_ratio_to_paired_tesseract() -> None:
+    pair = Measurement("tesseract (1 thread, 2 at a time)", 20, 24.0)
+    command = Measurement("sohoa ocr --jobs 2", 20, 30.0, expected=20)
+    text = command_report(pair, command)
+    assert "1.20 s/page" in text
+    assert "1.50 s/page" in text
+    assert "0.80× (target ≥ 1.0×) NOT MET" in text
+    assert "1.25× (target ≥ 1.0×) MET" in command_report(pair, Measurement("s", 20, 19.2))
+
+
+def test_a_sparse_page_in_the_mix_is_always_a_first_page() -> None:
+    mix = variant_mix(40, VARIANT_CLASSES)
+    assert {page for variant, page in mix if "sparse" in variant} == {0}
+    assert {page for _, page in mix} == {0, 1}

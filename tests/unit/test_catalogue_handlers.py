@@ -29,18 +29,20 @@ from services.catalogue.domain.errors import (
     VerificationFailed,
 )
 from services.catalogue.domain.inventory import InventoryEntry, InventoryReading, RowRefusal
-from services.catalogue.domain.model import Criterion, FileState
+from services.catalogue.domain.model import ArchivalFile, Criterion, FileState
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.suggester import suggest_file
-from shared.events import FileAccepted, FileStateChanged
+from shared.events import FileAccepted, FileStateChanged, PackageReceipt, RejectedItem
 from tests.support.catalogue import (
     APPROVER,
     ARCHIVIST,
+    AT,
     FILE_CODE,
     REVIEWER,
     description,
     digitized,
     document,
+    in_state,
     ingested,
     processed,
     registered,
@@ -297,3 +299,44 @@ def test_a_locked_file_is_not_read_again() -> None:
     uow = FakeUnitOfWork()
     uow.store[FILE_CODE] = verified()
     assert handlers.pages_to_read(ReadPages(FILE_CODE), uow) is None
+
+
+def _receipt(file: ArchivalFile, accepted: bool, receipt_id: str = "BN-1") -> PackageReceipt:
+    assert file.package is not None
+    reasons = () if accepted else (RejectedItem(path="METS.xml", reason="SHA-256 sai"),)
+    return PackageReceipt(
+        file_code=file.file_code, package_id=file.package.package_id, receipt_id=receipt_id,
+        accepted=accepted, sha256="0" * 64, reasons=reasons, receiver="test", at=AT,
+    )  # fmt: skip
+
+
+def test_an_accepted_receipt_hands_the_file_over_once() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = file = in_state(FileState.PACKAGED)
+    handlers.on_package_receipt(_receipt(file, accepted=True), uow)
+    assert uow.store[FILE_CODE].state is FileState.HANDED_OVER
+    changes = len(uow.events(FileStateChanged))
+    handlers.on_package_receipt(_receipt(file, accepted=True), uow)  # duplicate receipt
+    assert len(uow.events(FileStateChanged)) == changes
+    assert uow.store[FILE_CODE].state is FileState.HANDED_OVER
+
+
+def test_a_rejection_returns_the_file_to_the_archivists_with_the_reasons() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = file = in_state(FileState.PACKAGED)
+    receipt = _receipt(file, accepted=False)
+    handlers.on_package_receipt(receipt, uow)
+    returned = uow.store[FILE_CODE]
+    assert returned.state is FileState.DESCRIBED
+    assert returned.package is None
+    assert returned.acceptance is None
+    (change,) = _changes_by_receipt(uow, "BN-1")
+    assert (change.from_state, change.to_state) == ("packaged", "described")
+    assert "METS.xml: SHA-256 sai" in change.reason
+    handlers.on_package_receipt(receipt, uow)  # a repeated rejection changes nothing
+    assert len(_changes_by_receipt(uow, "BN-1")) == 1
+
+
+def _changes_by_receipt(uow: FakeUnitOfWork, receipt_id: str) -> list[FileStateChanged]:
+    changes = [e for e in uow.events(FileStateChanged) if isinstance(e, FileStateChanged)]
+    return [e for e in changes if receipt_id in e.reason]

@@ -10,9 +10,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from services.ops import corpus
-from services.ops.corpus import VARIANT_CLASSES, CorpusPage, render_variant, write_corpus
 from services.ops.samples import render_document
+from tests.support import corpus
+from tests.support.corpus import VARIANT_CLASSES, CorpusPage, render_variant, write_corpus
 
 pytestmark = pytest.mark.unit
 
@@ -56,6 +56,12 @@ def test_the_classes_are_the_agreed_ones() -> None:
         "dpi200",
         "tiff_input",
         "jpeg_input",
+        "sparse",
+        "sparse_rot180",
+        "dpi200_jpeg",
+        "times300",
+        "times200_jpeg",
+        "stamp_handwriting",
     )
 
 
@@ -63,7 +69,7 @@ def test_every_class_renders_an_a4_page_with_its_dpi(
     rendered: dict[str, tuple[Image.Image, str]],
 ) -> None:
     for variant, (image, _) in rendered.items():
-        dpi = 200 if variant == "dpi200" else 300
+        dpi = 200 if variant.startswith(("dpi200", "times200")) else 300
         assert image.info["dpi"] == (dpi, dpi), variant
         assert image.mode in ("L", "RGB"), variant
         width, height = sorted(image.size)
@@ -131,10 +137,42 @@ def test_truth_is_the_printed_text_whatever_the_damage(
     assert clean_truth == render_document(SEED, pages=2, dpi=300).pages[0].text
     for variant, (_, truth) in rendered.items():
         assert truth == unicodedata.normalize("NFC", truth), variant
-        if variant == "dpi200":  # same words; the line breaks are the 200 dpi layout's
-            assert truth == render_document(SEED, pages=2, dpi=200).pages[0].text
+        dpi = 200 if variant.startswith(("dpi200", "times200")) else 300
+        family = "Liberation Serif" if variant.startswith("times") else None
+        # same words; the line breaks are those of the resolution's and the font's layout
+        page_text = render_document(SEED, pages=2, dpi=dpi, family=family).pages[0].text
+        if variant.startswith("sparse"):  # only the closing block is left on the page
+            assert truth == page_text[page_text.index("Nơi nhận:") :], variant
         else:
-            assert truth == clean_truth, variant
+            assert truth == page_text, variant
+
+
+def test_a_sparse_page_keeps_only_its_closing_block(
+    rendered: dict[str, tuple[Image.Image, str]],
+) -> None:
+    image, truth = rendered["sparse"]
+    ink = np.asarray(image.convert("L")) < 128
+    assert truth.startswith("Nơi nhận:")
+    assert not ink[: ink.shape[0] // 2].any()  # the upper half is blank paper
+    assert ink[ink.shape[0] // 2 :].mean() > 0.002
+    upside_down, same = rendered["sparse_rot180"]
+    assert same == truth
+    assert not (np.asarray(upside_down.convert("L")) < 128)[ink.shape[0] // 2 :].any()
+
+
+def test_the_stamp_and_handwriting_are_coloured_ink_over_the_page(
+    rendered: dict[str, tuple[Image.Image, str]],
+) -> None:
+    pixels = _rgb(rendered["stamp_handwriting"][0])
+    height = pixels.shape[0]
+    coloured = _blue(pixels) | _red(pixels) | _purple(pixels)
+    assert coloured[: height // 3].mean() > 0.001  # the incoming-mail stamp near the top
+    assert _blue(pixels)[height // 3 :].mean() > 0.0005  # notes written across the body
+
+
+def _purple(pixels: NDArray[np.int16]) -> NDArray[np.bool_]:
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return (b > 120) & (r > 90) & (r - g > 40) & (b - g > 60)
 
 
 def test_seal_and_signature_sit_in_the_lower_half(

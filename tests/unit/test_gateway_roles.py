@@ -64,7 +64,7 @@ ROUTES = _public_routes()
 
 
 def _url(path: str) -> str:
-    filled = path.format(file_code=FILE_CODE, ordinal=1, code="64")
+    filled = path.format(file_code=FILE_CODE, ordinal=1, code="64", batch_id="dot-1")
     return f"/api/v1{filled}"
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ops.textmetrics import cer, edit_distance, normalise_for_scoring, wer
+from tests.support.textmetrics import cer, edit_distance, normalise_for_scoring, wer
 
 pytestmark = pytest.mark.unit
 

@@ -132,6 +132,7 @@ class PageRow(SQLModel, table=True):
     failure_code: str | None = Field(default=None, max_length=100)
     failure_detail: str | None = Field(default=None, max_length=2000)
     replaced_by: str | None = Field(default=None, max_length=36)
+    version: int = 1
 
 
 class SearchRow(SQLModel, table=True):

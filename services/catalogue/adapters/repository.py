@@ -301,6 +301,7 @@ def _page(row: PageRow) -> Page:
         failure_code=row.failure_code,
         failure_detail=row.failure_detail,
         replaced_by=UUID(row.replaced_by) if row.replaced_by else None,
+        version=row.version,
     )
 
 
@@ -310,6 +311,7 @@ def _write_page(row: PageRow, page: Page) -> None:
     row.dpi, row.received_at = page.dpi, page.received_at
     row.failure_code, row.failure_detail = page.failure_code, page.failure_detail
     row.replaced_by = str(page.replaced_by) if page.replaced_by else None
+    row.version = page.version
     r = page.reading
     row.text_key, row.hocr_key = (r.text_key, r.hocr_key) if r else (None, None)
     row.alto_key, row.pdf_key = (r.alto_key, r.pdf_key) if r else (None, None)

@@ -38,6 +38,7 @@ class PageOut(_Out):
     stored: bool
     has_text: bool
     current: bool = Field(description="false once a re-scan replaced it")
+    version: int = Field(default=1, description="1, then one more for every re-scan")
     confidence: float | None
     document: int | None = Field(description="ordinal of the văn bản it belongs to")
     derivatives: dict[str, str | None]
@@ -160,6 +161,7 @@ def page_out(file: ArchivalFile, page: Page) -> PageOut:
         stored=page.stored,
         has_text=r is not None,
         current=page.stored and page.replaced_by is None,
+        version=page.version,
         confidence=r.confidence if r else None,
         document=file.document_of(page.sequence),
         derivatives={

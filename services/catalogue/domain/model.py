@@ -194,6 +194,7 @@ class Page:
     failure_code: str | None = None
     failure_detail: str | None = None
     replaced_by: UUID | None = None
+    version: int = 1  # ingest's version of the page number: one more for every re-scan
 
     @property
     def stored(self) -> bool:
@@ -647,6 +648,24 @@ class ArchivalFile:
             {"risk_recovery_status": RiskRecoveryStatus.DONE}
         )
         self._move(FileState.HANDED_OVER, by, at, f"biên nhận {receipt_id}")
+        return True
+
+    def return_from_handover(
+        self, receipt_id: str, reasons: Iterable[str], *, by: Actor, at: datetime
+    ) -> bool:
+        """The national archive refused the package: back to the archivists (→ described) with
+        its reasons, to be corrected, checked and accepted again. False when the hồ sơ is not
+        waiting for a receipt (a repeated rejection changes nothing)."""
+        if self.state is not FileState.PACKAGED:
+            return False
+        self.acceptance = None
+        self.verification = None
+        self.package = None
+        why = "; ".join(reasons) or "không nêu lý do"
+        # The one step back outside ALLOWED: only a receipt takes it, never a request.
+        self._record(
+            self.state, FileState.DESCRIBED, by, at, f"biên nhận {receipt_id}: từ chối — {why}"
+        )
         return True
 
     def search_text(self) -> str:

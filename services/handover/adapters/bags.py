@@ -29,9 +29,19 @@ def make_validated_bag(directory: Path, info: dict[str, str]) -> str:
     return str(bag.info["Payload-Oxum"])
 
 
+COMPRESSED = frozenset({".png", ".jpg", ".jpeg", ".jp2", ".pdf", ".zip"})
+"""Already compressed: stored as they are, since deflating them again costs time for nothing."""
+
+
 def zip_tree(directory: Path, target: Path, root_name: str) -> None:
-    """Zip ``directory`` under ``root_name/`` without holding any file in memory."""
+    """Zip ``directory`` under ``root_name/`` file by file, never holding one in memory."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for path in sorted(directory.rglob("*")):
             if path.is_file():
-                archive.write(path, f"{root_name}/{path.relative_to(directory).as_posix()}")
+                method = (
+                    zipfile.ZIP_STORED
+                    if path.suffix.lower() in COMPRESSED
+                    else zipfile.ZIP_DEFLATED
+                )
+                name = f"{root_name}/{path.relative_to(directory).as_posix()}"
+                archive.write(path, name, compress_type=method)

@@ -8,13 +8,13 @@ stains, show-through) flattened, then Otsu binarisation of the flattened page.
 
 from __future__ import annotations
 
-import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pytesseract
 from cv2.typing import MatLike
 from PIL import Image, ImageOps
 
@@ -24,34 +24,59 @@ Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
 A4_LONG_INCHES = 11.69
 TARGET_DPI = 300
+MAX_DPI = 400  # above this, a page is reduced to TARGET_DPI: tesseract gains nothing from more
 ANALYSIS_WIDTH = 1000  # pixels; skew and orientation are measured on a reduced copy
-_OSD_ROTATE = re.compile(r"Rotate: (\d+)")
-_OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One clean-up step as it ran on this page: a regression is traced to its step."""
+
+    step: str
+    seconds: float
+    detail: str
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self._last = time.perf_counter()
+
+    def __call__(self, step: str, detail: str) -> None:
+        now = time.perf_counter()
+        self.steps.append(Step(step, round(now - self._last, 4), detail))
+        self._last = now
 
 
 @dataclass(frozen=True)
 class Cleaned:
     """A page ready for recognition, and what was found on the way."""
 
-    for_ocr: Gray  # binarised, upright, deskewed, at ≥ 300 dpi
+    for_ocr: Gray  # binarised, upright, deskewed, at 300 dpi
     for_people: Gray  # flattened greyscale, same geometry
     dpi: int  # of both images
     quality: PageQuality  # measurements; flags are added once the page is read
+    steps: tuple[Step, ...] = ()
 
 
-def load(path: Path) -> tuple[Colour, int | None, bool]:
-    """Decode any format Pillow reads; honour EXIF orientation; return BGR, dpi, colour."""
+def load(path: Path) -> tuple[MatLike, int | None, bool]:
+    """Decode any format Pillow reads; honour EXIF orientation; return the pixels (BGR for
+    colour, else one grey channel: a greyscale scan is never tripled and reduced again), the
+    declared dpi and whether the scan is in colour."""
     try:
         with Image.open(path) as image:
             image.load()
             dpi_info = image.info.get("dpi")
             upright = ImageOps.exif_transpose(image)
             colour = upright.mode not in ("1", "L", "LA", "I", "I;16", "F")
-            rgb = upright.convert("RGB")
+            if colour:
+                pixels = cv2.cvtColor(np.asarray(upright.convert("RGB")), cv2.COLOR_RGB2BGR)
+            else:
+                pixels = np.asarray(upright if upright.mode == "L" else upright.convert("L"))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UnreadableImage(f"cannot decode {path.name}: {exc}") from exc
     dpi = round(float(dpi_info[0])) if dpi_info and float(dpi_info[0]) >= 50 else None
-    return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), dpi, colour
+    return pixels, dpi, colour
 
 
 def effective_dpi(width: int, height: int, declared: int | None) -> float:
@@ -94,8 +119,25 @@ def flatten(gray: Gray) -> Gray:
     return cv2.divide(gray, np.maximum(background, 1), scale=255)
 
 
+def _large_dark_border_regions(dark: Gray) -> bool:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    height, width = dark.shape
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        touches = x == 0 or y == 0 or x + w >= width or y + h >= height
+        if touches and area > 0.001 * width * height and (w > 0.15 * width or h > 0.15 * height):
+            return True
+    return False
+
+
 def whiten_dark_edges(gray: Gray) -> Gray:
-    """Scanner lids and book edges leave dark bands touching the border: make them paper."""
+    """Scanner lids and book edges leave dark bands touching the border: make them paper.
+
+    Looked for on a reduced copy first (with looser bounds): most pages have none, and then
+    the full-resolution labelling is skipped."""
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    if not _large_dark_border_regions((small < 80).astype(np.uint8)):
+        return gray
     dark = (gray < 80).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     height, width = gray.shape
@@ -194,36 +236,6 @@ def turn(image: Gray, clockwise: int) -> Gray:
     return image if clockwise % 360 == 0 else cv2.rotate(image, codes[clockwise % 360])
 
 
-def osd_rotation(bw: Gray) -> tuple[int, float]:
-    """tesseract's orientation detection: (clockwise degrees to upright, confidence)."""
-    scale = min(1.0, 2000 / max(bw.shape))
-    small = cv2.resize(bw, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    try:
-        report = pytesseract.image_to_osd(Image.fromarray(small), config="--psm 0")
-    except pytesseract.TesseractError:
-        return 0, 0.0  # too little text to tell
-    rotate_match = _OSD_ROTATE.search(report)
-    confidence = _OSD_CONFIDENCE.search(report)
-    if not rotate_match or not confidence:
-        return 0, 0.0
-    return int(rotate_match.group(1)) % 360, float(confidence.group(1))
-
-
-def mean_confidence(bw: Gray, languages: str) -> float:
-    """Mean word confidence of a quick read of the page's middle band: the second opinion."""
-    height = bw.shape[0]
-    band = bw[height // 4 : height // 2]
-    data = pytesseract.image_to_data(
-        Image.fromarray(band), lang=languages, config="--psm 6", output_type=pytesseract.Output.DICT
-    )
-    values = [
-        float(c)
-        for c, t in zip(data["conf"], data["text"], strict=True)
-        if str(t).strip() and float(c) >= 0
-    ]
-    return sum(values) / len(values) if values else 0.0
-
-
 def upright_evidence(bw: Gray) -> float:
     """Log ratio of ink above the x-height band to ink below it, over every text line.
 
@@ -250,53 +262,81 @@ def upright_evidence(bw: Gray) -> float:
     return float(np.log((above + 1.0) / (below + 1.0)))
 
 
-def orient(levelled: Gray, languages: str, min_evidence: float = 0.25) -> tuple[int, float]:
-    """0 or 180: whether a levelled page must be turned over, and how sure we are.
+OrientationGuess = Callable[[Gray], tuple[int, float]]  # (clockwise degrees, confidence)
 
-    Ink asymmetry decides; tesseract's OSD, then a comparison of readings, are the second
-    and third opinions when it is undecided.
+
+@dataclass(frozen=True)
+class Orientation:
+    """Whether a levelled page must be turned over, who said so, and how sure they were."""
+
+    over: int  # 0 or 180
+    confidence: float
+    decided_by: str  # "ink" (tone marks above the lines), "osd" or "undecided"
+
+
+def orient(levelled: Gray, guess: OrientationGuess, min_evidence: float = 0.25) -> Orientation:
+    """0 or 180: a guess only; the pipeline confirms a turn (or doubt) by reading both ways.
+
+    Ink asymmetry decides when it is clear; the engine's orientation detection is the second
+    opinion when it is not.
     """
     evidence = upright_evidence(levelled)
     if abs(evidence) >= min_evidence:
-        return (0 if evidence > 0 else 180), round(abs(evidence), 2)
-    rotation, confidence = osd_rotation(levelled)
+        return Orientation(0 if evidence > 0 else 180, round(abs(evidence), 2), "ink")
+    rotation, confidence = guess(levelled)
     if confidence >= 3.0 and rotation in (0, 180):
-        return rotation, confidence
-    as_is = mean_confidence(levelled, languages)
-    flipped = mean_confidence(turn(levelled, 180), languages)
-    return (0 if as_is >= flipped else 180), round(abs(as_is - flipped), 2)
+        return Orientation(rotation, confidence, "osd")
+    return Orientation(0, round(abs(evidence), 2), "undecided")
 
 
-def clean_page(path: Path, languages: str) -> Cleaned:
-    bgr, dpi, colour = load(path)
-    height, width = bgr.shape[:2]
+def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
+    trace = _Trace()
+    pixels, dpi, colour = load(path)
+    height, width = pixels.shape[:2]
     found_dpi = effective_dpi(width, height, dpi)
-    gray = drop_colour_ink(bgr) if colour else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    trace("load", f"{width}×{height} px, {found_dpi:.0f} dpi ({'declared' if dpi else 'A4'})")
+    if colour:
+        gray = drop_colour_ink(pixels)
+        trace("drop-colour-ink", "red and blue strokes made paper, black print kept")
+    else:
+        gray = pixels
     gray = whiten_dark_edges(gray)
-    upscaled = found_dpi < TARGET_DPI * 0.9
-    if upscaled:  # small letters lose their diacritics: enlarge first
+    trace("whiten-dark-edges", "dark scanner borders made paper")
+    resampled = found_dpi < TARGET_DPI * 0.9 or found_dpi > MAX_DPI
+    if resampled:  # small letters lose their diacritics; huge ones only cost time
         factor = TARGET_DPI / found_dpi
-        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        method = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=method)
+        trace("resample", f"×{factor:.2f} to {TARGET_DPI} dpi")
     noise = speckle_level(gray)
     if noise > NOISY:  # scanner speckle breaks letters into dust: a median keeps strokes
         gray = cv2.medianBlur(gray, 3)
+    trace("despeckle", f"noise {noise:.2f}: {'median 3×3' if noise > NOISY else 'kept'}")
     blur = float(cv2.Laplacian(gray, cv2.CV_64F).var())
     low, high = grey_percentiles(gray, (2, 98))
     flat = flatten(gray)
+    trace("flatten", f"grey levels {low:.0f}–{high:.0f} divided by the paper's brightness")
     quarter, skew = find_layout(binarise(flat))
     flat = turn(flat, quarter)
     if abs(skew) >= 0.1:
         flat = rotate(flat, skew)
+    trace("layout", f"turned {quarter}°, deskewed {skew}°")
     bw = binarise(flat)
-    over, rotation_confidence = orient(bw, languages)
-    if over:
+    trace("binarise", "Otsu")
+    orientation = orient(bw, guess)
+    if orientation.over:
         flat, bw = turn(flat, 180), turn(bw, 180)
-    rotation = (quarter + over) % 360
+    rotation = (quarter + orientation.over) % 360
+    trace(
+        "orient",
+        f"guess {orientation.over}° by {orientation.decided_by} ({orientation.confidence})",
+    )
     residual = _refined_angle(_reduced_ink(bw), 0.0)
     quality = PageQuality(
         effective_dpi=round(found_dpi, 1),
         rotation=rotation,  # degrees clockwise applied to make the page upright
-        rotation_confidence=round(rotation_confidence, 2),
+        rotation_confidence=round(orientation.confidence, 2),
+        rotation_decided_by=orientation.decided_by,
         skew=skew,  # degrees found and corrected
         residual_skew=residual,
         blur=round(blur, 1),  # variance of the Laplacian: lower is blurrier
@@ -306,4 +346,6 @@ def clean_page(path: Path, languages: str) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    return Cleaned(bw, flat, TARGET_DPI if upscaled else round(found_dpi), quality)
+    return Cleaned(
+        bw, flat, TARGET_DPI if resampled else round(found_dpi), quality, tuple(trace.steps)
+    )

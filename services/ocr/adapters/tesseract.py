@@ -16,6 +16,7 @@ import ctypes.util
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,11 +31,16 @@ from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 import cv2
+import pytesseract
+from cv2.typing import MatLike
+from PIL import Image
 
 from services.ocr.domain import PageTimeout, UnreadableImage
 
 T = TypeVar("T")
 OUTPUTS = ("txt", "hocr", "alto", "pdf")
+_OSD_ROTATE = re.compile(r"Rotate: (\d+)")
+_OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,21 @@ class RawReading:
 
 
 class OcrEngine(Protocol):
-    """What the pipeline needs of a recognition engine; another engine can stand beside it."""
+    """What the pipeline needs of a recognition engine: a stand-in replaces tesseract in tests.
+
+    ``orientation`` is a guess (clockwise degrees to upright, confidence); ``read`` is the
+    recognition whose word confidences confirm or overrule it.
+    """
 
     name: str
 
+    def orientation(self, image: MatLike) -> tuple[int, float]: ...
+
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading: ...
+
+    def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
+        """hOCR only: the cheap reading that confirms an orientation on a strip."""
+        ...
 
 
 @cache
@@ -100,24 +116,47 @@ class TesseractCommand:
 
     name = "tesseract"
 
+    def orientation(self, image: MatLike) -> tuple[int, float]:
+        """tesseract's orientation detection on a reduced copy (it needs no full resolution)."""
+        scale = min(1.0, 2000 / max(image.shape[:2]))
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        try:
+            report = pytesseract.image_to_osd(Image.fromarray(small), config="--psm 0")
+        except pytesseract.TesseractError:
+            return 0, 0.0  # too little text to tell
+        rotate_match = _OSD_ROTATE.search(report)
+        confidence = _OSD_CONFIDENCE.search(report)
+        if not rotate_match or not confidence:
+            return 0, 0.0
+        return int(rotate_match.group(1)) % 360, float(confidence.group(1))
+
+    def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
+        return self._run(image, dpi, languages, ("hocr",))[0].decode("utf-8")
+
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
+        text, hocr, alto, pdf = self._run(image, dpi, languages, OUTPUTS)
+        return RawReading(text.decode(), hocr.decode(), alto.decode(), pdf)
+
+    def _run(self, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]) -> list[bytes]:
+        """One tesseract run; what it wrote, in the order of ``outputs``."""
         with tempfile.TemporaryDirectory(prefix="tess-") as work:
             base = Path(work) / "page"
-            argv = [
-                tesseract_path(), str(image), str(base), "-l", languages, "--dpi", str(dpi),
-                "-c", "tessedit_do_invert=0",  # clean-up gives dark text on light paper
-                *OUTPUTS,
-            ]  # fmt: skip
-            result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
-            if result.returncode != 0:
-                message = result.stderr.decode("utf-8", "replace").strip()[-500:]
-                raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
-            return RawReading(
-                text=(base.with_suffix(".txt")).read_text(encoding="utf-8"),
-                hocr=(base.with_suffix(".hocr")).read_text(encoding="utf-8"),
-                alto=(base.with_suffix(".xml")).read_text(encoding="utf-8"),
-                pdf=(base.with_suffix(".pdf")).read_bytes(),
-            )
+            return self._run_into(base, image, dpi, languages, outputs)
+
+    def _run_into(
+        self, base: Path, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]
+    ) -> list[bytes]:
+        argv = [
+            tesseract_path(), str(image), str(base), "-l", languages, "--dpi", str(dpi),
+            "-c", "tessedit_do_invert=0",  # clean-up gives dark text on light paper
+            *outputs,
+        ]  # fmt: skip
+        result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip()[-500:]
+            raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
+        suffixes = {"txt": ".txt", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf"}
+        return [base.with_suffix(suffixes[o]).read_bytes() for o in outputs]
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -27,7 +27,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from services.ops.samples import SampleDocument, render_document
 
-__all__ = ["VARIANT_CLASSES", "CorpusPage", "render_variant", "write_corpus"]
+__all__ = [
+    "VARIANT_CLASSES",
+    "CorpusPage",
+    "file_suffix",
+    "render_variant",
+    "save_page",
+    "write_corpus",
+]
 
 VARIANT_CLASSES: tuple[str, ...] = (
     "clean",
@@ -45,6 +52,12 @@ VARIANT_CLASSES: tuple[str, ...] = (
     "dpi200",
     "tiff_input",
     "jpeg_input",
+    "sparse",
+    "sparse_rot180",
+    "dpi200_jpeg",
+    "times300",
+    "times200_jpeg",
+    "stamp_handwriting",
 )
 """Every kind of degraded scan the corpus makes, one fault (mainly) per class."""
 
@@ -65,8 +78,15 @@ _Array = NDArray[np.float32]
 _RNG = np.random.Generator
 
 _PAGES = 2  # page 0: the full NĐ 30 first page; page 1: body continuation
-_SUFFIXES = {"tiff_input": ".tif", "jpeg_input": ".jpg"}  # everything else is lossless PNG
-_JPEG_INPUT_QUALITY = 75
+_SUFFIXES = {  # everything else is lossless PNG
+    "tiff_input": ".tif",
+    "jpeg_input": ".jpg",
+    "dpi200_jpeg": ".jpg",
+    "times200_jpeg": ".jpg",
+}
+_JPEG_QUALITY = {"jpeg_input": 75, "times200_jpeg": 80, "dpi200_jpeg": 85}  # scanner settings
+_AT_200_DPI = {"dpi200", "dpi200_jpeg", "times200_jpeg"}
+_TIMES = {"times300", "times200_jpeg"}  # Times New Roman metrics (Liberation Serif)
 
 
 def _mm(value: float, dpi: int) -> int:
@@ -74,9 +94,9 @@ def _mm(value: float, dpi: int) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _document(seed: int, dpi: int) -> SampleDocument:
+def _document(seed: int, dpi: int, family: str | None = None) -> SampleDocument:
     """Rendering a page takes a second; every variant of a seed starts from the same one."""
-    return render_document(seed, pages=_PAGES, dpi=dpi)
+    return render_document(seed, pages=_PAGES, dpi=dpi, family=family)
 
 
 def _rng(variant: str, seed: int, page_index: int) -> _RNG:
@@ -355,6 +375,26 @@ def _signer_block(image: Image.Image, dpi: int) -> _SignerBlock | None:
     return _SignerBlock(centre_x, title_bottom, name_top)
 
 
+def _sparse_source(source: _Source) -> _Source:
+    """A sparse last page: only the recipients ("Nơi nhận") beside the signer block, on an
+    otherwise blank sheet, the page whose orientation a guess gets wrong most easily."""
+    block = _signer_block(source.image, source.dpi)
+    lines = source.truth.splitlines()
+    if block is None or "Nơi nhận:" not in lines:
+        raise ValueError("a sparse page needs a first page with its signer block")
+    ink = np.asarray(source.image.convert("L")) < 128
+    runs = _row_runs(np.count_nonzero(ink, axis=1) >= 2, _mm(2, source.dpi))
+    top = next(start for start, end in runs if start <= block.title_bottom < end)
+    pixels = _array(source.image).copy()
+    paper = pixels[: _mm(10, source.dpi)]  # the top margin: blank paper of the same scan
+    cut = top - _mm(3, source.dpi)
+    for row in range(0, cut, paper.shape[0]):
+        rows = min(paper.shape[0], cut - row)
+        pixels[row : row + rows] = paper[:rows]
+    truth = "\n".join(lines[lines.index("Nơi nhận:") :])
+    return _Source(_image(pixels), truth, source.dpi)
+
+
 def _issuer(truth: str) -> str:
     """Cơ quan chủ quản and cơ quan ban hành: the left header lines above "Số:"."""
     lines: list[str] = []
@@ -490,6 +530,50 @@ def _seal_signature(source: _Source, rng: _RNG) -> Image.Image:
     return Image.fromarray(np.clip(_grain(rgb, rng, 1.5) + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
+def _stamp(rng: _RNG, dpi: int) -> _Array:
+    """The incoming-mail stamp (dấu đến) a văn thư presses in a margin: a box with ĐẾN,
+    Số and Ngày, the number and date then written in by hand."""
+    w, h = _mm(float(rng.uniform(42.0, 50.0)), dpi), _mm(float(rng.uniform(20.0, 24.0)), dpi)
+    canvas = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    line = max(2, _mm(0.5, dpi))
+    draw.rectangle((line, line, w - line, h - line), outline=255, width=line)
+    font = _font(_mm(3.2, dpi))
+    draw.text((w // 2, h // 5), "ĐẾN", fill=255, font=font, anchor="mm")
+    draw.text((_mm(3, dpi), h * 2 // 5), "Số: ..........", fill=255, font=font)
+    draw.text((_mm(3, dpi), h * 7 // 10), "Ngày: .........", fill=255, font=font)
+    mask = _array(canvas.rotate(float(rng.uniform(-6.0, 6.0)), expand=True)) / np.float32(255.0)
+    stamp: _Array = np.clip(mask * np.float32(rng.uniform(0.75, 0.9)), 0.0, 1.0)
+    return stamp
+
+
+def _stamp_handwriting(source: _Source, rng: _RNG) -> Image.Image:
+    """An incoming-mail stamp over the top right of the text, purple or red, and notes
+    written across the page in blue or black ballpoint (a bút phê, a number, a tick) — the
+    marks a real signed scan carries that a rendering does not. None of it is ground truth."""
+    dpi = source.dpi
+    rgb = np.repeat(_array(source.image)[:, :, None], 3, axis=2)
+    height, width = rgb.shape[:2]
+    stamp = _stamp(rng, dpi)
+    ink = (
+        (int(rng.integers(110, 150)), int(rng.integers(30, 60)), int(rng.integers(150, 190)))
+        if rng.random() < 0.5
+        else (int(rng.integers(195, 220)), int(rng.integers(25, 50)), int(rng.integers(35, 60)))
+    )
+    at = (width - stamp.shape[1] - _mm(float(rng.uniform(8.0, 25.0)), dpi), _mm(45, dpi))
+    _multiply(rgb, stamp, ink, at)
+    pen = _mm(float(rng.uniform(0.3, 0.4)), dpi)
+    blue = (int(rng.integers(20, 45)), int(rng.integers(35, 70)), int(rng.integers(140, 185)))
+    for _ in range(int(rng.integers(2, 4))):  # notes across the body, the number in the stamp
+        box = (_mm(float(rng.uniform(40.0, 70.0)), dpi), _mm(float(rng.uniform(8.0, 14.0)), dpi))
+        x = int(rng.integers(_mm(25, dpi), width - box[0] - _mm(15, dpi)))
+        y = int(rng.integers(_mm(60, dpi), height - box[1] - _mm(30, dpi)))
+        _multiply(rgb, _signature(rng, box, pen) * np.float32(0.8), blue, (x, y))
+    number = (stamp.shape[1] // 2, stamp.shape[0] // 4)
+    _multiply(rgb, _signature(rng, number, pen), blue, (at[0] + stamp.shape[1] // 3, at[1]))
+    return Image.fromarray(np.clip(_grain(rgb, rng, 1.5) + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
 # --- formats and resolution -----------------------------------------------------------------
 
 
@@ -525,8 +609,15 @@ _DEGRADATIONS: dict[str, Callable[[_Source, _RNG], Image.Image]] = {
     "dpi200": _mild_grain(1.5),
     "tiff_input": _mild_grain(4.0),
     "jpeg_input": _jpeg_input,
+    "sparse": _mild_grain(1.5),
+    "sparse_rot180": _turn(Image.Transpose.ROTATE_180),
+    "dpi200_jpeg": _jpeg_input,
+    "times300": _mild_grain(2.0),
+    "times200_jpeg": _jpeg_input,
+    "stamp_handwriting": _stamp_handwriting,
 }
-assert set(_DEGRADATIONS) == set(VARIANT_CLASSES)  # noqa: S101 - a table kept in step
+_SPARSE = {"sparse", "sparse_rot180"}
+assert set(_DEGRADATIONS) == set(VARIANT_CLASSES)
 
 
 def _dpi_of(image: Image.Image) -> int:
@@ -549,19 +640,34 @@ def render_variant(variant: str, seed: int, *, page_index: int = 0) -> tuple[Ima
         raise ValueError(f"unknown variant class {variant!r}; known: {known}")
     if not 0 <= page_index < _PAGES:
         raise ValueError(f"page_index must be within 0-{_PAGES - 1}, not {page_index}")
-    page = _document(seed, 200 if variant == "dpi200" else 300).pages[page_index]
+    family = "Liberation Serif" if variant in _TIMES else None
+    page = _document(seed, 200 if variant in _AT_200_DPI else 300, family).pages[page_index]
     dpi = _dpi_of(page.image)
     source = _Source(page.image, page.text, dpi)
+    if variant in _SPARSE:
+        source = _sparse_source(source)
     image = _DEGRADATIONS[variant](source, _rng(variant, seed, page_index))
     image.info = {"dpi": (dpi, dpi)}
-    return image, page.text
+    return image, source.truth
 
 
-def _save(image: Image.Image, path: Path, dpi: int) -> None:
+def file_suffix(variant: str) -> str:
+    """How a class is delivered: TIFF, JPEG at its scanner quality, else lossless PNG."""
+    return _SUFFIXES.get(variant, ".png")
+
+
+def save_page(image: Image.Image, path: Path, variant: str) -> int:
+    """Write a rendered page as its class is delivered; return its dpi."""
+    dpi = _dpi_of(image)
+    _save(image, path, dpi, variant)
+    return dpi
+
+
+def _save(image: Image.Image, path: Path, dpi: int, variant: str) -> None:
     if path.suffix == ".tif":
         image.save(path, "TIFF", dpi=(dpi, dpi), compression="tiff_adobe_deflate")
     elif path.suffix == ".jpg":
-        image.save(path, "JPEG", dpi=(dpi, dpi), quality=_JPEG_INPUT_QUALITY)
+        image.save(path, "JPEG", dpi=(dpi, dpi), quality=_JPEG_QUALITY[variant])
     else:
         image.save(path, "PNG", dpi=(dpi, dpi))
 
@@ -586,8 +692,8 @@ def write_corpus(
                 image, truth = render_variant(variant, seed, page_index=page_index)
                 dpi = _dpi_of(image)
                 stem = f"{variant}-s{seed}-p{page_index}"
-                path = directory / f"{stem}{_SUFFIXES.get(variant, '.png')}"
-                _save(image, path, dpi)
+                path = directory / f"{stem}{file_suffix(variant)}"
+                _save(image, path, dpi, variant)
                 (directory / f"{stem}.txt").write_text(truth + "\n", encoding="utf-8")
                 written.append(CorpusPage(variant, seed, path, truth, page_index, dpi))
     return written

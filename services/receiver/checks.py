@@ -1,0 +1,83 @@
+"""What the national archive checks in a received package, each failure naming the file:
+the SHA-256 announced, the BagIt bag (RFC 8493), every METS against the package's own
+``schemas/``, and the E-ARK CSIP rules."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import bagit
+
+from shared.csip_schemas import validate_package
+from shared.eark import eark_errors
+from shared.events import RejectedItem
+
+CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _unzip(archive: Path, target: Path) -> Path:
+    """Extract safely (no absolute paths, no ``..``) and return the one bag folder."""
+    with zipfile.ZipFile(archive) as z:
+        for name in z.namelist():
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or ".." in parts:
+                raise ValueError(f"unsafe path in zip: {name}")
+        z.extractall(target)
+    (bag,) = [p for p in target.iterdir() if p.is_dir()]
+    return bag
+
+
+def _in_package(path: str, bag: Path) -> str:
+    """A bag path (``data/<package folder>/…``) as the path inside the package."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if parts and parts[0] == "data":
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    return "/".join(parts)
+
+
+def _bag_problems(bag: Path) -> list[RejectedItem]:
+    try:
+        bagit.Bag(str(bag)).validate(processes=1)
+    except bagit.BagValidationError as error:
+        items = []
+        for detail in getattr(error, "details", []) or []:
+            path = str(getattr(detail, "path", "") or "")
+            items.append(RejectedItem(path=_in_package(path, bag), reason=str(detail)))
+        return items or [RejectedItem(path="", reason=f"BagIt: {error}")]
+    except bagit.BagError as error:
+        return [RejectedItem(path="", reason=f"BagIt: {error}")]
+    return []
+
+
+def inspect_package(archive: Path, announced_sha256: str, work: Path) -> list[RejectedItem]:
+    """Every reason to refuse ``archive``; empty when it is accepted."""
+    actual = sha256_of(archive)
+    if actual.lower() != announced_sha256.lower():
+        return [RejectedItem(path="", reason=f"SHA-256 {actual} ≠ announced {announced_sha256}")]
+    try:
+        bag = _unzip(archive, work)
+    except (zipfile.BadZipFile, ValueError) as error:
+        return [RejectedItem(path="", reason=f"ZIP: {error}")]
+    problems = _bag_problems(bag)
+    if problems:
+        return problems
+    folders = [p for p in (bag / "data").iterdir() if p.is_dir()]
+    if len(folders) != 1 or not (folders[0] / "METS.xml").is_file():
+        return [RejectedItem(path="", reason="the bag holds no single package with METS.xml")]
+    package = folders[0]
+    for found in validate_package(package):
+        name, _, reason = found.partition(": ")
+        problems.append(RejectedItem(path=name, reason=f"XSD: {reason}"))
+    for found in eark_errors(package):
+        problems.append(RejectedItem(path="METS.xml", reason=f"E-ARK {found}"))
+    return problems

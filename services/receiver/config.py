@@ -1,0 +1,18 @@
+"""Settings of the reference receiver: environment variables ``SOHOA_RECEIVER_<FIELD>``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+
+class ReceiverSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_RECEIVER_", frozen=True)
+
+    port: int = 8006
+    name: str = Field(default="reference-receiver", description="who signs the receipts")
+    inbox_dir: str = Field(
+        default="var/receiver", description="where received packages are kept, by package id"
+    )

@@ -1,0 +1,97 @@
+"""Quét lại: a page kiểm tra sends back is uploaded again at its number as version 2. Version 1
+stays stored write-once and listed; ingest, OCR and the catalogue follow version 2."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from services.ops.demo import REVIEWER, as_person, wait_until
+from services.ops.stack import LocalStack
+from tests.e2e.journey import register_and_upload
+
+pytestmark = pytest.mark.e2e
+FILE_CODE = "H49.64.33.2024.RESCAN"
+
+
+def _rescanned(path: Path) -> bytes:
+    """The same page scanned again: a few pixels differ, same size and resolution."""
+    with Image.open(path) as image:
+        page = image.convert("RGB")
+        dpi = image.info["dpi"]
+    page.paste((200, 0, 0), (5, 5, 25, 25))
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG", dpi=dpi)
+    return buffer.getvalue()
+
+
+def test_a_rescan_is_version_2_and_version_1_stays(
+    stack: LocalStack, client: httpx.Client, scans: tuple[str, list[Path]]
+) -> None:
+    _title, paths = scans
+    register_and_upload(client, FILE_CODE, paths[:2], title="Quét lại")
+
+    def file_in(state: str) -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get(f"/api/v1/files/{FILE_CODE}").json()
+        return body if body["state"] == state else None
+
+    wait_until(lambda: file_in("digitized"), timeout=240, what="both pages read")
+    [_first, old] = client.get(f"/api/v1/files/{FILE_CODE}/pages").json()
+    refused = client.post(
+        f"/api/v1/files/{FILE_CODE}/pages", params={"sequence": 2}, content=_rescanned(paths[1])
+    )
+    assert refused.status_code == 409, refused.text  # not sent back yet: never an overwrite
+    assert refused.json()["code"] == "ingest.file-not-open"  # digitized: the gate is shut
+
+    sent_back = client.post(
+        f"/api/v1/files/{FILE_CODE}/rescan-requests",
+        json={"pages": [{"sequence": 2, "reason": "trang bị mờ"}]},
+        headers=as_person(REVIEWER),
+    )
+    assert sent_back.status_code == 200, sent_back.text
+
+    def gate_reopened() -> dict[str, Any] | None:
+        gate: dict[str, Any] = client.get(f"/api/v1/files/{FILE_CODE}/scanning").json()
+        return gate if 2 in gate["rescan_sequences"] else None
+
+    wait_until(gate_reopened, timeout=60, what="ingest to hear of the re-scan request")
+    body = _rescanned(paths[1])
+    uploaded = client.post(f"/api/v1/files/{FILE_CODE}/pages", params={"sequence": 2}, content=body)
+    assert uploaded.status_code == 201, uploaded.text
+    new = uploaded.json()
+    assert (new["sequence"], new["version"], new["replaces"]) == (2, 2, old["page_id"])
+
+    current = client.get(f"/api/v1/files/{FILE_CODE}/pages").json()
+    assert [(p["sequence"], p["version"]) for p in current] == [(1, 1), (2, 2)]
+    every = client.get(f"/api/v1/files/{FILE_CODE}/pages", params={"versions": True}).json()
+    assert [(p["sequence"], p["version"], p["current"]) for p in every] == [
+        (1, 1, True),
+        (2, 1, False),
+        (2, 2, True),
+    ]
+    originals = stack.objects_dir / "originals"
+    kept = (originals / old["object_key"]).read_bytes()
+    assert (
+        hashlib.sha256(kept).hexdigest()
+        == old["sha256"]
+        == hashlib.sha256(paths[1].read_bytes()).hexdigest()
+    )
+    assert (originals / new["object_key"]).read_bytes() == body
+
+    def catalogue_follows() -> dict[str, Any] | None:
+        file: dict[str, Any] = client.get(f"/api/v1/files/{FILE_CODE}").json()
+        pages = {p["page_id"]: p for p in file["pages"]}
+        newest = pages.get(new["page_id"])
+        return file if newest and newest["has_text"] and file["state"] == "digitized" else None
+
+    file = wait_until(catalogue_follows, timeout=240, what="OCR and the catalogue to follow v2")
+    pages = {p["page_id"]: p for p in file["pages"]}
+    assert pages[new["page_id"]]["current"]
+    assert pages[new["page_id"]]["version"] == 2
+    assert not pages[old["page_id"]]["current"]

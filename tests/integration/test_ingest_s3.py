@@ -1,0 +1,168 @@
+"""The ingest service as a process over the real broker with the S3 adapter (moto's server):
+a page, a multi-page TIFF and a re-scan stored in the bucket (page events are keyed by page
+id, so they come in page order only within a partition); a bad scan leaves nothing in it
+and only its page-rejected event on the broker. (The e2e tests cover the local adapter.)"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from minio import Minio
+from PIL import Image
+
+from services.ops.broker import TansuBroker, free_port
+from services.ops.stack import ServiceProcess
+from shared.config import KafkaSettings, StorageSettings
+from shared.events import FileStateChanged, PageIngested, PageRejected
+from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from tests.support.ingest import image_bytes
+
+pytestmark = pytest.mark.integration
+CODE = "H49.64.33.2024.S3"
+
+
+@pytest.fixture
+def ingest(
+    kafka_broker: TansuBroker, s3_settings: StorageSettings, tmp_path: Path
+) -> Iterator[ServiceProcess]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    env.update(
+        {
+            "SOHOA_KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap,
+            "SOHOA_STORAGE_BACKEND": "s3",
+            "SOHOA_STORAGE_S3_ENDPOINT": s3_settings.s3_endpoint,
+            "SOHOA_STORAGE_S3_ACCESS_KEY": s3_settings.s3_access_key.get_secret_value(),
+            "SOHOA_STORAGE_S3_SECRET_KEY": s3_settings.s3_secret_key.get_secret_value(),
+            "SOHOA_STORAGE_BUCKET_PREFIX": s3_settings.bucket_prefix,
+            "SOHOA_INGEST_PORT": str(port),
+            "SOHOA_INGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'ingest.db'}",
+        }
+    )
+    service = ServiceProcess("ingest", port, env, tmp_path / "ingest.log")
+    service.start()
+    try:
+        service.wait_ready(time.monotonic() + 120)
+        yield service
+    finally:
+        service.stop()
+
+
+async def _announce(bootstrap: str, version: int, rescan: tuple[int, ...] = ()) -> None:
+    settings = KafkaSettings(bootstrap_servers=bootstrap)
+    await ensure_topics(settings, topics_for([FileStateChanged, PageIngested, PageRejected]))
+    async with KafkaPublisher.open(settings, source="test") as publisher:
+        await publisher.publish(
+            FileStateChanged(
+                file_code=CODE,
+                from_state="approved",
+                to_state="rescan_requested" if rescan else "digitizing",
+                version=version,
+                client="test",
+                reason="test",
+                at=datetime.now(UTC),
+                arranged=True,
+                open_for_scanning=True,
+                number_of_page=5,
+                rescan_sequences=rescan,
+            )
+        )
+
+
+async def _events(bootstrap: str, topic: str) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=3000)
+        return [r.value for records in batches.values() for r in records if r.value is not None]
+    finally:
+        await consumer.stop()
+
+
+def _wait(client: httpx.Client, rescan: tuple[int, ...] = ()) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        gate = client.get(f"/api/v1/files/{CODE}/scanning")
+        if gate.status_code == 200 and tuple(gate.json()["rescan_sequences"]) == rescan:
+            return
+        time.sleep(0.1)  # poll interval while ingest hears of the hồ sơ
+    raise AssertionError("ingest never heard of the hồ sơ")
+
+
+def test_pages_containers_and_rescans_in_s3(
+    ingest: ServiceProcess, kafka_broker: TansuBroker, s3_settings: StorageSettings
+) -> None:
+    minio = Minio(
+        s3_settings.s3_endpoint,
+        access_key=s3_settings.s3_access_key.get_secret_value(),
+        secret_key=s3_settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
+    bucket = f"{s3_settings.bucket_prefix}-originals"
+
+    def keys() -> set[str]:
+        return {o.object_name or "" for o in minio.list_objects(bucket, recursive=True)}
+
+    asyncio.run(_announce(kafka_broker.bootstrap, 1))
+    with httpx.Client(base_url=ingest.url, timeout=60) as client:
+        _wait(client)
+        one = image_bytes(colour="red")
+        page = client.post(f"/api/v1/files/{CODE}/pages", params={"sequence": 1}, content=one)
+        assert page.status_code == 201, page.text
+        frames = [Image.new("RGB", (1654, 2339), shade) for shade in ("white", "ivory")]
+        tiff = io.BytesIO()
+        frames[0].save(tiff, "TIFF", save_all=True, append_images=frames[1:], dpi=(200, 200))
+        container = client.post(
+            f"/api/v1/files/{CODE}/pages", params={"sequence": 2}, content=tiff.getvalue()
+        )
+        assert container.status_code == 201, container.text
+        assert [p["sequence"] for p in container.json()["pages"]] == [2, 3]
+
+        before = keys()
+        refused = client.post(
+            f"/api/v1/files/{CODE}/pages",
+            params={"sequence": 4},
+            content=image_bytes(size=(595, 842), dpi=72),
+        )
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "ingest.resolution-too-low"
+        empty = client.post(f"/api/v1/files/{CODE}/pages", params={"sequence": 4}, content=b"")
+        assert empty.json()["code"] == "ingest.empty-upload"
+        assert keys() == before  # nothing stored of a refused scan
+        assert len(before) == 4  # page 1, the container and its two pages
+
+        asyncio.run(_announce(kafka_broker.bootstrap, 2, rescan=(1,)))
+        _wait(client, rescan=(1,))
+        rescan = client.post(
+            f"/api/v1/files/{CODE}/pages",
+            params={"sequence": 1},
+            content=image_bytes(colour="blue"),
+        )
+        assert rescan.status_code == 201, rescan.text
+        assert rescan.json()["version"] == 2
+        kept = minio.get_object(bucket, page.json()["object_key"]).read()
+        assert hashlib.sha256(kept).hexdigest() == page.json()["sha256"]
+        assert rescan.json()["object_key"] in keys()
+
+    ingested = asyncio.run(_events(kafka_broker.bootstrap, PageIngested.TOPIC))
+    rejected = asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC))
+    ours = [PageIngested.model_validate_json(v) for v in ingested]
+    ours = [e for e in ours if e.file_code == CODE]
+    assert sorted((e.sequence, e.version) for e in ours) == [(1, 1), (1, 2), (2, 1), (3, 1)]
+    codes = [PageRejected.model_validate_json(v) for v in rejected]
+    assert sorted(e.code for e in codes if e.file_code == CODE) == [
+        "ingest.empty-upload",
+        "ingest.resolution-too-low",
+    ]

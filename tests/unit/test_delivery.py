@@ -1,0 +1,53 @@
+"""The Delivery aggregate: retries with doubling waits, overdue, the first receipt decides."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.handover.domain import Delivery, DeliveryState
+
+pytestmark = pytest.mark.unit
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+FIRST, MAX = timedelta(minutes=5), timedelta(hours=1)
+
+
+def _delivery() -> Delivery:
+    return Delivery.announced(uuid.uuid4(), "H49.64.33.2001.160", T0)
+
+
+def test_an_unanswered_delivery_is_retried_with_doubling_waits() -> None:
+    d = _delivery()
+    assert not d.due(T0 + timedelta(minutes=4), FIRST, MAX)
+    assert d.due(T0 + timedelta(minutes=5), FIRST, MAX)
+    d.resent(T0 + timedelta(minutes=5))
+    assert d.state is DeliveryState.REDELIVERED
+    assert d.next_retry_at(FIRST, MAX) == T0 + timedelta(minutes=15)
+    for n in range(10):
+        d.resent(T0 + timedelta(hours=n + 1))
+    assert d.next_retry_at(FIRST, MAX) - d.last_sent_at == MAX  # capped
+
+
+def test_overdue_until_answered() -> None:
+    d = _delivery()
+    assert not d.overdue(T0 + timedelta(hours=23), timedelta(days=1))
+    assert d.overdue(T0 + timedelta(days=1), timedelta(days=1))
+    d.answer("BN-1", accepted=True, reasons=())
+    assert not d.overdue(T0 + timedelta(days=9), timedelta(days=1))
+    assert not d.due(T0 + timedelta(days=9), FIRST, MAX)
+
+
+def test_the_first_receipt_decides_and_a_duplicate_changes_nothing() -> None:
+    d = _delivery()
+    assert d.answer("BN-1", accepted=False, reasons=("METS.xml: sai",))
+    assert not d.answer("BN-1", accepted=False, reasons=("METS.xml: sai",))
+    assert not d.answer("BN-2", accepted=True, reasons=())
+    assert (d.state, d.receipt_id, d.reasons) == (
+        DeliveryState.REJECTED,
+        "BN-1",
+        ("METS.xml: sai",),
+    )
+    with pytest.raises(Exception, match="biên nhận"):
+        d.resent(T0)
