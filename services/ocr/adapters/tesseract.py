@@ -162,18 +162,23 @@ class TesseractCommand:
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _die_with_parent() -> None:
-    """A pool process must not outlive a worker killed with SIGKILL (it would hold a core)."""
+def _die_with_parent(parent: int) -> None:
+    """A pool process must not outlive a worker killed with SIGKILL (it would hold a core).
+
+    A worker killed while this process was still starting has already gone when the death
+    signal is asked for: then the process is an orphan already and leaves at once."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int) -> None:
     """One thread each for tesseract (OpenMP) and OpenCV: the pool is the parallelism."""
+    _die_with_parent(parent)
     os.environ["OMP_THREAD_LIMIT"] = str(threads)
     cv2.setNumThreads(threads)
-    _die_with_parent()
 
 
 class PooledCall(Generic[T]):
@@ -199,7 +204,10 @@ class PooledCall(Generic[T]):
 def ocr_pool(processes: int, threads: int) -> Iterator[ProcessPoolExecutor]:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=context, initializer=_init_worker, initargs=(threads,)
+        max_workers=processes,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(threads, os.getpid()),
     )
     try:
         yield pool
