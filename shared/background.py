@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import ClassVar, Self
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 class BackgroundLoop:
@@ -26,3 +31,31 @@ class BackgroundLoop:
             with suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class Periodic(BackgroundLoop):
+    """Runs ``work`` every ``every`` seconds (first at once when ``at_start``); a failure is
+    logged and the next round tries again, so a sweep never dies of one bad run."""
+
+    def __init__(
+        self,
+        name: str,
+        every: float,
+        work: Callable[[], Awaitable[object]],
+        *,
+        at_start: bool = False,
+    ) -> None:
+        self.task_name = name  # type: ignore[misc]  # per instance: one class, many loops
+        self._every = every
+        self._work = work
+        self._at_start = at_start
+
+    async def run(self) -> None:
+        if not self._at_start:
+            await asyncio.sleep(self._every)  # the schedule itself, not synchronisation
+        while True:
+            try:
+                await self._work()
+            except Exception:  # the next round tries again
+                log.exception("periodic_task_failed", task=self.task_name)
+            await asyncio.sleep(self._every)

@@ -23,7 +23,6 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from shared.background import BackgroundLoop
 from shared.config import KafkaSettings
 from shared.db import ProcessedEvent, utcnow
 from shared.kafka import KafkaPublisher, TopicReader, ensure_topics
@@ -71,11 +70,9 @@ def mark_unsent(engine: Engine, window: timedelta) -> int:
         return int(result.rowcount or 0)
 
 
-class RedriveSweep(BackgroundLoop):
-    """Checks every ``settings.redrive_check_seconds`` that the broker holds this service's
-    marker; re-drives the outbox when it does not."""
-
-    task_name = "outbox-redrive"
+class RedriveSweep:
+    """Checks that the broker holds this service's marker, and re-drives the outbox when it
+    does not; run every ``settings.redrive_check_seconds`` by ``shared.background.Periodic``."""
 
     def __init__(
         self,
@@ -107,11 +104,3 @@ class RedriveSweep(BackgroundLoop):
             REDRIVEN.inc(count)
             log.warning("outbox_redriven", rows=count, reason="broker lost its log")
         return count
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:  # the broker may be away: the next sweep looks again
-                log.exception("outbox_redrive_failed")
-            await asyncio.sleep(self._settings.redrive_check_seconds)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from shared.background import Periodic
 from shared.config import KafkaSettings
 from shared.consumer import ConsumerRunner
 from shared.db import Inbox, make_engine, migrate, ping
@@ -78,5 +79,9 @@ async def service_runtime(
         if engine is not None:
             runtime.ready_checks["database"] = partial(ping, engine)
             runtime.relay = await stack.enter_async_context(OutboxRelay(engine, publisher))
-            await stack.enter_async_context(RedriveSweep(engine, publisher, runtime.relay, kafka))
+            sweep = RedriveSweep(engine, publisher, runtime.relay, kafka)
+            redrive = Periodic(
+                "outbox-redrive", kafka.redrive_check_seconds, sweep.check, at_start=True
+            )
+            await stack.enter_async_context(redrive)
         yield runtime

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
 from services.catalogue.domain.fonds import Fonds
@@ -27,6 +26,7 @@ from services.catalogue.domain.queries import (
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
 from services.catalogue.domain.tables import TableSheet
 from shared.events import Event
+from shared.unit_of_work import UnitOfWorkBase
 
 
 class FileRepository(abc.ABC):
@@ -92,7 +92,7 @@ class SearchIndex(Protocol):
     def of_file(self, file_code: str) -> dict[UUID, str]: ...
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(UnitOfWorkBase):
     """One transaction: the hồ sơ and records a handler touched, and the events they recorded,
     commit together or not at all. Leaving without ``commit`` rolls back."""
 
@@ -103,17 +103,6 @@ class UnitOfWork(abc.ABC):
     verifications: VerificationRepository
     texts: SearchIndex
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
     def commit(self) -> None:
         """Save every hồ sơ touched, stage its events in the outbox, then commit."""
         for file in self.files.seen.values():
@@ -123,16 +112,10 @@ class UnitOfWork(abc.ABC):
         self._commit()
 
     @abc.abstractmethod
-    def now(self) -> datetime: ...
-
-    @abc.abstractmethod
     def _stage(self, events: Sequence[Event]) -> None: ...
 
     @abc.abstractmethod
     def _commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
 
 
 class CatalogueViews(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -14,6 +13,7 @@ from fastapi import FastAPI
 
 from services.handover import api, handlers
 from services.handover.config import HandoverSettings
+from shared.background import Periodic
 from shared.db import utcnow
 from shared.events import FileAccepted, PackageReady, PackageReceipt
 from shared.http import create_service_app, run_service
@@ -65,13 +65,22 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
             runner.subscribe(FileAccepted, partial(handlers.on_file_accepted, deps=deps))
             runner.subscribe(PackageReceipt, partial(handlers.on_package_receipt, deps=deps))
             await runtime.start_consumer(runner)
-            retries = asyncio.create_task(_redeliver_loop(deps, settings.redeliver_check_seconds))
-            runtime.stack.callback(retries.cancel)
-            if settings.fixity_objects_per_minute > 0:
-                audit = asyncio.create_task(
-                    _audit_loop(deps, 60 / settings.fixity_objects_per_minute)
+            await runtime.stack.enter_async_context(
+                Periodic(
+                    "redeliver",
+                    settings.redeliver_check_seconds,
+                    lambda: handlers.redeliver_due(deps, utcnow()),
                 )
-                runtime.stack.callback(audit.cancel)
+            )
+            if settings.fixity_objects_per_minute > 0:
+                # one stored object per round, oldest check first: the rate limit itself
+                await runtime.stack.enter_async_context(
+                    Periodic(
+                        "fixity-audit",
+                        60 / settings.fixity_objects_per_minute,
+                        lambda: handlers.audit_fixity(deps, limit=1),
+                    )
+                )
             app.state.deps = deps
             app.state.ready_checks = {
                 **runtime.ready_checks,
@@ -90,26 +99,6 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(api.router)
     return app
-
-
-async def _redeliver_loop(deps: handlers.HandoverDeps, every: float) -> None:
-    """Look at unanswered deliveries now and then; a failure is logged, never fatal."""
-    while True:
-        await asyncio.sleep(every)  # the schedule itself, not synchronisation
-        try:
-            await handlers.redeliver_due(deps, utcnow())
-        except Exception:  # the next round tries again
-            log.exception("redeliver_failed")
-
-
-async def _audit_loop(deps: handlers.HandoverDeps, every: float) -> None:
-    """The scheduled fixity audit: one stored object per ``every`` seconds, oldest first."""
-    while True:
-        await asyncio.sleep(every)  # the rate limit itself, not synchronisation
-        try:
-            await handlers.audit_fixity(deps, limit=1)
-        except Exception:  # the next round tries again
-            log.exception("fixity_audit_failed")
 
 
 def main() -> None:

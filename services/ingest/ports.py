@@ -5,12 +5,11 @@ their events (SQL and the outbox in production, in-memory fakes in unit tests)."
 from __future__ import annotations
 
 import abc
-from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from services.ingest.domain import Batch, Intake, PageSlot, PageVersion
 from shared.events import Event
+from shared.unit_of_work import UnitOfWorkBase
 
 
 class PageRepository(Protocol):
@@ -40,21 +39,10 @@ class BatchRepository(Protocol):
     def put(self, batch: Batch) -> None: ...
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(UnitOfWorkBase):
     pages: PageRepository
     intakes: IntakeRepository
     batches: BatchRepository
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
 
     @abc.abstractmethod
     def publish(self, event: Event) -> None:
@@ -62,9 +50,3 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
-
-    @abc.abstractmethod
-    def now(self) -> datetime: ...

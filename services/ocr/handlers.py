@@ -62,14 +62,16 @@ async def _store_derivatives(
 
 
 async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDeps) -> None:
-    """Read a page and publish its text; an unreadable page is announced, then dead-lettered."""
+    """Read a page and publish its text. A page that cannot be read — missing, changed since
+    capture, unreadable — is announced (``page-failed``), then dead-lettered; an outage is
+    neither, and is waited out by the runner."""
     started = time.perf_counter()
     IN_PROGRESS.inc()
     try:
         with tempfile.TemporaryDirectory(prefix="ocr-", dir=deps.spool_dir) as work:
             original = Path(work) / Path(event.object_key).name
-            fetched = await deps.originals.download(event.object_key, original)
             try:
+                fetched = await deps.originals.download(event.object_key, original)
                 if fetched.sha256 != event.sha256:
                     raise FixityMismatch(f"SHA-256 of {event.object_key} is {fetched.sha256}")
                 result = await deps.read_page(original)

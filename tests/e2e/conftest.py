@@ -1,4 +1,5 @@
-"""One local stack (Tansu + five service processes) for the e2e tests, and sample scans."""
+"""One local stack (Tansu, the five services and the reference receiver as processes) for the
+e2e tests, and sample scans."""
 
 from __future__ import annotations
 
