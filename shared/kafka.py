@@ -170,8 +170,10 @@ class TopicReader:
             raise BrokerUnavailable(str(exc)) from exc
 
     async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        """The partitions the broker has of ``topics``; a topic it lacks has none."""
-        wanted = list(topics)
+        """The partitions the broker has of ``topics``; a topic it lacks has none (and is not
+        described, which would create it on a broker that creates topics on use)."""
+        existing = await self.topics()
+        wanted = [topic for topic in topics if topic in existing]
         if not wanted:
             return []
         try:
@@ -184,26 +186,48 @@ class TopicReader:
             partitions.extend(TopicPartition(entry["topic"], n) for n in numbers)
         return partitions
 
-    async def count(self, partitions: list[TopicPartition]) -> int:
-        """Records the partitions hold now."""
+    async def _bounds(
+        self, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, tuple[int, int]]:
+        """First and next offset of each partition, asked of the broker in one go."""
         if not partitions:
-            return 0
+            return {}
         try:
+            self._consumer.assign(partitions)
             start = await self._consumer.beginning_offsets(partitions)
             end = await self._consumer.end_offsets(partitions)
         except KafkaError as exc:
             raise BrokerUnavailable(str(exc)) from exc
-        return sum(end[p] - start[p] for p in partitions)
+        return {p: (start[p], end[p]) for p in partitions}
+
+    async def count(self, partitions: list[TopicPartition]) -> int:
+        """Records the partitions hold now."""
+        return sum(end - start for start, end in (await self._bounds(partitions)).values())
 
     async def read(
         self, partition: TopicPartition, first: int | None = None
     ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
         """The records of one partition from ``first`` (or its start) to its end as of now."""
+        bounds = await self._bounds([partition])
+        async for record in self._records(partition, *bounds[partition], first):
+            yield record
+
+    async def read_topics(
+        self, topics: Iterable[str]
+    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+        """Every record of ``topics`` as of now; empty partitions cost nothing."""
+        bounds = await self._bounds(await self.partitions(topics))
+        for partition, (start, end) in bounds.items():
+            if end > start:
+                async for record in self._records(partition, start, end, None):
+                    yield record
+
+    async def _records(
+        self, partition: TopicPartition, start: int, end: int, first: int | None
+    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
         consumer = self._consumer
         try:
             consumer.assign([partition])
-            start = (await consumer.beginning_offsets([partition]))[partition]
-            end = (await consumer.end_offsets([partition]))[partition]
             consumer.seek(partition, start if first is None else max(first, start))
             while await consumer.position(partition) < end:
                 batch = await consumer.getmany(partition, timeout_ms=1000, max_records=100)
@@ -213,10 +237,3 @@ class TopicReader:
                     yield record
         except KafkaError as exc:
             raise BrokerUnavailable(str(exc)) from exc
-
-    async def read_topics(
-        self, topics: Iterable[str]
-    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-        for partition in await self.partitions(topics):
-            async for record in self.read(partition):
-                yield record

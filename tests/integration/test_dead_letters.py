@@ -23,7 +23,7 @@ from shared.deadletters import DeadLetter, DeadLetters, replay_selected
 from shared.envelope import Envelope
 from shared.errors import PermanentError
 from shared.events import DeadLetterReplayed, PageIngested
-from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from shared.kafka import KafkaPublisher, TopicReader, ensure_topics, topics_for
 from tests.support.events import page_ingested
 
 pytestmark = pytest.mark.integration
@@ -211,3 +211,15 @@ async def test_the_gateway_lists_and_replays_dead_letters(
     gone = await gateway.post("/api/v1/admin/dead-letters/replay", headers=key, json=missing)
     assert gone.status_code == 404
     assert gone.json()["code"] == "dead-letter.not-found"
+
+
+async def test_looking_at_a_topic_that_does_not_exist_does_not_create_it(
+    settings: KafkaSettings,
+) -> None:
+    """Describing a missing topic would create it on a broker that creates topics on use."""
+    never = "sohoa.test.never-published.v1"
+    async with DeadLetters.open(settings) as letters:
+        assert await letters.count(never) == 0
+        assert [letter async for letter in letters.scan(never)] == []
+    async with TopicReader.open(settings, client_id="test") as reader:
+        assert f"{never}.dlq" not in await reader.topics()
