@@ -2,7 +2,8 @@
 (hồ sơ registered through the unit of work, page texts through the search index), then a fixed
 mix of queries — common and rare phrases, typed with and without diacritics, prefixes, two
 phrases, filters, the second page of a cursor, facets — timed after a warm-up. Prints the
-loading rate, the backend's plan of a common query, and as its last line
+loading rate, the backend's plan of a common query, each query's slowest and median time
+(slowest first), and as its last line
 ``search backend=… pages=N p50_ms=… p95_ms=…``.
 
     python -m bench.search --pages 100000 --backend sqlite
@@ -20,6 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -159,7 +161,16 @@ def _flush(engine: Engine, batch: list[tuple[uuid.UUID, str, int, str]]) -> None
         session.commit()
 
 
-def measure(engine: Engine, rounds: int) -> list[float]:
+def _label(query: SearchQuery) -> str:
+    words = " ".join(f'"{" ".join(p.exact)}{"*" if p.prefix else ""}"' for p in query.phrases)
+    extras = [name for name, on in (("cursor", query.cursor), ("facets", query.facets)) if on]
+    chosen = {k: v for k, v in asdict(query.where).items() if v not in (None, False)}
+    extras += [f"{k}={v}" for k, v in chosen.items()]
+    return " ".join([words, *extras])
+
+
+def measure(engine: Engine, rounds: int) -> dict[str, list[float]]:
+    """Milliseconds of each query of the mix, every round, by the query."""
     search = SqlSearch(engine)
     queries = [SearchQuery(parse_query(q), where) for q, where in QUERIES]
     first_page = search.search(SearchQuery(parse_query("tài liệu"), limit=20))
@@ -167,12 +178,12 @@ def measure(engine: Engine, rounds: int) -> list[float]:
     queries.append(SearchQuery(parse_query("phạm thị chỉnh"), facets=True))
     for query in queries:  # warm the caches once
         search.search(query)
-    timings = []
+    timings: dict[str, list[float]] = {_label(q): [] for q in queries}
     for _ in range(rounds):
         for query in queries:
             began = time.perf_counter()
             search.search(query)
-            timings.append((time.perf_counter() - began) * 1000)
+            timings[_label(query)].append((time.perf_counter() - began) * 1000)
     return timings
 
 
@@ -191,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         rate = load(engine, args.pages)
         print(f"loaded {args.pages} pages at {rate:,.0f} pages/s")
         print(SqlSearch(engine).explain(SearchQuery(parse_query("tài liệu"))))
-        timings = measure(engine, args.rounds)
+        by_query = measure(engine, args.rounds)
+    for label, times in sorted(by_query.items(), key=lambda item: -max(item[1])):
+        print(f"  {max(times):8.1f} ms max  {statistics.median(times):8.1f} ms median  {label}")
+    timings = [t for times in by_query.values() for t in times]
     p50 = statistics.median(timings)
     p95 = statistics.quantiles(timings, n=20)[-1]
     print(f"search backend={args.backend} pages={args.pages} p50_ms={p50:.1f} p95_ms={p95:.1f}")
