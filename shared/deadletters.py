@@ -214,3 +214,24 @@ async def replay_selected(
     for dead_letter_id in ids:
         await one(await letters.get(dead_letter_id))
     return ReplayOutcome(replayed, skipped)
+
+
+async def replay_letters(
+    settings: KafkaSettings,
+    *,
+    source: str,
+    by: str,
+    ids: Iterable[str] = (),
+    topic: str | None = None,
+    everything: bool = False,
+) -> ReplayOutcome:
+    """:func:`replay_selected` with its own reader and publisher, for the operators' command
+    and the gateway's admin route alike; ``ids`` as people type them."""
+    parsed = [DeadLetterId.parse(i) for i in ids]  # a bad id refuses before anything is sent
+    async with (
+        DeadLetters.open(settings) as letters,
+        KafkaPublisher.open(settings, source=source) as publisher,
+    ):
+        return await replay_selected(
+            letters, publisher, by=by, ids=parsed, topic=topic, everything=everything
+        )

@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.api import PROBLEMS, Client, Person, person_name, require
 from shared.config import KafkaSettings
-from shared.deadletters import DeadLetterId, DeadLetters, replay_selected
-from shared.kafka import KafkaPublisher
+from shared.deadletters import DeadLetters, replay_letters
 
 
 def _admin(request: Request, client: Client) -> None:
@@ -101,17 +100,12 @@ async def replay_dead_letters(
 ) -> ReplayResult:
     name = person_name(person)
     by = f"{client}/{name}" if name else client
-    settings = _kafka(request)
-    async with (
-        DeadLetters.open(settings) as letters,
-        KafkaPublisher.open(settings, source="sohoa-gateway") as publisher,
-    ):
-        outcome = await replay_selected(
-            letters,
-            publisher,
-            by=by,
-            ids=[DeadLetterId.parse(i) for i in body.ids],
-            topic=body.topic,
-            everything=body.all,
-        )
+    outcome = await replay_letters(
+        _kafka(request),
+        source="sohoa-gateway",
+        by=by,
+        ids=body.ids,
+        topic=body.topic,
+        everything=body.all,
+    )
     return ReplayResult(replayed=outcome.replayed, skipped=outcome.skipped)

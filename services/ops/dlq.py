@@ -15,9 +15,8 @@ from pathlib import Path
 
 from services.ops.stack import read_stack_record
 from shared.config import KafkaSettings
-from shared.deadletters import DeadLetterId, DeadLetters, replay_selected
+from shared.deadletters import DeadLetterId, DeadLetters, replay_letters
 from shared.errors import SohoaError
-from shared.kafka import KafkaPublisher
 
 
 def _settings(args: argparse.Namespace) -> KafkaSettings:
@@ -58,19 +57,14 @@ async def _replay(args: argparse.Namespace) -> int:
     if not args.all and not args.id:
         print("name the letters with --id, or replay them all with --all", file=sys.stderr)
         return 2
-    settings = _settings(args)
-    async with (
-        DeadLetters.open(settings) as letters,
-        KafkaPublisher.open(settings, source="sohoa-ops") as publisher,
-    ):
-        outcome = await replay_selected(
-            letters,
-            publisher,
-            by=args.by or getpass.getuser(),
-            ids=[DeadLetterId.parse(i) for i in args.id],
-            topic=args.topic,
-            everything=args.all,
-        )
+    outcome = await replay_letters(
+        _settings(args),
+        source="sohoa-ops",
+        by=args.by or getpass.getuser(),
+        ids=args.id,
+        topic=args.topic,
+        everything=args.all,
+    )
     for replayed in outcome.replayed:
         print(f"replayed {replayed}")
     for skipped in outcome.skipped:
