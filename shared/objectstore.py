@@ -245,7 +245,7 @@ class S3Store:
     def _put_single(self, key: str, data: bytes, content_type: str, overwrite: bool) -> None:
         """PutObject, created only if absent unless ``overwrite``. minio's public
         ``put_object`` sends no conditional header, so this calls the client's own
-        single-request PutObject, which signs and retries like every other call."""
+        single-request PutObject, signed like every other call."""
         headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": content_type}
         if not overwrite:
             headers["If-None-Match"] = "*"
