@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from services.gateway import admin, api, clients, oauth
 from services.gateway.accounts import Bootstrap
 from services.gateway.adapters import Upstream
+from services.gateway.audit import AuditMiddleware, AuditWriter, catalogue_modes
 from services.gateway.callers import Identity
 from services.gateway.config import GatewaySettings
-from services.gateway.db import SqlUnitOfWork, open_database
+from services.gateway.db import SqlAuditLog, SqlUnitOfWork, open_database
 from services.gateway.domain import RateLimiter
 from services.gateway.tokens import TokenSigner
 from shared.db import ping
@@ -66,13 +67,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             signer=token_signer(settings),
         )
         app.state.upstreams = upstreams
+        app.state.audit_log = SqlAuditLog(engine)
         app.state.ready_checks = {
             **{name: u.health for name, u in upstreams.items()},
             "database": partial(ping, engine),
         }
+        writer = AuditWriter(
+            app.state.audit_log,
+            catalogue_modes(lambda: app.state.upstreams["catalogue"], SOURCE),
+            batch=settings.audit_batch,
+            linger=settings.audit_linger_seconds,
+            capacity=settings.audit_queue,
+            mode_ttl=settings.audit_mode_cache_seconds,
+        )
         try:
-            yield
+            async with writer:  # left first: the entries queued are written before all closes
+                app.state.audit = writer
+                yield
         finally:
+            app.state.audit = None
             for upstream in upstreams.values():
                 await upstream.aclose()
             engine.dispose()
@@ -89,6 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             "Lỗi trả về `application/problem+json` (RFC 9457) với trường `code` cho máy đọc."
         ),
     )
+    app.add_middleware(AuditMiddleware)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(api.router)

@@ -10,17 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway import accounts
 from services.gateway.domain import MissingApiKey, authorize
-from services.gateway.identity import Caller
+from services.gateway.identity import Caller, person_name
 from services.gateway.ports import UnitOfWork
 from services.gateway.tokens import TokenSigner
-from shared.text import nfc
 
 PERSON_HEADER = "x-acting-person"
 
@@ -108,13 +107,6 @@ ActingPersonHeader = Annotated[
         "ignored when the access token names the person",
     ),
 ]
-
-
-def person_name(raw: str | None) -> str | None:
-    """The acting person's name as sent: UTF-8 or percent-encoded, made NFC."""
-    if not raw:
-        return None
-    return nfc(unquote(raw.encode("latin-1").decode("utf-8", "replace"))).strip() or None
 
 
 def acting_person(caller: Caller, header: str | None) -> str | None:

@@ -44,6 +44,16 @@ class GatewaySettings(ServiceSettings):
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="calls a client may make at once")
     max_json_bytes: int = Field(default=1024 * 1024, ge=1, description="largest JSON body")
+    audit_batch: int = Field(default=500, ge=1, description="audit entries a transaction at most")
+    audit_linger_seconds: float = Field(
+        default=0.2, ge=0, description="how long the audit writer gathers entries for one write"
+    )
+    audit_queue: int = Field(
+        default=10_000, ge=1, description="entries waiting to be written before calls wait"
+    )
+    audit_mode_cache_seconds: float = Field(
+        default=300, ge=0, description="how long a hồ sơ's chế độ sử dụng is remembered"
+    )
 
     @field_validator("api_keys")
     @classmethod

@@ -1,17 +1,18 @@
-"""The gateway's own tables (``SOHOA_GATEWAY_DATABASE_URL``): clients and their people, and
-the SQL unit of work over them."""
+"""The gateway's own tables (``SOHOA_GATEWAY_DATABASE_URL``): clients and their people with
+the SQL unit of work over them, and the append-only audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import JSON
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, or_, select
 
-from services.gateway.domain import Role
+from services.gateway.domain import AuditEntry, AuditFilter, Role
 from services.gateway.identity import ClientAccount, ClientExists, PersonAccount, PersonExists
 from services.gateway.ports import UnitOfWork
 from shared.db import Timestamp, as_utc, make_engine, migrate, utcnow
@@ -162,3 +163,82 @@ class SqlUnitOfWork(UnitOfWork):
 
     def now(self) -> datetime:
         return utcnow()
+
+
+class AuditRow(SQLModel, table=True):
+    """One line of the nhật ký truy cập. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "gateway_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=Timestamp, index=True)
+    client: str | None = Field(default=None, max_length=50, index=True)
+    person: str | None = Field(default=None, max_length=200)
+    username: str | None = Field(default=None, max_length=50)
+    method: str = Field(max_length=10)
+    operation: str = Field(max_length=300)
+    file_code: str | None = Field(default=None, max_length=100, index=True)
+    status: int
+    correlation_id: str = Field(max_length=100)
+    restricted: bool | None = None
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=as_utc(row.at),
+        method=row.method,
+        operation=row.operation,
+        status=row.status,
+        correlation_id=row.correlation_id,
+        client=row.client,
+        person=row.person,
+        username=row.username,
+        file_code=row.file_code,
+        restricted=row.restricted,
+    )
+
+
+class SqlAuditLog:
+    """Only appends and reads: there is no code path that changes or removes an entry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [
+            AuditRow(
+                at=e.at,
+                method=e.method,
+                operation=e.operation[:300],
+                status=e.status,
+                correlation_id=e.correlation_id[:100],
+                client=e.client,
+                person=e.person[:200] if e.person else None,
+                username=e.username,
+                file_code=e.file_code,
+                restricted=e.restricted,
+            )
+            for e in entries
+        ]
+        with Session(self._engine) as session:
+            session.add_all(rows)
+            session.commit()
+
+    def query(self, where: AuditFilter, *, after: int, limit: int) -> list[AuditEntry]:
+        query = select(AuditRow).where(col(AuditRow.id) > after)
+        if where.client is not None:
+            query = query.where(AuditRow.client == where.client)
+        if where.person is not None:
+            query = query.where(
+                or_(AuditRow.person == where.person, AuditRow.username == where.person)
+            )
+        if where.file_code is not None:
+            query = query.where(AuditRow.file_code == where.file_code)
+        if where.since is not None:
+            query = query.where(col(AuditRow.at) >= where.since)
+        if where.until is not None:
+            query = query.where(col(AuditRow.at) < where.until)
+        with Session(self._engine) as session:
+            rows = session.exec(query.order_by(col(AuditRow.id)).limit(limit))
+            return [_entry(row) for row in rows]

@@ -6,6 +6,7 @@ import hmac
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -197,6 +198,7 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("PUT", "/fonds/{code}"): Role.ARCHIVIST,
     ("GET", "/admin/dead-letters"): Role.ADMIN,
     ("POST", "/admin/dead-letters/replay"): Role.ADMIN,
+    ("GET", "/admin/audit"): Role.ADMIN,
     ("POST", "/clients"): Role.ADMIN,
     ("GET", "/clients"): Role.ADMIN,
     ("GET", "/clients/{name}"): Role.ADMIN,
@@ -242,3 +244,35 @@ def authorize(roles: frozenset[Role], method: str, path: str) -> None:
         return
     if needed not in roles:
         raise Forbidden(f"cần vai trò {needed.value}", required_role=needed.value)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One call to the public API, as the nhật ký truy cập keeps it (append-only)."""
+
+    at: datetime
+    method: str
+    operation: str  # the route under /api/v1, e.g. /files/{file_code}; the path if none matched
+    status: int
+    correlation_id: str
+    client: str | None = None  # None: the caller was not authenticated
+    person: str | None = None  # the acting person's name (a token's, or X-Acting-Person)
+    username: str | None = None  # set when a person's token proved who acts
+    file_code: str | None = None  # the mã hồ sơ the path names
+    restricted: bool | None = None  # chế độ sử dụng 02/03 (or none recorded); None: unknown
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    client: str | None = None
+    person: str | None = None  # a name or a username
+    file_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def restricted_mode(mode: object) -> bool:
+    """Chế độ sử dụng other than ``01`` (công khai) restricts; one not recorded counts as
+    restricted too, as the catalogue counts it."""
+    return mode != "01"

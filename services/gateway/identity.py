@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import unquote
 
 from services.gateway.domain import (
     EVERY_ROLE,
@@ -218,6 +219,14 @@ class Caller:
     client: str
     roles: frozenset[Role]
     person: PersonRef | None = None
+
+
+def person_name(raw: str | None) -> str | None:
+    """The acting person's name as ``X-Acting-Person`` sends it: UTF-8 or percent-encoded,
+    made NFC."""
+    if not raw:
+        return None
+    return nfc(unquote(raw.encode("latin-1").decode("utf-8", "replace"))).strip() or None
 
 
 def acting_roles(person: frozenset[Role], client: frozenset[Role]) -> frozenset[Role]:

@@ -1,11 +1,13 @@
 """What the gateway's use cases need from the world: the clients and people it knows, in one
-unit of work (SQL in production, in-memory fakes in unit tests)."""
+unit of work, and the audit log (SQL in production, in-memory fakes in unit tests)."""
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Protocol
 
+from services.gateway.domain import AuditEntry, AuditFilter
 from services.gateway.identity import ClientAccount, PersonAccount
 from shared.unit_of_work import UnitOfWorkBase
 
@@ -38,3 +40,12 @@ class UnitOfWork(UnitOfWorkBase):
 
     @abc.abstractmethod
     def commit(self) -> None: ...
+
+
+class AuditStore(Protocol):
+    """The nhật ký truy cập: entries are appended and read, never changed or removed."""
+
+    def append(self, entries: Sequence[AuditEntry]) -> None: ...
+
+    def query(self, where: AuditFilter, *, after: int, limit: int) -> list[AuditEntry]:
+        """Entries matching ``where`` with an id above ``after``, oldest first."""

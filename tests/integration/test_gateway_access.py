@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.gateway.adapters import Upstream
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
+from tests.support.gateway import stand_in_services
 
 pytestmark = pytest.mark.integration
 ADMIN_KEY = "admin-key".ljust(32, "x")
@@ -39,11 +39,7 @@ def gateway(tmp_path: Path, reached: list[httpx.Request]) -> Iterator[TestClient
         token_keys={"k1": "t" * 32},
     )
     with TestClient(create_app(settings)) as client:
-        transport = httpx.MockTransport(answer)
-        client.app.state.upstreams = {  # type: ignore[attr-defined]
-            name: Upstream(name, httpx.AsyncClient(transport=transport, base_url=f"http://{name}"))
-            for name in ("ingest", "catalogue", "handover")
-        }
+        stand_in_services(client, answer)
         yield client
 
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.gateway.adapters import Upstream
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import RateLimited, RateLimiter, TokenBucket
+from tests.support.gateway import stand_in_services
 
 pytestmark = pytest.mark.unit
 KEY = "limits-key".ljust(32, "x")
@@ -61,11 +61,7 @@ def gateway(forwarded: list[httpx.Request], tmp_path: Path) -> Iterator[TestClie
         database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
     )
     with TestClient(create_app(settings)) as client:
-        transport = httpx.MockTransport(answer)
-        client.app.state.upstreams = {  # type: ignore[attr-defined]
-            name: Upstream(name, httpx.AsyncClient(transport=transport, base_url=f"http://{name}"))
-            for name in ("ingest", "catalogue", "handover")
-        }
+        stand_in_services(client, answer)
         yield client
 
 
@@ -111,10 +107,7 @@ def test_a_service_too_slow_to_answer_is_504(tmp_path: Path) -> None:
         api_keys={"partner": KEY}, database_url=f"sqlite:///{tmp_path / 'gateway.db'}"
     )
     with TestClient(create_app(settings)) as client:
-        client.app.state.upstreams = {  # type: ignore[attr-defined]
-            name: Upstream(name, httpx.AsyncClient(transport=httpx.MockTransport(slow)))
-            for name in ("ingest", "catalogue", "handover")
-        }
+        stand_in_services(client, slow)
         response = client.get("/api/v1/fonds", headers=HEADERS)
     assert (response.status_code, response.json()["code"]) == (504, "gateway.upstream-timeout")
     assert "127.0.0.1" not in response.text  # no internal address in an error
