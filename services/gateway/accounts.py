@@ -4,9 +4,11 @@ call: an API key, a sign-in, a token still backed by a live client and person.""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from services.gateway.domain import (
     InvalidClient,
@@ -27,6 +29,7 @@ from services.gateway.identity import (
     acting_roles,
     bootstrap_roles,
     client_name,
+    hash_password,
     key_hash,
     new_api_key,
     new_person,
@@ -34,6 +37,12 @@ from services.gateway.identity import (
     refuse_unknown_key,
 )
 from services.gateway.ports import UnitOfWork
+
+
+@cache
+def _unknown() -> str:
+    """A hash no password matches, checked when the username does not exist."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -185,11 +194,9 @@ def sign_in(uow: UnitOfWork, client: Caller, username: str, password: str) -> Ca
     Every refusal reads the same, so a caller cannot tell which usernames exist."""
     with uow:
         person = uow.identity.person(client.client, username)
-        if (
-            person is None
-            or person.disabled_at is not None
-            or not password_matches(password, person.password_hash)
-        ):
+        # A hash is checked even for a username that does not exist: as slow either way.
+        matches = password_matches(password, person.password_hash if person else _unknown())
+        if person is None or person.disabled_at is not None or not matches:
             raise InvalidGrant("tên đăng nhập hoặc mật khẩu không đúng")
         roles = acting_roles(person.roles, client.roles)
         return Caller(client.client, roles, PersonRef(person.username, person.full_name))

@@ -148,6 +148,7 @@ async def token(request: Request) -> JSONResponse:
         caller = await asyncio.to_thread(
             lambda: accounts.sign_in(identity.uow(), client, username, password)
         )
+    request.state.caller = caller  # the audit names who signed in
     claims = claims_for(caller, int(time.time()))
     body = TokenResponse(
         access_token=identity.signer.issue(claims),

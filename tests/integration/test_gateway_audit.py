@@ -103,9 +103,15 @@ def test_every_call_is_recorded_and_restricted_hồ_sơ_are_flagged(gateway: Tes
     gateway.get(f"/api/v1/files/{RESTRICTED}/pages", headers=PARTNER)
     assert gateway.get("/api/v1/admin/audit", headers=PARTNER).status_code == 403
     assert gateway.get("/api/v1/me").status_code == 401
+    signed_in = gateway.post(
+        "/api/v1/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("tinh", PARTNER["X-API-Key"]),
+    )
+    assert signed_in.status_code == 200
 
     entries = _audit(gateway, 4, client="tinh")
-    first, pages, refused = entries[:3]
+    first, pages, refused, token = entries[:4]
     assert (first["client"], first["person"], first["correlation_id"]) == (
         "tinh",
         "Trần Văn A",
@@ -122,6 +128,7 @@ def test_every_call_is_recorded_and_restricted_hồ_sơ_are_flagged(gateway: Tes
         True,
     )
     assert (refused["operation"], refused["status"]) == ("/admin/audit", 403)
+    assert (token["method"], token["operation"], token["status"]) == ("POST", "/oauth/token", 200)
     everything = _audit(gateway, 5)
     assert any(e["client"] is None and e["status"] == 401 for e in everything)
 
