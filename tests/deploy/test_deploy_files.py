@@ -64,11 +64,13 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "handover": HandoverSettings,
 }
 STORAGE_SERVICES = {"ingest", "ocr", "handover"}
-DATABASE_SERVICES = {"ingest", "catalogue", "handover"}
+DATABASE_SERVICES = {"ingest", "catalogue", "handover", "gateway"}
 OCR_CONSUMER_GROUP = "sohoa-ocr"
 CREDENTIALS_OBJECT = "sohoa-secrets"  # the Secret every secretKeyRef names
 SECRET_KEYS = {
     "gateway-api-keys",
+    "gateway-token-keys",
+    "gateway-database-url",
     "s3-access-key",
     "s3-secret-key",
     "ingest-database-url",
@@ -80,6 +82,7 @@ SECRET_KEYS = {
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
     "SOHOA_GATEWAY_API_KEYS",
+    "SOHOA_GATEWAY_TOKEN_KEYS",
     "SOHOA_STORAGE_S3_ACCESS_KEY",
     "SOHOA_STORAGE_S3_SECRET_KEY",
     "SOHOA_INTERNAL_TOKEN_SECRET",
