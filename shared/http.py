@@ -14,6 +14,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import servicetoken
@@ -41,7 +43,34 @@ def problem(
     return JSONResponse(body, status, media_type="application/problem+json")
 
 
+# What the framework itself refuses (no route, wrong method, a body it cannot parse), in the
+# same problem shape as everything else: status → (code, title).
+FRAMEWORK_PROBLEMS: Mapping[int, tuple[str, str]] = {
+    400: ("request.malformed", "Yêu cầu không đọc được"),
+    404: ("http.not-found", "Không có đường dẫn này"),
+    405: ("http.method-not-allowed", "Phương thức không được hỗ trợ"),
+}
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route takes at this path (several routes may share one path)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": ""})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def framework_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = FRAMEWORK_PROBLEMS.get(exc.status_code, ("http.error", "Yêu cầu bị từ chối"))
+        response = problem(exc.status_code, code, title, str(exc.detail), request.url.path)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return response
+
     @app.exception_handler(SohoaError)
     async def sohoa_error(request: Request, exc: SohoaError) -> JSONResponse:
         response = problem(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from services.gateway.api import PROBLEMS, Client, Person, person_name, require
 from shared.config import KafkaSettings
@@ -46,7 +46,7 @@ class DeadLetterPage(BaseModel):
 class ReplayRequest(BaseModel):
     ids: list[str] = Field(default_factory=list, description="letters to replay, by id")
     topic: str | None = Field(default=None, description="with all: only this topic's letters")
-    all: bool = Field(default=False, description="every letter not replayed before")
+    all: StrictBool = Field(default=False, description="every letter not replayed before")
 
 
 class ReplayResult(BaseModel):

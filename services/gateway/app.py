@@ -57,6 +57,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             "Lỗi trả về `application/problem+json` (RFC 9457) với trường `code` cho máy đọc."
         ),
     )
+    default_openapi = app.openapi
+    app.openapi = lambda: api.document(default_openapi())  # type: ignore[method-assign]  # FastAPI's documented way to complete the document
     app.state.settings = settings
     app.state.api_keys = {name: key.get_secret_value() for name, key in settings.api_keys.items()}
     app.state.client_roles = settings.client_roles
