@@ -81,7 +81,8 @@ class Upstream:
             response = await self._client.get("/health")
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"{self.name}: {exc}") from exc
+            # the name only: the exception text carries the service's address
+            raise UpstreamUnavailable(f"{self.name}: {type(exc).__name__}") from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()

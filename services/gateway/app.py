@@ -50,6 +50,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         SOURCE,
         lifespan=lifespan,
         signed_by_gateway=False,  # the gateway is the one that signs
+        public=True,  # /ready and /metrics only with the probe token
+        probe_token=settings.probe_token,
         title="sohoa API",
         description=(
             "API duy nhất của sohoa cho hệ thống cấp tỉnh và lưu trữ viên: đăng ký hồ sơ, tải ảnh "

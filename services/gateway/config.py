@@ -9,6 +9,7 @@ from services.gateway.domain import Role
 from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
+MIN_PROBE_TOKEN_LENGTH = 32
 
 
 class GatewaySettings(ServiceSettings):
@@ -33,6 +34,18 @@ class GatewaySettings(ServiceSettings):
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="calls a client may make at once")
     max_json_bytes: int = Field(default=1024 * 1024, ge=1, description="largest JSON body")
+    probe_token: SecretStr | None = Field(
+        default=None,
+        description="operators' bearer token for /ready and /metrics (probes, Prometheus); "
+        "≥ 32 characters; unset, they answer 401 to everyone (/health stays open)",
+    )
+
+    @field_validator("probe_token")
+    @classmethod
+    def _long_probe_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_PROBE_TOKEN_LENGTH:
+            raise ValueError(f"probe token must be ≥ {MIN_PROBE_TOKEN_LENGTH} characters")
+        return token
 
     @field_validator("api_keys")
     @classmethod
