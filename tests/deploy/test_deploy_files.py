@@ -79,6 +79,7 @@ SECRET_KEYS = {
     "handover-database-url",
     "internal-token-secret",
     "handover-download-secret",
+    "kafka-sasl-password",
 }
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
@@ -88,6 +89,7 @@ SECRET_VARIABLES = {
     "SOHOA_STORAGE_S3_SECRET_KEY",
     "SOHOA_INTERNAL_TOKEN_SECRET",
     "SOHOA_HANDOVER_DOWNLOAD_SECRET",
+    "SOHOA_KAFKA_SASL_PASSWORD",
     *(f"SOHOA_{name.upper()}_DATABASE_URL" for name in DATABASE_SERVICES),
 }
 Manifest = dict[str, Any]
