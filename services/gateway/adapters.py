@@ -20,6 +20,7 @@ PASSED_RESPONSE_HEADERS = (
     "location",
     "retry-after",
     "etag",
+    "digest",  # a package download's SHA-256 (RFC 3230), for the receiver to check
     "last-modified",
 )
 

@@ -9,12 +9,13 @@ The person travels as ``X-Acting-Person`` (UTF-8, percent-encoded when not ASCII
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
 from services.gateway.adapters import Upstream
@@ -87,6 +88,7 @@ SHEET: Content = {
     media: {"schema": {"type": "string", "format": "binary"}} for media in (XLSX, "text/csv")
 }
 OBJECT_OR_SHEET: Content = {**OBJECT, XLSX: SHEET[XLSX]}
+ZIP: Content = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
 CREATED = {200: OBJECT, 201: OBJECT}  # 201 created; 200 the same thing was there already
 EXAMPLE_FILE = "H49.64.33.2024.01.VP"
 
@@ -367,6 +369,16 @@ ROUTES: tuple[Route, ...] = (
         answers={200: OBJECT_OR_SHEET},
     ),
     Route("GET", "/search", "catalogue", "Search page text; diacritics optional (không dấu)"),
+    Route(
+        "GET",
+        "/packages/{package_id}/download",
+        "handover",
+        "Download a handover package (zip), streamed, with the token package-ready announced",
+        description="`?token=` is the signed, short-lived token of the `download_url` in "
+        "`package-ready`; a wrong or expired one is 403 `handover.download-refused`. The zip "
+        "passes through the gateway as it is read, in constant memory.",
+        answers={200: ZIP},
+    ),
 )
 
 
@@ -512,6 +524,19 @@ def _endpoint(route: Route) -> Endpoint:
             return await _forward(request, route, client, person, path)
 
         return file
+    if "{package_id}" in route.path:
+
+        async def package(
+            package_id: uuid.UUID,
+            token: Annotated[str, Query(max_length=200, description="from the download_url")],
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            path = route.path.format(package_id=package_id)
+            return await _forward(request, route, client, person, path)
+
+        return package
     if "{code}" in route.path:
 
         async def fonds(

@@ -24,6 +24,7 @@ from shared.config import KafkaSettings
 
 pytestmark = pytest.mark.unit
 FILE_CODE = "H49.64.33.2001.160"
+PACKAGE_ID = "70caf66b-0000-4000-8000-000000000001"
 KEYS = {role.value: f"{role.value}-key-".ljust(32, "x") for role in Role}
 ALL_ROLES_KEY = "every-role-key".ljust(32, "y")
 NO_ROLE_KEY = "no-role-key".ljust(32, "z")
@@ -64,8 +65,10 @@ ROUTES = _public_routes()
 
 
 def _url(path: str) -> str:
-    filled = path.format(file_code=FILE_CODE, ordinal=1, code="64", batch_id="dot-1")
-    return f"/api/v1{filled}"
+    filled = path.format(
+        file_code=FILE_CODE, ordinal=1, code="64", batch_id="dot-1", package_id=PACKAGE_ID
+    )
+    return f"/api/v1{filled}?token=1.ab"  # a query only the package download reads
 
 
 def test_every_route_that_changes_something_has_a_role() -> None:
