@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,17 @@ class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_KAFKA_", frozen=True)
 
     bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="SASL_SSL on a shared cluster; PLAINTEXT for Tansu"
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the brokers' certificates; "
+        "unset: the system's CAs",
+    )
     partitions: int = Field(default=12, ge=1, description="partitions of every topic created")
     replication_factor: int = Field(default=1, ge=1)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
@@ -43,6 +55,16 @@ class KafkaSettings(BaseSettings):
     def _keep_what_a_redrive_needs(self) -> KafkaSettings:
         if self.retention_hours < self.redrive_window_hours:
             raise ValueError("retention_hours must be at least redrive_window_hours")
+        return self
+
+    @model_validator(mode="after")
+    def _credentials_for_sasl(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password and self.sasl_password.get_secret_value()
+        ):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        if self.ssl_cafile is not None and not self.security_protocol.endswith("SSL"):
+            raise ValueError("ssl_cafile is only read with SSL or SASL_SSL")
         return self
 
 

@@ -29,7 +29,7 @@ from shared.config import KafkaSettings
 from shared.envelope import Envelope, decode_body
 from shared.errors import BadMessage, PermanentError, SohoaError, TransientError
 from shared.events import Event, dead_letter_topic
-from shared.kafka import BrokerUnavailable
+from shared.kafka import BrokerUnavailable, connection
 
 log = structlog.get_logger(__name__)
 E = TypeVar("E", bound=Event)
@@ -133,14 +133,13 @@ class ConsumerRunner:
     def _kafka_consumer(self, topics: list[str]) -> Consumer:
         consumer: Consumer = AIOKafkaConsumer(
             *topics,
-            bootstrap_servers=self._settings.bootstrap_servers,
+            **connection(self._settings),
             group_id=self.group_id,
             enable_auto_commit=False,  # commit after success only
             auto_offset_reset="earliest",
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
             max_poll_interval_ms=self._settings.max_poll_interval_ms,
-            request_timeout_ms=self._settings.request_timeout_ms,
         )
         return consumer
 

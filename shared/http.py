@@ -4,6 +4,7 @@ the gateway's signature check, and the probes ``/health``, ``/ready`` and ``/met
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,6 +15,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import servicetoken
@@ -41,7 +45,36 @@ def problem(
     return JSONResponse(body, status, media_type="application/problem+json")
 
 
+# What the framework itself refuses (no route, wrong method, a body it cannot parse), in the
+# same problem shape as everything else: status → (code, title).
+FRAMEWORK_PROBLEMS: Mapping[int, tuple[str, str]] = {
+    400: ("request.malformed", "Yêu cầu không đọc được"),
+    404: ("http.not-found", "Không có đường dẫn này"),
+    405: ("http.method-not-allowed", "Phương thức không được hỗ trợ"),
+}
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API document gives this path: several routes may share one path, and
+    the framework's own 405 names only the first one's."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def framework_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = FRAMEWORK_PROBLEMS.get(exc.status_code, ("http.error", "Yêu cầu bị từ chối"))
+        response = problem(exc.status_code, code, title, str(exc.detail), request.url.path)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        return response
+
     @app.exception_handler(SohoaError)
     async def sohoa_error(request: Request, exc: SohoaError) -> JSONResponse:
         response = problem(
@@ -169,6 +202,43 @@ class ServiceTokenMiddleware:
         await self.app(scope, receive, send)
 
 
+class OperatorOnly(SohoaError):
+    code = "auth.operator-only"
+    title = "Chỉ dành cho vận hành"
+    http_status = 401
+
+
+class OperatorProbesMiddleware:
+    """``/ready`` and ``/metrics`` of a public service (the gateway) only for operators: they
+    name its dependencies and their errors. The caller sends ``Authorization: Bearer <token>``
+    (the probe token: Prometheus, the orchestrator's probe); ``/health`` stays open for
+    liveness. Without a token configured they answer nobody."""
+
+    GUARDED = ("/ready", "/metrics")
+
+    def __init__(self, app: ASGIApp, *, token: str | None) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in self.GUARDED:
+            await self.app(scope, receive, send)
+            return
+        presented = dict(scope["headers"]).get(b"authorization", b"")
+        if self._expected is None or not hmac.compare_digest(presented, self._expected):
+            refused = problem(
+                OperatorOnly.http_status,
+                OperatorOnly.code,
+                OperatorOnly.title,
+                "cần mã thăm dò của vận hành (Authorization: Bearer …)",
+                scope["path"],
+            )
+            refused.headers["WWW-Authenticate"] = "Bearer"
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_service_app(
     name: str,
     *,
@@ -178,12 +248,18 @@ def create_service_app(
     internal: InternalAuthSettings | None = None,
     signed_by_gateway: bool = True,
     exempt: tuple[str, ...] = (),
+    public: bool = False,
+    probe_token: SecretStr | None = None,
 ) -> FastAPI:
     """A FastAPI app with the parts every sohoa service has. Internal services take only
-    requests the gateway signed, once a secret is set (``SOHOA_INTERNAL_TOKEN_SECRET``)."""
+    requests the gateway signed, once a secret is set (``SOHOA_INTERNAL_TOKEN_SECRET``).
+    A ``public`` one (the gateway) shows ``/ready`` and ``/metrics`` only to ``probe_token``."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.ready_checks = {}
     internal = internal or InternalAuthSettings()
+    if public:
+        token = probe_token.get_secret_value() if probe_token is not None else None
+        app.add_middleware(OperatorProbesMiddleware, token=token)
     if signed_by_gateway and internal.token_secret is not None:
         app.add_middleware(
             ServiceTokenMiddleware,

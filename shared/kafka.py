@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from aiokafka.helpers import create_ssl_context
 
 from shared.config import KafkaSettings
 from shared.envelope import Envelope, encode_body
@@ -28,6 +30,24 @@ class BrokerUnavailable(TransientError):
     title = "Không kết nối được Kafka"
 
 
+def connection(settings: KafkaSettings) -> dict[str, Any]:
+    """How every producer, consumer and admin client of sohoa reaches the brokers: address,
+    timeout, and TLS / SASL when the cluster asks for them. The one place they are set."""
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "request_timeout_ms": settings.request_timeout_ms,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol.endswith("SSL"):
+        kwargs["ssl_context"] = create_ssl_context(cafile=settings.ssl_cafile)
+    password = settings.sasl_password  # never None with SASL: the settings refuse that
+    if settings.security_protocol.startswith("SASL_") and password is not None:
+        kwargs["sasl_mechanism"] = settings.sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.sasl_username
+        kwargs["sasl_plain_password"] = password.get_secret_value()
+    return kwargs
+
+
 class KafkaPublisher:
     """Publishes events with their CloudEvents envelope; every send waits for all replicas."""
 
@@ -39,11 +59,7 @@ class KafkaPublisher:
     @asynccontextmanager
     async def open(cls, settings: KafkaSettings, *, source: str) -> AsyncIterator[KafkaPublisher]:
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
-            acks="all",
-            enable_idempotence=False,
-            request_timeout_ms=settings.request_timeout_ms,
-            client_id=source,
+            **connection(settings), acks="all", enable_idempotence=False, client_id=source
         )
         try:
             await producer.start()
@@ -101,11 +117,7 @@ async def ensure_topics(
     """
     wanted = sorted(set(topics))
     count_wanted = partitions or settings.partitions
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
-        request_timeout_ms=settings.request_timeout_ms,
-        client_id="sohoa-admin",
-    )
+    admin = AIOKafkaAdminClient(**connection(settings), client_id="sohoa-admin")
     try:
         await admin.start()
         response = await admin.create_topics(
@@ -138,18 +150,13 @@ class TopicReader:
     @asynccontextmanager
     async def open(cls, settings: KafkaSettings, *, client_id: str) -> AsyncIterator[TopicReader]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
+            **connection(settings),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            request_timeout_ms=settings.request_timeout_ms,
             client_id=client_id,
         )
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers,
-            request_timeout_ms=settings.request_timeout_ms,
-            client_id=client_id,
-        )
+        admin = AIOKafkaAdminClient(**connection(settings), client_id=client_id)
         try:
             await consumer.start()
             await admin.start()

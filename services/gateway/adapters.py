@@ -20,6 +20,7 @@ PASSED_RESPONSE_HEADERS = (
     "location",
     "retry-after",
     "etag",
+    "digest",  # a package download's SHA-256 (RFC 3230), for the receiver to check
     "last-modified",
 )
 
@@ -81,7 +82,8 @@ class Upstream:
             response = await self._client.get("/health")
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"{self.name}: {exc}") from exc
+            # the name only: the exception text carries the service's address
+            raise UpstreamUnavailable(f"{self.name}: {type(exc).__name__}") from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()

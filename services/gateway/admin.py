@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.background import BackgroundTask
 
 from services.gateway import audit
@@ -58,7 +58,7 @@ class DeadLetterPage(BaseModel):
 class ReplayRequest(BaseModel):
     ids: list[str] = Field(default_factory=list, description="letters to replay, by id")
     topic: str | None = Field(default=None, description="with all: only this topic's letters")
-    all: bool = Field(default=False, description="every letter not replayed before")
+    all: StrictBool = Field(default=False, description="every letter not replayed before")
 
 
 class ReplayResult(BaseModel):

@@ -11,12 +11,13 @@ percent-encoded when not ASCII).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.gateway.adapters import Upstream
 from services.gateway.callers import (
@@ -34,22 +35,55 @@ router = APIRouter(prefix="/api/v1")
 AUDIENCE_HEADER = "x-sohoa-audience"  # "public": the services hide restricted hồ sơ
 FILE_ROUTE = "/files/{file_code}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": "no credentials, or a wrong, expired or revoked key or token "
-        "(auth.missing-api-key, auth.invalid-api-key, auth.key-expired, auth.key-revoked, "
-        "auth.invalid-token, auth.token-expired)"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable and machine-readable, other "
+    "members (`errors`, `state`, `allowed`, `required_role`, …) depend on the code",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string", "description": "tiếng Việt, for people"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string", "examples": ["catalogue.illegal-transition"]},
     },
-    403: {"description": "the client lacks the role this needs (auth.forbidden, required_role)"},
-    404: {"description": "no such hồ sơ, văn bản or phông"},
-    409: {"description": "the step is not allowed now; the body names the state and why"},
-    422: {"description": "invalid request, element or mã hồ sơ (request.invalid, …)"},
-    503: {"description": "an internal service is unavailable (gateway.upstream-unavailable)"},
+    "additionalProperties": True,
+}
+
+
+PROBLEM_MEDIA = "application/problem+json"
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA: {"schema": PROBLEM_REF}}}
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _problem("a body or parameter that cannot be read (request.malformed, …-empty-…)"),
+    401: _problem(
+        "no credentials, or a wrong, expired or revoked key or token (auth.missing-api-key, "
+        "auth.invalid-api-key, auth.key-expired, auth.key-revoked, auth.invalid-token, "
+        "auth.token-expired)"
+    ),
+    403: _problem("the client lacks the role this needs (auth.forbidden, required_role)"),
+    404: _problem("no such hồ sơ, văn bản or phông"),
+    409: _problem("the step is not allowed now; the body names the state and why"),
+    413: _problem("the body is over its limit (gateway.body-too-large, …-too-large)"),
+    415: _problem("a body of a kind this operation does not take"),
+    422: _problem("invalid request, element or mã hồ sơ (request.invalid, …)"),
+    429: _problem("past the client's rate (gateway.rate-limited); see Retry-After"),
+    503: _problem("an internal service is unavailable (gateway.upstream-unavailable)"),
+    504: _problem("an internal service did not answer in time (gateway.upstream-timeout)"),
 }
 
 
 Content = dict[str, dict[str, Any]]
-JSON: Content = {"application/json": {"schema": {"type": "object"}}}
+OBJECT: Content = {"application/json": {"schema": {"type": "object"}}}
+LIST: Content = {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}
+JSON = OBJECT  # a JSON body: one object
 IMAGE: Content = {
     media: {"schema": {"type": "string", "format": "binary"}}
     for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
@@ -57,6 +91,10 @@ IMAGE: Content = {
 SHEET: Content = {
     media: {"schema": {"type": "string", "format": "binary"}} for media in (XLSX, "text/csv")
 }
+OBJECT_OR_SHEET: Content = {**OBJECT, XLSX: SHEET[XLSX]}
+ZIP: Content = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+CREATED = {200: OBJECT, 201: OBJECT}  # 201 created; 200 the same thing was there already
+EXAMPLE_FILE = "H49.64.33.2024.01.VP"
 
 
 @dataclass(frozen=True)
@@ -68,6 +106,8 @@ class Route:
     body: Content | None = None  # the media types the body may have; None: no body
     description: str = ""
     body_required: bool = True
+    answers: Mapping[int, Content] = field(default_factory=lambda: {200: OBJECT})
+    example: Mapping[str, Any] | None = None  # a body in Vietnamese, for people and fuzzers
 
 
 ROUTES: tuple[Route, ...] = (
@@ -90,6 +130,17 @@ ROUTES: tuple[Route, ...] = (
         "element at the top level by its name (`maintenance`, `mode`, `language`, `startDate`, "
         "`endDate`, `numberOfPaper`, `totalDoc`, …). 201 registered; 200 registered identically "
         "before; 409 catalogue.file-exists otherwise.",
+        answers=CREATED,
+        example={
+            "file_code": EXAMPLE_FILE,
+            "title": "Báo cáo kết quả chỉnh lý tài liệu tồn đọng năm 2024",
+            "number_of_page": 3,
+            "maintenance": "01",
+            "mode": "01",
+            "language": "01",
+            "startDate": "01/2024",
+            "endDate": "12/2024",
+        },
     ),
     Route(
         "GET",
@@ -97,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "List hồ sơ (?fonds, state, year_from, year_to, type_name, mode, group, cursor, limit); "
         "?format=xlsx exports the whole filtered list",
+        answers={200: OBJECT_OR_SHEET},
     ),
     Route(
         "GET",
@@ -104,13 +156,21 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "A hồ sơ: state, TT 05 elements, văn bản, pages, history",
     ),
-    Route("PATCH", "/files/{file_code}", "catalogue", "Biên mục: change hồ sơ elements", JSON),
+    Route(
+        "PATCH",
+        "/files/{file_code}",
+        "catalogue",
+        "Biên mục: change hồ sơ elements",
+        JSON,
+        example={"format": "01", "paperFileCode": "TTLT.K1.G3.H12.01", "totalDoc": 1},
+    ),
     Route(
         "POST",
         "/files/{file_code}/selection",
         "catalogue",
         "Lựa chọn: criteria 1–4 with evidence (→ selected)",
         JSON,
+        example={"criteria": [{"code": 1, "evidence": "Thời hạn bảo quản vĩnh viễn"}]},
     ),
     Route(
         "POST",
@@ -118,6 +178,13 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Phê duyệt danh mục: number, date, signer, file_codes (→ approved)",
         JSON,
+        answers=CREATED,
+        example={
+            "number": "103/QĐ-SNV",
+            "date": "2026-03-05",
+            "signer": "Lê Văn Hân",
+            "file_codes": [EXAMPLE_FILE],
+        },
     ),
     Route(
         "POST",
@@ -125,6 +192,7 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Chỉnh lý hoàn chỉnh confirmed (`confirmed_by`, tờ/trang counts): opens digitizing",
         JSON,
+        example={"confirmed_by": "Phạm Thị Chỉnh", "numberOfPaper": 2, "numberOfPage": 3},
     ),
     Route(
         "POST",
@@ -137,6 +205,7 @@ ROUTES: tuple[Route, ...] = (
         "Checked against the scanning rules before anything is stored (422 with the rule's "
         "code); at a page sent back for re-scan it becomes a new version. 409 "
         "`ingest.file-not-open` unless the hồ sơ is approved and fully arranged.",
+        answers=CREATED,
     ),
     Route(
         "POST",
@@ -144,7 +213,13 @@ ROUTES: tuple[Route, ...] = (
         "ingest",
         "Close a đợt quét: gaps, duplicates and extras against the declared pages",
     ),
-    Route("GET", "/files/{file_code}/pages", "ingest", "Pages received for a hồ sơ"),
+    Route(
+        "GET",
+        "/files/{file_code}/pages",
+        "ingest",
+        "Pages received for a hồ sơ",
+        answers={200: LIST},
+    ),
     Route(
         "GET",
         "/files/{file_code}/scanning",
@@ -157,6 +232,17 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Biên mục of one văn bản: TT 05 elements and page range {first_page, last_page}",
         JSON,
+        example={
+            "first_page": 1,
+            "last_page": 3,
+            "typeName": "Báo cáo",
+            "codeNumber": "12",
+            "codeNotation": "BC-VP",
+            "issuedDate": "15/06/2024",
+            "organName": "Văn phòng Ủy ban nhân dân tỉnh",
+            "subject": "Kết quả chỉnh lý tài liệu tồn đọng năm 2024",
+            "signerName": "Nguyễn Văn An",
+        },
     ),
     Route("DELETE", "/files/{file_code}/documents/{ordinal}", "catalogue", "Remove a văn bản"),
     Route(
@@ -177,6 +263,7 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Confirm or correct a suggested văn bản; the corrections are kept as ground truth",
         JSON,
+        example={"fields": {"subject": "Kết quả chỉnh lý tài liệu tồn đọng năm 2024"}},
     ),
     Route(
         "GET",
@@ -190,7 +277,13 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Biên mục done (→ described), or 409 listing the missing elements",
     ),
-    Route("GET", "/files/{file_code}/checks", "catalogue", "Kiểm tra without signing it off"),
+    Route(
+        "GET",
+        "/files/{file_code}/checks",
+        "catalogue",
+        "Kiểm tra without signing it off",
+        answers={200: LIST},
+    ),
     Route(
         "POST",
         "/files/{file_code}/verification",
@@ -198,14 +291,22 @@ ROUTES: tuple[Route, ...] = (
         "Kiểm tra signed off (→ verified), or 409 with the findings; optional waivers",
         JSON,
         body_required=False,
+        example={"waivers": [{"check": "colour-depth", "reason": "ảnh mẫu thang xám"}]},
     ),
-    Route("GET", "/files/{file_code}/verifications", "catalogue", "Every kiểm tra run of a hồ sơ"),
+    Route(
+        "GET",
+        "/files/{file_code}/verifications",
+        "catalogue",
+        "Every kiểm tra run of a hồ sơ",
+        answers={200: LIST},
+    ),
     Route(
         "POST",
         "/files/{file_code}/rescan-requests",
         "catalogue",
         "Quét lại: pages [{sequence, reason}] (→ rescan_requested)",
         JSON,
+        example={"pages": [{"sequence": 1, "reason": "ảnh mờ, mất chữ ở lề phải"}]},
     ),
     Route(
         "POST",
@@ -214,6 +315,7 @@ ROUTES: tuple[Route, ...] = (
         "Nghiệm thu (→ accepted; 409 unless verified); then it is packaged for handover",
         JSON,
         body_required=False,
+        example={"minutes_number": "01/BB-NT", "role": "Giám đốc Sở Nội vụ"},
     ),
     Route(
         "POST",
@@ -221,6 +323,12 @@ ROUTES: tuple[Route, ...] = (
         "catalogue",
         "Nghiệm thu of a batch under one biên bản: minutes_number, role, file_codes",
         JSON,
+        answers={201: OBJECT},
+        example={
+            "minutes_number": "02/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+            "file_codes": [EXAMPLE_FILE],
+        },
     ),
     Route(
         "GET",
@@ -228,28 +336,53 @@ ROUTES: tuple[Route, ...] = (
         "handover",
         "The handover package (BagIt, SHA-256) of a hồ sơ",
     ),
-    Route("GET", "/fonds", "catalogue", "Every phông"),
+    Route("GET", "/fonds", "catalogue", "Every phông", answers={200: LIST}),
     Route("GET", "/fonds/{code}", "catalogue", "One phông"),
-    Route("PUT", "/fonds/{code}", "catalogue", "Record a phông's TT 05 data", JSON),
+    Route(
+        "PUT",
+        "/fonds/{code}",
+        "catalogue",
+        "Record a phông's TT 05 data",
+        JSON,
+        answers=CREATED,
+        example={
+            "name": "Ủy ban nhân dân tỉnh Trà Vinh",
+            "status": "closed",
+            "agencyCode": "H49.64.33",
+        },
+    ),
     Route(
         "GET",
         "/reports/progress",
         "catalogue",
         "Tiến độ by state, phông, year and day against the plan (?format=json|xlsx)",
+        answers={200: OBJECT_OR_SHEET},
     ),
     Route(
         "GET",
         "/reports/annual",
         "catalogue",
         "Báo cáo hằng năm for Bộ Nội vụ, due before 1 December (?year=YYYY&format=json|xlsx)",
+        answers={200: OBJECT_OR_SHEET},
     ),
     Route(
         "GET",
         "/reports/selection",
         "catalogue",
         "Danh mục lựa chọn statistics by phông and group (?format=json|xlsx)",
+        answers={200: OBJECT_OR_SHEET},
     ),
     Route("GET", "/search", "catalogue", "Search page text; diacritics optional (không dấu)"),
+    Route(
+        "GET",
+        "/packages/{package_id}/download",
+        "handover",
+        "Download a handover package (zip), streamed, with the token package-ready announced",
+        description="`?token=` is the signed, short-lived token of the `download_url` in "
+        "`package-ready`; a wrong or expired one is 403 `handover.download-refused`. The zip "
+        "passes through the gateway as it is read, in constant memory.",
+        answers={200: ZIP},
+    ),
 )
 
 
@@ -307,7 +440,9 @@ async def _limited(request: Request, route: Route) -> AsyncIterator[bytes]:
 
 
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
-FileCodePath = Annotated[str, Path(description="mã hồ sơ, e.g. H49.64.33.2001.160")]
+FileCodePath = Annotated[
+    str, Path(description="mã hồ sơ, e.g. H49.64.33.2001.160", examples=[EXAMPLE_FILE])
+]
 
 
 def _endpoint(route: Route) -> Endpoint:
@@ -349,6 +484,19 @@ def _endpoint(route: Route) -> Endpoint:
             return await _forward(request, route, client, person, path)
 
         return file
+    if "{package_id}" in route.path:
+
+        async def package(
+            package_id: uuid.UUID,
+            token: Annotated[str, Query(max_length=200, description="from the download_url")],
+            request: Request,
+            client: Client,
+            person: Person = None,
+        ) -> Response:
+            path = route.path.format(package_id=package_id)
+            return await _forward(request, route, client, person, path)
+
+        return package
     if "{code}" in route.path:
 
         async def fonds(
@@ -374,10 +522,23 @@ def _operation_id(route: Route) -> str:
     return "_".join([route.method.lower(), *words]).replace("-", "_")
 
 
+def _request_body(route: Route, content: Content) -> dict[str, Any]:
+    if route.example is not None:
+        content = {media: {**spec, "example": route.example} for media, spec in content.items()}
+    return {"required": route.body_required, "content": content}
+
+
+def document(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The gateway's OpenAPI document completed with what FastAPI cannot derive from the
+    forwarding routes: the problem schema every error answers with."""
+    openapi.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    return openapi
+
+
 for _route in ROUTES:
     extra: dict[str, Any] = {}
     if _route.body is not None:
-        extra["requestBody"] = {"required": _route.body_required, "content": _route.body}
+        extra["requestBody"] = _request_body(_route, _route.body)
     router.add_api_route(
         _route.path,
         _endpoint(_route),
@@ -386,5 +547,9 @@ for _route in ROUTES:
         description=_route.description or None,
         operation_id=_operation_id(_route),
         openapi_extra=extra or None,
-        responses=PROBLEMS,
+        status_code=min(_route.answers),
+        responses={
+            **{status: {"description": "OK", "content": c} for status, c in _route.answers.items()},
+            **PROBLEMS,
+        },
     )

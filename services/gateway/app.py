@@ -94,6 +94,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         SOURCE,
         lifespan=lifespan,
         signed_by_gateway=False,  # the gateway is the one that signs
+        public=True,  # /ready and /metrics only with the probe token
+        probe_token=settings.probe_token,
         title="sohoa API",
         description=(
             "API duy nhất của sohoa cho hệ thống cấp tỉnh và lưu trữ viên: đăng ký hồ sơ, tải ảnh "
@@ -103,6 +105,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
     )
     app.add_middleware(AuditMiddleware)
+    default_openapi = app.openapi
+    app.openapi = lambda: api.document(default_openapi())  # type: ignore[method-assign]  # FastAPI's documented way to complete the document
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(api.router)

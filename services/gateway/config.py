@@ -10,6 +10,7 @@ from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
 MIN_TOKEN_KEY_LENGTH = 32  # HS256 wants a key as long as its hash
+MIN_PROBE_TOKEN_LENGTH = 32
 
 
 class GatewaySettings(ServiceSettings):
@@ -54,6 +55,18 @@ class GatewaySettings(ServiceSettings):
     audit_mode_cache_seconds: float = Field(
         default=300, ge=0, description="how long a hồ sơ's chế độ sử dụng is remembered"
     )
+    probe_token: SecretStr | None = Field(
+        default=None,
+        description="operators' bearer token for /ready and /metrics (probes, Prometheus); "
+        "≥ 32 characters; unset, they answer 401 to everyone (/health stays open)",
+    )
+
+    @field_validator("probe_token")
+    @classmethod
+    def _long_probe_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_PROBE_TOKEN_LENGTH:
+            raise ValueError(f"probe token must be ≥ {MIN_PROBE_TOKEN_LENGTH} characters")
+        return token
 
     @field_validator("api_keys")
     @classmethod

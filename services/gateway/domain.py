@@ -196,6 +196,7 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("POST", "/files/{file_code}/accept"): Role.APPROVER,
     ("POST", "/acceptances"): Role.APPROVER,
     ("PUT", "/fonds/{code}"): Role.ARCHIVIST,
+    ("GET", "/packages/{package_id}/download"): Role.NATIONAL_ARCHIVE,
     ("GET", "/admin/dead-letters"): Role.ADMIN,
     ("POST", "/admin/dead-letters/replay"): Role.ADMIN,
     ("GET", "/admin/audit"): Role.ADMIN,

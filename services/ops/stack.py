@@ -86,6 +86,7 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     run_dir: Path | None = None
+    probe_headers: Mapping[str, str] = field(default_factory=dict)  # the gateway's are closed
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -117,7 +118,8 @@ class ServiceProcess:
             if self.process is None or self.process.poll() is not None:
                 raise StackError(f"{self.name} exited; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                ready = httpx.get(f"{self.url}/ready", headers=self.probe_headers, timeout=2)
+                if ready.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -154,6 +156,7 @@ class LocalStack:
     token_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     client_keys: dict[str, str] = field(default_factory=dict)
     people: dict[str, StackPerson] = field(default_factory=dict)
+    probe_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -180,6 +183,11 @@ class LocalStack:
         return {**sent, servicetoken.HEADER: token}
 
     @property
+    def probe_headers(self) -> dict[str, str]:
+        """What the gateway's ``/ready`` and ``/metrics`` need: operators only."""
+        return {"Authorization": f"Bearer {self.probe_token}"}
+
+    @property
     def gateway_url(self) -> str:
         return self.services["gateway"].url
 
@@ -201,6 +209,7 @@ class LocalStack:
                 # one trusted key on loopback: bulk uploads and tests are not throttled
                 "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
                 "SOHOA_HANDOVER_DOWNLOAD_SECRET": self.download_secret,
+                "SOHOA_GATEWAY_PROBE_TOKEN": self.probe_token,
                 "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
                 "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
             }
@@ -237,7 +246,12 @@ class LocalStack:
             port = ports.get(name) or free_port()
             worker_env = {**env, f"SOHOA_{self._prefix(name)}_PORT": str(port)}
             self.services[name] = ServiceProcess(
-                name, port, worker_env, self.var_dir / "logs" / f"{name}.log", self.run_dir
+                name,
+                port,
+                worker_env,
+                self.var_dir / "logs" / f"{name}.log",
+                self.run_dir,
+                self.probe_headers if name == "gateway" else {},
             )
         deadline = time.monotonic() + timeout
         try:

@@ -65,12 +65,15 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 }
 STORAGE_SERVICES = {"ingest", "ocr", "handover"}
 DATABASE_SERVICES = {"ingest", "catalogue", "handover", "gateway"}
+PUBLIC_SERVICES = {"gateway"}  # /ready and /metrics closed: probed by the command below
+GATEWAY_PROBE = ["python", "-m", "services.gateway.probe"]
 OCR_CONSUMER_GROUP = "sohoa-ocr"
 CREDENTIALS_OBJECT = "sohoa-secrets"  # the Secret every secretKeyRef names
 SECRET_KEYS = {
     "gateway-api-keys",
     "gateway-token-keys",
     "gateway-database-url",
+    "gateway-probe-token",
     "s3-access-key",
     "s3-secret-key",
     "ingest-database-url",
@@ -78,15 +81,18 @@ SECRET_KEYS = {
     "handover-database-url",
     "internal-token-secret",
     "handover-download-secret",
+    "kafka-sasl-password",
 }
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
     "SOHOA_GATEWAY_API_KEYS",
     "SOHOA_GATEWAY_TOKEN_KEYS",
+    "SOHOA_GATEWAY_PROBE_TOKEN",
     "SOHOA_STORAGE_S3_ACCESS_KEY",
     "SOHOA_STORAGE_S3_SECRET_KEY",
     "SOHOA_INTERNAL_TOKEN_SECRET",
     "SOHOA_HANDOVER_DOWNLOAD_SECRET",
+    "SOHOA_KAFKA_SASL_PASSWORD",
     *(f"SOHOA_{name.upper()}_DATABASE_URL" for name in DATABASE_SERVICES),
 }
 Manifest = dict[str, Any]
@@ -347,10 +353,13 @@ def test_kubernetes_services_listen_where_probes_and_services_look(kustomization
         assert env[f"{prefix}HOST"] == ALL_INTERFACES, f"{name} must listen outside the pod"
         assert port == SETTINGS[name].model_fields["port"].default
         assert [p["containerPort"] for p in container["ports"]] == [port]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        if name in PUBLIC_SERVICES:  # /ready needs the probe token: the probe command sends it
+            assert container["readinessProbe"]["exec"]["command"] == GATEWAY_PROBE
+        else:
+            assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+            assert container["readinessProbe"]["httpGet"]["port"] in ("http", port)
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-        for probe in ("readinessProbe", "livenessProbe"):
-            assert container[probe]["httpGet"]["port"] in ("http", port)
+        assert container["livenessProbe"]["httpGet"]["port"] in ("http", port)
 
         service = only(manifests, "Service", deployment["metadata"]["name"])
         selector = service["spec"]["selector"]
@@ -506,8 +515,11 @@ def test_compose_env_is_read_by_the_service() -> None:
         assert env[f"{prefix}HOST"] == ALL_INTERFACES, f"{name} must listen outside the container"
         port = int(env[f"{prefix}PORT"])
         assert port == SETTINGS[name].model_fields["port"].default
-        test = " ".join(services[name]["healthcheck"]["test"])
-        assert f"127.0.0.1:{port}/ready" in test, f"{name}: healthcheck must probe /ready"
+        test = services[name]["healthcheck"]["test"]
+        if name in PUBLIC_SERVICES:
+            assert test == ["CMD", *GATEWAY_PROBE], f"{name}: healthcheck must send the token"
+        else:
+            assert f"127.0.0.1:{port}/ready" in " ".join(test), f"{name}: must probe /ready"
         if name in STORAGE_SERVICES:
             assert env["SOHOA_STORAGE_BACKEND"] == "s3"
             assert env["SOHOA_STORAGE_S3_ENDPOINT"] == "minio:9000"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -54,11 +54,11 @@ def _wait_for_new_pid(run_dir: Path, name: str, old: int) -> int:
     raise AssertionError(f"{name} was not started again")
 
 
-def _wait_ready(url: str) -> None:
+def _wait_ready(url: str, headers: Mapping[str, str]) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/ready", headers=headers, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -106,7 +106,7 @@ def test_a_killed_service_and_a_killed_broker_are_started_again(supervised: Loca
         os.kill(old, signal.SIGKILL)
         _wait_for_new_pid(run, name, old)
     for name in SERVICES:
-        _wait_ready(supervised.services[name].url)
+        _wait_ready(supervised.services[name].url, supervised.services[name].probe_headers)
     assert supervised.restarts == {"gateway": 1, "catalogue": 1, "broker": 1}
 
     with httpx.Client(

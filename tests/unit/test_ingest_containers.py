@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageChops
 
+from services.ingest.adapters.images import inspect_image
 from services.ingest.domain import Intake
 from services.ingest.handlers import Scan, ingest_scan
 from shared.errors import PermanentError
@@ -107,3 +108,14 @@ def test_one_bad_page_refuses_the_whole_container(tmp_path: Path) -> None:
     assert store.objects == {}
     assert memory.pages == {}
     assert [type(e) for e in memory.events] == [PageRejected]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 300), (300, 7)])
+def test_a_jpeg_narrower_than_eight_pixels_is_read_not_crashed_on(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The fuzzer's 1×1 JPEG: drafting at 1/8 scale must not ask Pillow for a 0-pixel side."""
+    path = tmp_path / "tiny.jpg"
+    Image.new("RGB", size, "white").save(path, "JPEG")
+    [facts] = inspect_image(path)
+    assert (facts.width, facts.height) == size

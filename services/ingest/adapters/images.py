@@ -71,8 +71,9 @@ def inspect_image(path: Path, policy: ScanPolicy | None = None) -> list[ImageFac
                 if media_type == "image/jpeg":
                     # Every byte of the entropy-coded data is still decoded (a truncated or
                     # corrupt JPEG fails just the same); only the inverse DCT runs at 1/8
-                    # scale: 6× faster on an A4 page and 1/64 of the memory.
-                    image.draft(image.mode, (image.width // 8, image.height // 8))
+                    # scale: 6× faster on an A4 page and 1/64 of the memory. Never below 1 px:
+                    # Pillow divides by the size asked for.
+                    image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
                 pages.append(facts)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
