@@ -142,6 +142,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/files/{file_code}/pages", "ingest", "Pages received for a hồ sơ"),
     Route(
         "GET",
+        "/files/{file_code}/page-image",
+        "catalogue",
+        "The cleaned image (JPEG) of page ?sequence=N, as OCR read it (the page viewer)",
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/page-words",
+        "catalogue",
+        "The words OCR read on page ?sequence=N, each with its box and confidence (from hOCR)",
+    ),
+    Route(
+        "GET",
         "/files/{file_code}/scanning",
         "ingest",
         "Whether ingest takes scans of this hồ sơ now (its view of the catalogue's events)",
@@ -222,6 +234,12 @@ ROUTES: tuple[Route, ...] = (
         "/files/{file_code}/package",
         "handover",
         "The handover package (BagIt, SHA-256) of a hồ sơ",
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/package/download",
+        "handover",
+        "Download the newest handover package (zip) of a hồ sơ",
     ),
     Route("GET", "/fonds", "catalogue", "Every phông"),
     Route("GET", "/fonds/{code}", "catalogue", "One phông"),
