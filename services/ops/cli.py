@@ -18,6 +18,7 @@ def _stack(args: argparse.Namespace) -> int:
     print(f"starting sohoa in {args.var} …", flush=True)
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
     print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}", flush=True)
+    print(f"workspace {stack.workspace_url}  (people and passwords in {stack.run_dir}/stack.json)")
     print(f"hot folder {Path(args.var) / 'hotfolder'}: <mã hồ sơ>/<số thứ tự>.<ext>", flush=True)
     print(f"pids in {stack.run_dir}; a process that dies is started again. Ctrl-C stops.")
     stop_signals = {signal.SIGINT, signal.SIGTERM}

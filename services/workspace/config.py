@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.config import ObservabilitySettings
 
 
-class WorkspaceSettings(ServiceSettings):
+class WorkspaceSettings(BaseSettings):
+    """Neither Kafka nor the internal services' signing secret: the workspace reaches sohoa
+    only through the gateway, with each person's own token."""
+
     model_config = SettingsConfigDict(env_prefix="SOHOA_WORKSPACE_", frozen=True)
 
+    host: str = "127.0.0.1"
     port: int = 8010
+    log: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     gateway_url: str = "http://127.0.0.1:8000"
     client_id: str = Field(default="workspace", description="the workspace's client at the gateway")
     client_secret: SecretStr | None = Field(
