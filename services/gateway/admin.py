@@ -12,14 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from services.gateway.api import PROBLEMS, Client, Person, person_name, require
+from services.gateway.api import PROBLEMS, Client, Person
+from services.gateway.callers import acting_person, require
 from shared.config import KafkaSettings
 from shared.deadletters import DeadLetters, replay_letters
 
 
 def _admin(request: Request, client: Client) -> None:
     """Checked before the body is read: a client without the role learns nothing more."""
-    require(request, client, request.method, request.url.path.removeprefix("/api/v1"))
+    require(client, request.method, request.url.path.removeprefix("/api/v1"))
 
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(_admin)])
@@ -98,8 +99,8 @@ async def list_dead_letters(
 async def replay_dead_letters(
     request: Request, body: ReplayRequest, client: Client, person: Person = None
 ) -> ReplayResult:
-    name = person_name(person)
-    by = f"{client}/{name}" if name else client
+    name = acting_person(client, person)
+    by = f"{client.client}/{name}" if name else client.client
     outcome = await replay_letters(
         _kafka(request),
         source="sohoa-gateway",

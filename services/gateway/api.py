@@ -1,9 +1,11 @@
-"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key``.
+"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key`` or an
+access token in ``Authorization: Bearer`` (:mod:`services.gateway.callers`).
 
 The gateway forwards: each public route is one row of :data:`ROUTES` (method, path, the
 internal service that answers it, the body it takes). It validates the mã hồ sơ in the path,
 names the calling client and the acting person to the service, and streams bodies through.
-The person travels as ``X-Acting-Person`` (UTF-8, percent-encoded when not ASCII).
+The person is the one a person's token names, or else ``X-Acting-Person`` (UTF-8,
+percent-encoded when not ASCII).
 """
 
 from __future__ import annotations
@@ -12,29 +14,32 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import (
-    EVERY_ROLE,
-    BodyTooLarge,
-    Role,
-    authenticate,
-    authorize,
-    public_only,
+from services.gateway.callers import (
+    ActingPersonHeader,
+    Authenticated,
+    forwarded_person,
+    require,
 )
+from services.gateway.domain import BodyTooLarge, public_only
+from services.gateway.identity import Caller
 from shared.http import CORRELATION_HEADER, correlation_id
 from shared.text import nfc, validate_file_code
 
 router = APIRouter(prefix="/api/v1")
-PERSON_HEADER = "x-acting-person"
 AUDIENCE_HEADER = "x-sohoa-audience"  # "public": the services hide restricted hồ sơ
 FILE_ROUTE = "/files/{file_code}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing or wrong API key (auth.missing-api-key, auth.invalid-api-key)"},
+    401: {
+        "description": "no credentials, or a wrong, expired or revoked key or token "
+        "(auth.missing-api-key, auth.invalid-api-key, auth.key-expired, auth.key-revoked, "
+        "auth.invalid-token, auth.token-expired)"
+    },
     403: {"description": "the client lacks the role this needs (auth.forbidden, required_role)"},
     404: {"description": "no such hồ sơ, văn bản or phông"},
     409: {"description": "the step is not allowed now; the body names the state and why"},
@@ -266,57 +271,18 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def _client(
-    request: Request,
-    x_api_key: Annotated[str | None, Header(description="khóa API của hệ thống gọi")] = None,
-) -> str:
-    return authenticate(x_api_key, request.app.state.api_keys)
-
-
-Client = Annotated[str, Depends(_client)]
-
-
-def roles_of(request: Request, client: str) -> frozenset[Role]:
-    """A client's roles from settings; one not listed holds every role."""
-    listed: dict[str, frozenset[Role]] = request.app.state.client_roles
-    return listed.get(client, EVERY_ROLE)
-
-
-def require(request: Request, client: str, method: str, path: str) -> None:
-    authorize(roles_of(request, client), method, path)
-
-
-Person = Annotated[
-    str | None,
-    Header(
-        alias=PERSON_HEADER,
-        description="người thực hiện (UTF-8, percent-encoded), recorded with every step",
-    ),
-]
-
-
-def person_name(raw: str | None) -> str | None:
-    """The acting person's name as sent: UTF-8 or percent-encoded, made NFC."""
-    if not raw:
-        return None
-    return nfc(unquote(raw.encode("latin-1").decode("utf-8", "replace"))).strip() or None
-
-
-def _person(raw: str | None) -> str | None:
-    """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
-    name = person_name(raw)
-    return quote(name) if name else None
+Client = Authenticated
+Person = ActingPersonHeader
 
 
 async def _forward(
-    request: Request, route: Route, client: str, person: str | None, path: str
+    request: Request, route: Route, client: Caller, person: str | None, path: str
 ) -> Response:
-    roles = roles_of(request, client)
-    authorize(roles, route.method, route.path)
-    request.app.state.limiter.check(client, time.monotonic())
-    headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
+    require(client, route.method, route.path)
+    request.app.state.limiter.check(client.client, time.monotonic())
+    headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client.client}
     upstreams: dict[str, Upstream] = request.app.state.upstreams
-    if public_only(roles):
+    if public_only(client.roles):
         headers[AUDIENCE_HEADER] = "public"
         if route.path.startswith(f"{FILE_ROUTE}/"):
             # Pages, package, checks … of a restricted hồ sơ are as absent as the hồ sơ: the
@@ -327,7 +293,7 @@ async def _forward(
             )
             if shown.status_code != 200:
                 return shown
-    if (encoded := _person(person)) is not None:
+    if (encoded := forwarded_person(client, person)) is not None:
         headers["x-sohoa-person"] = encoded
     with_body = route.body is not None
     if with_body and "content-type" in request.headers:

@@ -9,12 +9,23 @@ from services.gateway.domain import Role
 from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
+MIN_TOKEN_KEY_LENGTH = 32  # HS256 wants a key as long as its hash
 
 
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_GATEWAY_", frozen=True)
 
     port: int = 8000
+    database_url: str = Field(
+        default="sqlite:///var/gateway.db", description="clients and people (and the audit log)"
+    )
+    token_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='JSON object key id → secret signing access tokens, e.g. {"2026-12": "…"}; '
+        "the first signs, every one verifies (rotation). Empty: a key made at start-up, so "
+        "tokens die with the process (development only)",
+    )
+    token_issuer: str = "sohoa-gateway"  # noqa: S105  # the JWT iss claim, not a secret
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='JSON object client name → API key, e.g. {"vpubnd": "…"}; keys ≥ 24 characters',
@@ -42,5 +53,15 @@ class GatewaySettings(ServiceSettings):
             if len(secret) < MIN_KEY_LENGTH or secret.lower() in {"changeme", "secret"}:
                 raise ValueError(
                     f"API key of {client!r} is too weak (≥ {MIN_KEY_LENGTH} characters)"
+                )
+        return keys
+
+    @field_validator("token_keys")
+    @classmethod
+    def _refuse_weak_token_keys(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for kid, key in keys.items():
+            if len(key.get_secret_value()) < MIN_TOKEN_KEY_LENGTH:
+                raise ValueError(
+                    f"token key {kid!r} is too weak (≥ {MIN_TOKEN_KEY_LENGTH} characters)"
                 )
         return keys

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 from shared.errors import SohoaError, TransientError
 
@@ -21,6 +22,61 @@ class InvalidApiKey(SohoaError):
     code = "auth.invalid-api-key"
     title = "Khóa API không hợp lệ"
     http_status = 401
+
+
+class KeyExpired(SohoaError):
+    code = "auth.key-expired"
+    title = "Khóa API đã hết hạn"
+    http_status = 401
+
+
+class KeyRevoked(SohoaError):
+    code = "auth.key-revoked"
+    title = "Khóa API đã bị thu hồi"
+    http_status = 401
+
+
+class InvalidToken(SohoaError):
+    code = "auth.invalid-token"
+    title = "Mã truy cập không hợp lệ"
+    http_status = 401
+
+
+class TokenExpired(SohoaError):
+    code = "auth.token-expired"
+    title = "Mã truy cập đã hết hạn"
+    http_status = 401
+
+
+class OAuthError(SohoaError):
+    """A refusal of the token endpoint: RFC 6749 §5.2 names it in ``error`` beside ``code``."""
+
+    error: ClassVar[str] = "invalid_request"
+    code = "auth.invalid-request"
+    title = "Yêu cầu cấp mã truy cập không hợp lệ"
+    http_status = 400
+
+    def __init__(self, detail: str = "", **extra: object) -> None:
+        super().__init__(detail, error=self.error, **extra)
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    code = "auth.invalid-client"
+    title = "Hệ thống gọi không xác thực được"
+    http_status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+    code = "auth.invalid-grant"
+    title = "Tên đăng nhập hoặc mật khẩu không đúng"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+    code = "auth.unsupported-grant-type"
+    title = "Kiểu cấp mã không được hỗ trợ"
 
 
 class UpstreamUnavailable(TransientError):
@@ -88,16 +144,13 @@ class RateLimiter:
             )
 
 
-def authenticate(presented: str | None, keys: Mapping[str, str]) -> str:
-    """The client name a key belongs to; every key is compared in constant time."""
-    if not presented:
-        raise MissingApiKey("gửi khóa API trong header X-API-Key")
+def settings_client(presented: str, keys: Mapping[str, str]) -> str | None:
+    """The bootstrap client (``SOHOA_GATEWAY_API_KEYS``) a key belongs to, if any; every key
+    is compared in constant time."""
     client = None
     for name, key in keys.items():
         if hmac.compare_digest(presented.encode(), key.encode()):
             client = name
-    if client is None:
-        raise InvalidApiKey("khóa API không đúng hoặc đã bị thu hồi")
     return client
 
 
@@ -144,7 +197,20 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("PUT", "/fonds/{code}"): Role.ARCHIVIST,
     ("GET", "/admin/dead-letters"): Role.ADMIN,
     ("POST", "/admin/dead-letters/replay"): Role.ADMIN,
+    ("POST", "/clients"): Role.ADMIN,
+    ("GET", "/clients"): Role.ADMIN,
+    ("GET", "/clients/{name}"): Role.ADMIN,
+    ("POST", "/clients/{name}/key"): Role.ADMIN,
+    ("DELETE", "/clients/{name}"): Role.ADMIN,
+    ("POST", "/clients/{name}/people"): Role.ADMIN,
+    ("GET", "/clients/{name}/people"): Role.ADMIN,
+    ("DELETE", "/clients/{name}/people/{username}"): Role.ADMIN,
 }
+SELF_AUTHENTICATED = frozenset({("POST", "/oauth/token")})
+"""Operations that check credentials of their own (the OAuth2 token endpoint takes the
+client's name and key in the body or HTTP Basic): no role, no X-API-Key."""
+ANY_CALLER = frozenset({("GET", "/me")})
+"""Operations any authenticated caller may make, even one holding no role."""
 
 
 class UnlistedOperation(LookupError):
@@ -154,7 +220,7 @@ class UnlistedOperation(LookupError):
 def required_role(method: str, path: str) -> Role | None:
     """The role ``method path`` needs; ``None`` for a read any role may make."""
     role = OPERATIONS.get((method, path))
-    if role is None and method != "GET":
+    if role is None and method != "GET" and (method, path) not in SELF_AUTHENTICATED:
         raise UnlistedOperation(f"{method} {path} has no role in OPERATIONS")
     return role
 
@@ -167,6 +233,8 @@ def public_only(roles: frozenset[Role]) -> bool:
 
 def authorize(roles: frozenset[Role], method: str, path: str) -> None:
     """Refuse with ``auth.forbidden`` naming the role that is missing."""
+    if (method, path) in ANY_CALLER:
+        return
     needed = required_role(method, path)
     if needed is None:
         if not roles:
