@@ -324,12 +324,11 @@ async def _chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _sheet_type(name: str) -> str:
-    return "text/csv" if name.lower().endswith(".csv") else domain_xlsx()
-
-
-def domain_xlsx() -> str:
-    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return "text/csv" if name.lower().endswith(".csv") else XLSX
 
 
 async def _import(

@@ -148,8 +148,11 @@ class FakeGateway:
         return {}
 
     async def stream(self, token: str, path: str, params: Params | None = None) -> Streamed:
+        self.calls.append(("STREAM", path, dict(params or {})))
+
         async def chunks() -> AsyncIterator[bytes]:
             yield b"PK"
+            yield b"\x03\x04"
 
         return Streamed(200, "application/zip", chunks())
 
@@ -334,6 +337,25 @@ def test_the_page_viewer_draws_every_word_box_and_marks_the_unsure_ones(
     assert boxes == [("0", "word"), ("1", "word low"), ("2", "word")]
     assert 'viewBox="0 0 1400 1000"' in page  # turned a quarter: width and height swap
     assert "rotate(90)" in page
+
+
+def test_the_export_and_the_package_are_streamed_through_with_the_filters(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    export = browser.get("/ho-so.xlsx", params={"fonds": "64", "year": "2024", "state": ""})
+    assert export.status_code == 200
+    assert export.headers["content-disposition"] == 'attachment; filename="ho-so.xlsx"'
+    package = browser.get(f"/ho-so/{FILE['file_code']}/goi-ban-giao")
+    assert package.content == b"PK\x03\x04"
+    assert [c for c in gateway.calls if c[0] == "STREAM"] == [
+        (
+            "STREAM",
+            "/files",
+            {"fonds": "64", "year_from": "2024", "year_to": "2024", "format": "xlsx"},
+        ),
+        ("STREAM", f"/files/{FILE['file_code']}/package/download", {}),
+    ]
 
 
 def test_session_store_forgets_expired_sessions_and_keeps_to_its_capacity() -> None:
