@@ -93,6 +93,7 @@ SHEET: Content = {
 }
 OBJECT_OR_SHEET: Content = {**OBJECT, XLSX: SHEET[XLSX]}
 ZIP: Content = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+JPEG: Content = {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}
 CREATED = {200: OBJECT, 201: OBJECT}  # 201 created; 200 the same thing was there already
 EXAMPLE_FILE = "H49.64.33.2024.01.VP"
 
@@ -222,6 +223,19 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/files/{file_code}/page-image",
+        "catalogue",
+        "The cleaned image (JPEG) of page ?sequence=N, as OCR read it (the page viewer)",
+        answers={200: JPEG},
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/page-words",
+        "catalogue",
+        "The words OCR read on page ?sequence=N, each with its box and confidence (from hOCR)",
+    ),
+    Route(
+        "GET",
         "/files/{file_code}/scanning",
         "ingest",
         "Whether ingest takes scans of this hồ sơ now (its view of the catalogue's events)",
@@ -335,6 +349,13 @@ ROUTES: tuple[Route, ...] = (
         "/files/{file_code}/package",
         "handover",
         "The handover package (BagIt, SHA-256) of a hồ sơ",
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/package/download",
+        "handover",
+        "Download the newest handover package (zip) of a hồ sơ",
+        answers={200: ZIP},
     ),
     Route("GET", "/fonds", "catalogue", "Every phông", answers={200: LIST}),
     Route("GET", "/fonds/{code}", "catalogue", "One phông"),

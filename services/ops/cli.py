@@ -19,7 +19,7 @@ def _stack(args: argparse.Namespace) -> int:
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
     print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}", flush=True)
     record = StackRecord.path(Path(args.var))
-    print(f"workspace client key and the people's passwords in {record}", flush=True)
+    print(f"workspace {stack.workspace_url}  (people's passwords in {record})", flush=True)
     print(f"gateway /ready and /metrics: Authorization: Bearer {stack.probe_token}", flush=True)
     print(f"hot folder {Path(args.var) / 'hotfolder'}: <mã hồ sơ>/<số thứ tự>.<ext>", flush=True)
     print(f"pids in {stack.run_dir}; a process that dies is started again. Ctrl-C stops.")

@@ -30,8 +30,10 @@ from services.ops.hotfolder import HotFolderThread
 from services.ops.people import WORKSPACE, StackPerson, provision
 from shared import servicetoken
 
-SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver")
-"""``receiver`` is the reference national archive: it answers package-ready with receipts."""
+SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver", "workspace")
+"""``receiver`` is the reference national archive: it answers package-ready with receipts;
+``workspace`` is the archivists' web screens, a client of the gateway."""
+CLIENTS_OF_GATEWAY = ("gateway", "receiver", "workspace")  # not behind the gateway
 STATEFUL = ("ingest", "catalogue", "handover", "gateway")
 
 
@@ -192,6 +194,10 @@ class LocalStack:
         return self.services["gateway"].url
 
     @property
+    def workspace_url(self) -> str:
+        return self.services["workspace"].url
+
+    @property
     def objects_dir(self) -> Path:
         return self.var_dir / "objects"
 
@@ -212,6 +218,7 @@ class LocalStack:
                 "SOHOA_GATEWAY_PROBE_TOKEN": self.probe_token,
                 "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
                 "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
+                "SOHOA_WORKSPACE_GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
             }
         )
         for name, port in ports.items():
@@ -219,7 +226,7 @@ class LocalStack:
             env[f"{prefix}PORT"] = str(port)
             if name in STATEFUL:
                 env[f"{prefix}DATABASE_URL"] = f"sqlite:///{self.var_dir / (name + '.db')}"
-            if name not in ("gateway", "receiver"):
+            if name not in CLIENTS_OF_GATEWAY:
                 env[f"SOHOA_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env.update(self.extra_env)
         return env
@@ -256,6 +263,10 @@ class LocalStack:
         deadline = time.monotonic() + timeout
         try:
             self.client_keys, self.people = provision(env["SOHOA_GATEWAY_DATABASE_URL"])
+            # the workspace signs its people in with its own client's key
+            self.services["workspace"].env["SOHOA_WORKSPACE_CLIENT_SECRET"] = self.client_keys[
+                WORKSPACE
+            ]
             for service in self.services.values():
                 service.start()
             for service in self.services.values():

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.ops.stack import SERVICES, LocalStack, read_stack_record
-from tests.e2e.conftest import FAST_FAILOVER
+from tests.e2e.conftest import FAST_FAILOVER, STARTUP_SECONDS
 
 pytestmark = pytest.mark.e2e
 DEADLINE_SECONDS = 90
@@ -25,7 +25,7 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
     stack = LocalStack(
         tmp_path_factory.mktemp("supervised"), extra_env=FAST_FAILOVER, supervise=True
     )
-    stack.start()
+    stack.start(timeout=STARTUP_SECONDS)
     try:
         yield stack
     finally:
