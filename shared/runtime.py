@@ -72,6 +72,7 @@ async def service_runtime(
             stack.callback(engine.dispose)
             if migrations is not None:
                 migrate(engine, migrations)
+        topics = list(topics)
         await ensure_topics(kafka, topics)
         publisher = await stack.enter_async_context(KafkaPublisher.open(kafka, source=source))
         runtime = Runtime(kafka=kafka, publisher=publisher, stack=stack, engine=engine)
@@ -79,7 +80,7 @@ async def service_runtime(
         if engine is not None:
             runtime.ready_checks["database"] = partial(ping, engine)
             runtime.relay = await stack.enter_async_context(OutboxRelay(engine, publisher))
-            sweep = RedriveSweep(engine, publisher, runtime.relay, kafka)
+            sweep = RedriveSweep(engine, publisher, runtime.relay, kafka, topics)
             redrive = Periodic(
                 "outbox-redrive", kafka.redrive_check_seconds, sweep.check, at_start=True
             )

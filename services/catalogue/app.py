@@ -37,6 +37,7 @@ from shared.events import (
     PageFailed,
     PageIngested,
     PageProcessed,
+    PageReadRequested,
 )
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
@@ -69,6 +70,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                     PageIngested,
                     PageProcessed,
                     PageFailed,
+                    PageReadRequested,
                     FileStateChanged,
                     FileAccepted,
                     PackageReady,
