@@ -9,7 +9,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.ocr import api, handlers
-from services.ocr.adapters.tesseract import PooledCall, ocr_pool
+from services.ocr.adapters.tesseract import PooledCall, renewable_pool
 from services.ocr.config import OcrSettings
 from services.ocr.pipeline import process_image
 from shared.events import PageIngested, PageReadRequested
@@ -28,7 +28,7 @@ def create_app(settings: OcrSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with ocr_pool(settings.processes, settings.tesseract_threads) as pool:
+        with renewable_pool(settings.processes, settings.tesseract_threads) as pool:
             async with service_runtime(
                 settings.kafka,
                 source=handlers.SOURCE,
