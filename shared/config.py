@@ -42,6 +42,9 @@ class KafkaSettings(BaseSettings):
     redrive_check_seconds: float = Field(
         default=30, gt=0, description="how often a service checks the broker still holds its log"
     )
+    dead_letter_check_seconds: float = Field(
+        default=60, gt=0, description="how often sohoa_dead_letters{topic} is measured"
+    )
     redrive_window_hours: float = Field(
         default=168, gt=0, description="outbox rows sent this recently are re-sent to a new broker"
     )

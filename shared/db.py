@@ -60,11 +60,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+MIGRATION_LOCK = 0x736F686F61  # "sohoa": one advisory lock per database, held while migrating
+
+
 def migrate(engine: Engine, migrations_dir: Path) -> None:
-    """Bring the service's database to the newest Alembic revision of its own chain."""
+    """Bring the service's database to the newest Alembic revision of its own chain. Replicas
+    starting together on PostgreSQL take turns (an advisory lock for the transaction; the DDL
+    is transactional), so the second finds the schema at head instead of racing to create it."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
+from prometheus_client import Gauge
 
 from shared.config import KafkaSettings
 from shared.envelope import decode_body
@@ -25,6 +26,11 @@ from shared.kafka import KafkaPublisher, TopicReader
 
 DLQ_SUFFIX = dead_letter_topic("")
 REASON_PREFIX = "dlq_"
+DEPTH = Gauge(
+    "sohoa_dead_letters",
+    "Records in each dead-letter topic (replayed letters stay as evidence: alert on increase)",
+    ["topic"],
+)
 
 
 class DeadLetterNotFound(NotFound):
@@ -136,6 +142,13 @@ class DeadLetters:
         partitions = await self._reader.partitions(await self._dlq_topics(topic))
         return await self._reader.count(partitions)
 
+    async def depths(self, topics: Iterable[str]) -> dict[str, int]:
+        """Letters held by each of ``topics`` (dead-letter topics); one the broker lacks holds
+        none."""
+        wanted = [t for t in topics if t.endswith(DLQ_SUFFIX)]
+        held = await self._reader.count_by_topic(await self._reader.partitions(wanted))
+        return {topic: held.get(topic, 0) for topic in wanted}
+
     async def scan(self, topic: str | None = None) -> AsyncIterator[DeadLetter]:
         """Every dead letter there is now, one at a time (flat memory however many)."""
         async for record in self._reader.read_topics(await self._dlq_topics(topic)):
@@ -235,3 +248,13 @@ async def replay_letters(
         return await replay_selected(
             letters, publisher, by=by, ids=parsed, topic=topic, everything=everything
         )
+
+
+async def measure_depths(settings: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
+    """Set ``sohoa_dead_letters{topic}`` for the dead-letter topics among ``topics`` (a
+    service's own), for ``/metrics``; run periodically beside the service's work."""
+    async with DeadLetters.open(settings) as letters:
+        depths = await letters.depths(topics)
+    for topic, depth in depths.items():
+        DEPTH.labels(topic).set(depth)
+    return depths

@@ -164,6 +164,17 @@ class PageFailed(PageEvent):
     detail: str
 
 
+class PageReadRequested(PageEvent):
+    """The catalogue asks again for a page stored but still unread after a while: its
+    page-ingested or its page-processed was lost (a broker that lost its log). OCR treats it
+    as page-ingested; a page it has read already is answered from the stored result."""
+
+    TOPIC: ClassVar[str] = "sohoa.catalogue.page-read-requested.v1"
+    object_key: str
+    sha256: Sha256Hex
+    version: int = Field(default=1, ge=1)
+
+
 class FileStateChanged(FileEvent):
     """A hồ sơ moved in its lifecycle, or its digitizing gate changed (chỉnh lý hoàn chỉnh
     confirmed: ``from_state`` equals ``to_state`` then). Ingest keeps its own view of which
@@ -371,6 +382,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     BatchClosed,
     PageProcessed,
     PageFailed,
+    PageReadRequested,
     FileStateChanged,
     FileAccepted,
     PackageReady,

@@ -209,7 +209,14 @@ class TopicReader:
 
     async def count(self, partitions: list[TopicPartition]) -> int:
         """Records the partitions hold now."""
-        return sum(end - start for start, end in (await self._bounds(partitions)).values())
+        return sum((await self.count_by_topic(partitions)).values())
+
+    async def count_by_topic(self, partitions: list[TopicPartition]) -> dict[str, int]:
+        """Records the partitions hold now, added up per topic."""
+        counts: dict[str, int] = {}
+        for partition, (start, end) in (await self._bounds(partitions)).items():
+            counts[partition.topic] = counts.get(partition.topic, 0) + end - start
+        return counts
 
     async def read(
         self, partition: TopicPartition, first: int | None = None

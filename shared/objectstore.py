@@ -124,7 +124,8 @@ def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:
 
 
 class LocalStore:
-    """A directory: temp file + fsync + link (refuses an existing key atomically) or rename."""
+    """A directory: temp file + fsync + link (refuses an existing key atomically) or rename.
+    A write-once object is read-only on disk (mode 0444)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -149,10 +150,10 @@ class LocalStore:
                 sha256, size = copy_hashing(source, target)
                 target.flush()
                 os.fsync(target.fileno())
-            os.chmod(temp, 0o444)  # an original is evidence: nothing edits it in place
             if overwrite:
                 os.replace(temp, final)
             else:
+                os.chmod(temp, 0o444)  # write-once on disk too: nobody's editor changes it
                 try:
                     os.link(temp, final)
                 except FileExistsError as exc:

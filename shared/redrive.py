@@ -4,9 +4,10 @@ The embedded broker keeps its log in memory, and any broker can be rebuilt empty
 the outbox marked sent are gone before every consumer read them. Each service leaves a marker
 record (keyed by its name) on :data:`MARKER_TOPIC`; the marker lives in the broker's own log,
 so a broker without it is one that does not hold this service's history. Finding no marker,
-the sweep marks the rows sent within the window unsent again — the relay publishes them, in
-order, with their own ``ce_id`` so consumers skip what they handled — and then writes the
-marker. Safe on every replica: two replicas re-driving send duplicates, which consumers skip.
+the sweep creates the service's topics again, marks the rows sent within the window unsent —
+the relay publishes them, in order, with their own ``ce_id`` so consumers skip what they
+handled — and then writes the marker. Safe on every replica: two replicas re-driving send
+duplicates, which consumers skip.
 
 The same sweep deletes sent outbox rows and processed-event records past retention, which is
 never shorter than the re-drive window: an event that may be sent again is still recognised.
@@ -15,6 +16,7 @@ never shorter than the re-drive window: an event that may be sent again is still
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import timedelta
 
 import structlog
@@ -80,11 +82,13 @@ class RedriveSweep:
         publisher: KafkaPublisher,
         relay: OutboxRelay,
         settings: KafkaSettings,
+        topics: Iterable[str] = (),
     ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._relay = relay
         self._settings = settings
+        self._topics = list(topics)  # the service's own, created again in a broker without them
 
     async def check(self) -> int:
         """One sweep; returns the rows re-driven (0 when the broker holds the marker)."""
@@ -94,6 +98,8 @@ class RedriveSweep:
         source = self._publisher.source
         if await has_marker(self._settings, source):
             return 0
+        if self._topics:  # never left to a broker's auto-creation (nor its partition count)
+            await ensure_topics(self._settings, self._topics)
         window = timedelta(hours=self._settings.redrive_window_hours)
         count = await asyncio.to_thread(mark_unsent, self._engine, window)
         self._relay.wake()

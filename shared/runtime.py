@@ -15,6 +15,7 @@ from shared.background import Periodic
 from shared.config import KafkaSettings
 from shared.consumer import ConsumerRunner
 from shared.db import Inbox, make_engine, migrate, ping
+from shared.deadletters import measure_depths
 from shared.http import ReadyCheck
 from shared.kafka import KafkaPublisher, ensure_topics
 from shared.outbox import OutboxRelay
@@ -72,14 +73,18 @@ async def service_runtime(
             stack.callback(engine.dispose)
             if migrations is not None:
                 migrate(engine, migrations)
+        topics = list(topics)
         await ensure_topics(kafka, topics)
         publisher = await stack.enter_async_context(KafkaPublisher.open(kafka, source=source))
         runtime = Runtime(kafka=kafka, publisher=publisher, stack=stack, engine=engine)
         runtime.ready_checks["broker"] = publisher.ping
+        depths = partial(measure_depths, kafka, topics)
+        every = kafka.dead_letter_check_seconds
+        await stack.enter_async_context(Periodic("dead-letter-depth", every, depths, at_start=True))
         if engine is not None:
             runtime.ready_checks["database"] = partial(ping, engine)
             runtime.relay = await stack.enter_async_context(OutboxRelay(engine, publisher))
-            sweep = RedriveSweep(engine, publisher, runtime.relay, kafka)
+            sweep = RedriveSweep(engine, publisher, runtime.relay, kafka, topics)
             redrive = Periodic(
                 "outbox-redrive", kafka.redrive_check_seconds, sweep.check, at_start=True
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,19 +83,31 @@ def _postgres_admin() -> sa.engine.Engine:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database, dropped afterwards."""
+def postgres_databases() -> Iterator[Callable[[], sa.engine.URL]]:
+    """Fresh databases on demand (one per service of a stack), all dropped afterwards."""
     admin = _postgres_admin()
-    name = f"sohoa_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(normalise_url(POSTGRES_URL)).set(database=name)
+    names: list[str] = []
+
+    def create() -> sa.engine.URL:
+        name = f"sohoa_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return sa.engine.make_url(normalise_url(POSTGRES_URL)).set(database=name)
+
     try:
-        yield url.render_as_string(hide_password=False)
+        yield create
     finally:
         with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in names:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: Callable[[], sa.engine.URL]) -> str:
+    """A fresh database, dropped afterwards."""
+    return postgres_databases().render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

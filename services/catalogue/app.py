@@ -5,10 +5,13 @@ events; at start-up, hồ sơ from before the workflow announce their state once
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from services.catalogue import handlers, suggester
 from services.catalogue.adapters.hocr import StoredHocr
@@ -18,9 +21,14 @@ from services.catalogue.adapters.views import SqlCatalogueViews
 from services.catalogue.api import CatalogueApi, router
 from services.catalogue.config import CatalogueSettings
 from services.catalogue.domain.checks import CheckPolicy
-from services.catalogue.domain.commands import AnnounceStates
+from services.catalogue.domain.commands import (
+    AnnounceStates,
+    AnnounceUnpackaged,
+    AskForUnreadPages,
+)
 from services.catalogue.domain.reports import Period, ProgrammePlan
 from services.catalogue.messagebus import MessageBus
+from shared.background import Periodic
 from shared.events import (
     FileAccepted,
     FileStateChanged,
@@ -29,6 +37,7 @@ from shared.events import (
     PageFailed,
     PageIngested,
     PageProcessed,
+    PageReadRequested,
 )
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
@@ -36,7 +45,13 @@ from shared.logging import configure_logging
 from shared.objectstore import open_store
 from shared.runtime import service_runtime
 
+log = structlog.get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+SWEPT = Counter(
+    "sohoa_sweep_announced_total",
+    "Work announced again by a reconciliation sweep",
+    ["sweep"],
+)
 GROUP_ID = "sohoa-catalogue"
 SUGGESTIONS_GROUP_ID = "sohoa-catalogue-suggestions"  # its own group: never holds up pages
 
@@ -55,6 +70,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                     PageIngested,
                     PageProcessed,
                     PageFailed,
+                    PageReadRequested,
                     FileStateChanged,
                     FileAccepted,
                     PackageReady,
@@ -82,6 +98,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             reader = runtime.consumer(SUGGESTIONS_GROUP_ID)
             reader.subscribe(FileStateChanged, suggester.on_file_state_changed(bus, hocr))
             await runtime.start_consumer(reader)
+            await _start_sweeps(runtime.stack, bus, settings)
             app.state.api = CatalogueApi(
                 bus=bus,
                 views=SqlCatalogueViews(engine),
@@ -116,6 +133,24 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(router)
     return app
+
+
+async def _start_sweeps(
+    stack: AsyncExitStack, bus: MessageBus, settings: CatalogueSettings
+) -> None:
+    """Reconciliation: work whose events were lost is announced again, on every replica."""
+    unread = AskForUnreadPages(after=timedelta(seconds=settings.unread_page_seconds))
+    unpackaged = AnnounceUnpackaged(after=timedelta(seconds=settings.unpackaged_seconds))
+
+    async def sweep() -> None:
+        pages = await bus.run(handlers.ask_for_unread_pages, unread)
+        files = await bus.run(handlers.announce_unpackaged, unpackaged)
+        SWEPT.labels("unread-pages").inc(pages)
+        SWEPT.labels("unpackaged-files").inc(len(files))
+        if pages or files:
+            log.warning("sweep_announced_again", unread_pages=pages, unpackaged_files=files)
+
+    await stack.enter_async_context(Periodic("catalogue-sweeps", settings.sweep_seconds, sweep))
 
 
 def main() -> None:

@@ -26,3 +26,18 @@ class CatalogueSettings(StatefulServiceSettings):
     duplicate_distance: int = Field(default=4, ge=0, le=64, description="kiểm tra: pHash distance")
     plan_digitization: tuple[int, int] = Field(default=(2026, 2033), description="kế hoạch số hóa")
     plan_handover: tuple[int, int] = Field(default=(2028, 2034), description="kế hoạch bàn giao")
+    sweep_seconds: float = Field(
+        default=60, gt=0, description="how often the reconciliation sweeps run"
+    )
+    unread_page_seconds: float = Field(
+        default=1800,
+        gt=0,
+        description="a page stored this long ago and still unread is asked for again (and "
+        "again after as long, until OCR answers)",
+    )
+    unpackaged_seconds: float = Field(
+        default=1800,
+        gt=0,
+        description="an accepted hồ sơ whose file-accepted went out this long ago without a "
+        "package coming back has it sent again",
+    )

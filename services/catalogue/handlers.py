@@ -17,7 +17,9 @@ from services.catalogue.domain.checks import CheckPolicy, inspect
 from services.catalogue.domain.commands import (
     AcceptFiles,
     AnnounceStates,
+    AnnounceUnpackaged,
     ApproveSelection,
+    AskForUnreadPages,
     ConfirmArrangement,
     ConfirmDescription,
     ConfirmDocument,
@@ -60,7 +62,15 @@ from services.catalogue.domain.model import (
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
 from services.catalogue.ports import UnitOfWork
 from shared.errors import InvalidFileCode
-from shared.events import PackageReady, PackageReceipt, PageFailed, PageIngested, PageProcessed
+from shared.events import (
+    FileAccepted,
+    PackageReady,
+    PackageReceipt,
+    PageFailed,
+    PageIngested,
+    PageProcessed,
+    PageReadRequested,
+)
 
 HANDOVER = Actor("sohoa-handover")
 ARCHIVE = Actor("national-archive")
@@ -530,6 +540,37 @@ def announce_states(_cmd: AnnounceStates, uow: UnitOfWork) -> int:
         if codes:
             uow.commit()
         return len(codes)
+
+
+# --- reconciliation sweeps (safe on every replica: what they send twice is handled once) ----
+
+
+def ask_for_unread_pages(cmd: AskForUnreadPages, uow: UnitOfWork) -> int:
+    """Pages stored but still unread after a while are asked for again: their page-ingested
+    or page-processed was lost. OCR answers a page it has read from its stored result."""
+    with uow:
+        stored_before = uow.now() - cmd.after
+        asked = uow.announcements.asked_since(PageReadRequested.TOPIC, stored_before)
+        count = 0
+        for code in uow.files.with_unread_pages(stored_before, limit=cmd.files):
+            file = _file(uow, code)
+            count += file.ask_for_unread_pages(stored_before=stored_before, asked=asked)
+        if count:
+            uow.commit()
+        return count
+
+
+def announce_unpackaged(cmd: AnnounceUnpackaged, uow: UnitOfWork) -> list[str]:
+    """Accepted hồ sơ whose package has not come back have their file-accepted sent again,
+    as it was: handover builds one package per acceptance (its ``ce_id``), and one that built
+    it already announces it again by its own outbox and re-delivery."""
+    with uow:
+        accepted = uow.files.codes_in(FileState.ACCEPTED)
+        sent_before = uow.now() - cmd.after
+        again = uow.announcements.send_again(FileAccepted.TOPIC, accepted, sent_before)
+        if again:
+            uow.commit()
+        return again
 
 
 # --- biên mục tự động ---------------------------------------------------------------------

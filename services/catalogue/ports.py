@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
 from services.catalogue.domain.fonds import Fonds
 from services.catalogue.domain.inventory import SheetRow
-from services.catalogue.domain.model import ArchivalFile, Transition
+from services.catalogue.domain.model import ArchivalFile, FileState, Transition
 from services.catalogue.domain.queries import (
     FileFilter,
     FileSummary,
@@ -61,6 +61,15 @@ class FileRepository(abc.ABC):
     def unannounced(self) -> list[str]:
         """File codes that never published a state event (registered before the workflow)."""
 
+    @abc.abstractmethod
+    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
+        """Hồ sơ holding a current page stored before ``stored_before`` that is neither read
+        nor failed and was not asked for again since then (at most ``limit``)."""
+
+    @abc.abstractmethod
+    def codes_in(self, state: FileState) -> list[str]:
+        """File codes of the hồ sơ in ``state``."""
+
 
 class FondsRepository(Protocol):
     def get(self, code: str) -> Fonds | None: ...
@@ -92,6 +101,19 @@ class SearchIndex(Protocol):
     def of_file(self, file_code: str) -> dict[UUID, str]: ...
 
 
+class Announcements(Protocol):
+    """The events already staged in the outbox, as the sweeps that announce again see them."""
+
+    def asked_since(self, topic: str, since: datetime) -> set[str]:
+        """Keys of the events of ``topic`` staged since ``since``."""
+        ...
+
+    def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:
+        """Each key's newest event of ``topic``, sent before ``sent_before``, is sent again as
+        it was (same ``ce_id``, so consumers that handled it skip it). Returns those keys."""
+        ...
+
+
 class UnitOfWork(UnitOfWorkBase):
     """One transaction: the hồ sơ and records a handler touched, and the events they recorded,
     commit together or not at all. Leaving without ``commit`` rolls back."""
@@ -102,6 +124,7 @@ class UnitOfWork(UnitOfWorkBase):
     acceptances: AcceptanceRepository
     verifications: VerificationRepository
     texts: SearchIndex
+    announcements: Announcements
 
     def commit(self) -> None:
         """Save every hồ sơ touched, stage its events in the outbox, then commit."""

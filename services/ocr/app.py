@@ -9,10 +9,10 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.ocr import api, handlers
-from services.ocr.adapters.tesseract import PooledCall, ocr_pool
+from services.ocr.adapters.tesseract import PooledCall, renewable_pool
 from services.ocr.config import OcrSettings
 from services.ocr.pipeline import process_image
-from shared.events import PageIngested
+from shared.events import PageIngested, PageReadRequested
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -28,11 +28,11 @@ def create_app(settings: OcrSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with ocr_pool(settings.processes, settings.tesseract_threads) as pool:
+        with renewable_pool(settings.processes, settings.tesseract_threads) as pool:
             async with service_runtime(
                 settings.kafka,
                 source=handlers.SOURCE,
-                topics=topics_for([PageIngested, *handlers.PUBLISHES]),
+                topics=topics_for([PageIngested, PageReadRequested, *handlers.PUBLISHES]),
             ) as runtime:
                 originals = await open_store(settings.storage, "originals")
                 derivatives = await open_store(settings.storage, "derivatives")
@@ -48,7 +48,9 @@ def create_app(settings: OcrSettings | None = None) -> FastAPI:
                 )
                 # Stateless: no processed-event record; a redelivered page is read again.
                 runner = runtime.consumer(GROUP_ID)
-                runner.subscribe(PageIngested, partial(handlers.on_page_ingested, deps=deps))
+                read = partial(handlers.on_page_ingested, deps=deps)
+                runner.subscribe(PageIngested, read)
+                runner.subscribe(PageReadRequested, read)  # the catalogue's sweep asks again
                 await runtime.start_consumer(runner)
                 app.state.ready_checks = {
                     **runtime.ready_checks,

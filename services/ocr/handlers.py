@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -16,8 +17,15 @@ from services.ocr.domain import FixityMismatch, derivative_key
 from services.ocr.pipeline import PageResult
 from shared.envelope import Envelope
 from shared.errors import PermanentError
-from shared.events import Event, PageFailed, PageIngested, PageProcessed, PageQualityReport
-from shared.objectstore import ObjectStore
+from shared.events import (
+    Event,
+    PageFailed,
+    PageIngested,
+    PageProcessed,
+    PageQualityReport,
+    PageReadRequested,
+)
+from shared.objectstore import ObjectMissing, ObjectStore
 
 log = structlog.get_logger(__name__)
 SOURCE = "sohoa-ocr"
@@ -30,6 +38,10 @@ SECONDS = Histogram(
     buckets=(0.5, 1, 2, 4, 8, 16, 32, 64, 128),
 )
 Publish = Callable[..., Awaitable[Envelope]]
+PageToRead = PageIngested | PageReadRequested
+RESULT = "page.json"
+"""The page-processed body, stored beside the derivatives and last: a page asked for again
+(a broker that lost its log, the catalogue's sweep) is answered from it, not read twice."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class OcrDeps:
 
 
 async def _store_derivatives(
-    event: PageIngested, result: PageResult, deps: OcrDeps
+    event: PageToRead, result: PageResult, deps: OcrDeps
 ) -> dict[str, str]:
     """Derivatives are re-creatable, so they are overwritten (a redelivery writes the same)."""
     page_id = str(event.page_id)
@@ -61,10 +73,36 @@ async def _store_derivatives(
     return keys
 
 
-async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDeps) -> None:
-    """Read a page and publish its text. A page that cannot be read — missing, changed since
-    capture, unreadable — is announced (``page-failed``), then dead-lettered; an outage is
-    neither, and is waited out by the runner."""
+async def _stored_result(event: PageToRead, deps: OcrDeps) -> PageProcessed | None:
+    """The result of an earlier reading of this very original, if one was stored."""
+    key = derivative_key(event.file_code, str(event.page_id), RESULT)
+    try:
+        stored = json.loads(await deps.derivatives.read_bytes(key))
+    except ObjectMissing:
+        return None
+    if stored.get("original_sha256") != event.sha256:
+        return None  # another original under this page id: read it
+    return PageProcessed.model_validate(stored["event"])
+
+
+async def _store_result(event: PageToRead, processed: PageProcessed, deps: OcrDeps) -> None:
+    body = {"original_sha256": event.sha256, "event": processed.model_dump(mode="json")}
+    key = derivative_key(event.file_code, str(event.page_id), RESULT)
+    content = BytesIO(json.dumps(body, ensure_ascii=False).encode())
+    await deps.derivatives.put(key, content, content_type="application/json", overwrite=True)
+
+
+async def on_page_ingested(event: PageToRead, envelope: Envelope, deps: OcrDeps) -> None:
+    """Read a page and publish its text; a page read before is published again from its
+    stored result. A page that cannot be read — missing, changed since capture, unreadable —
+    is announced (``page-failed``), then dead-lettered; an outage is neither, and is waited
+    out by the runner. ``page-read-requested`` is handled alike."""
+    stored = await _stored_result(event, deps)
+    if stored is not None:
+        await deps.publish(stored, correlation_id=envelope.correlation_id)
+        PAGES.labels("republished").inc()
+        log.info("page_result_republished")
+        return
     started = time.perf_counter()
     IN_PROGRESS.inc()
     try:
@@ -88,23 +126,22 @@ async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDep
             rescan=result.quality.rescan,
         )
         seconds = round(time.perf_counter() - started, 3)
-        # Publish even when derivatives existed: a crash may have come between store and publish.
-        await deps.publish(
-            PageProcessed(
-                file_code=event.file_code,
-                page_id=event.page_id,
-                sequence=event.sequence,
-                text=result.text,
-                confidence=result.confidence,
-                engine=result.engine,
-                language_data=result.language_data,
-                seconds=seconds,
-                timings={**result.timings, "total": seconds},
-                quality=quality,
-                **keys,
-            ),
-            correlation_id=envelope.correlation_id,
+        processed = PageProcessed(
+            file_code=event.file_code,
+            page_id=event.page_id,
+            sequence=event.sequence,
+            text=result.text,
+            confidence=result.confidence,
+            engine=result.engine,
+            language_data=result.language_data,
+            seconds=seconds,
+            timings={**result.timings, "total": seconds},
+            quality=quality,
+            **keys,
         )
+        await _store_result(event, processed, deps)
+        # Publish even when the result existed: a crash may have come between store and publish.
+        await deps.publish(processed, correlation_id=envelope.correlation_id)
     except Exception:
         PAGES.labels("failed").inc()
         raise
@@ -122,7 +159,7 @@ async def on_page_ingested(event: PageIngested, envelope: Envelope, deps: OcrDep
 
 
 async def _announce_failure(
-    event: PageIngested, envelope: Envelope, exc: PermanentError, publish: Publish
+    event: PageToRead, envelope: Envelope, exc: PermanentError, publish: Publish
 ) -> None:
     failed = PageFailed(
         file_code=event.file_code,

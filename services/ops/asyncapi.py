@@ -39,6 +39,7 @@ from shared.events import (
     PageFailed,
     PageIngested,
     PageProcessed,
+    PageReadRequested,
     PageRejected,
     dead_letter_topic,
 )
@@ -99,6 +100,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     BatchClosed: Flow(INGEST, (STATIONS,)),
     PageProcessed: Flow(OCR, (CATALOGUE,)),
     PageFailed: Flow(OCR, (CATALOGUE,)),
+    PageReadRequested: Flow(CATALOGUE, (OCR,)),
     FileStateChanged: Flow(CATALOGUE, (INGEST,)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),

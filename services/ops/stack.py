@@ -161,6 +161,7 @@ class LocalStack:
     probe_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
+    catalogue_replicas: int = 1  # more share its consumer group; the gateway calls the first
     extra_env: Mapping[str, str] = field(default_factory=dict)
     supervise: bool = False
     broker: TansuBroker | None = None
@@ -247,7 +248,9 @@ class LocalStack:
         names = [
             *SERVICES[:2],
             *(f"ocr-{n}" for n in range(2, self.ocr_workers + 1)),
-            *SERVICES[2:],
+            SERVICES[2],
+            *(f"catalogue-{n}" for n in range(2, self.catalogue_replicas + 1)),
+            *SERVICES[3:],
         ]
         for name in names:
             port = ports.get(name) or free_port()

@@ -8,13 +8,13 @@ import os
 import signal
 import time
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 import httpx
 import pytest
 
 from services.ops.stack import SERVICES, LocalStack, read_stack_record
 from tests.e2e.conftest import FAST_FAILOVER, STARTUP_SECONDS
+from tests.support.processes import alive, pid_of, wait_for_new_pid
 
 pytestmark = pytest.mark.e2e
 DEADLINE_SECONDS = 90
@@ -30,28 +30,6 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         yield stack
     finally:
         stack.stop()
-
-
-def _pid(run_dir: Path, name: str) -> int:
-    return int((run_dir / f"{name}.pid").read_text(encoding="ascii"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait_for_new_pid(run_dir: Path, name: str, old: int) -> int:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        pid = _pid(run_dir, name)
-        if pid != old and _alive(pid):
-            return pid
-        time.sleep(0.2)  # poll interval
-    raise AssertionError(f"{name} was not started again")
 
 
 def _wait_ready(url: str, headers: Mapping[str, str]) -> None:
@@ -70,7 +48,7 @@ def test_every_process_has_its_pid_file_and_the_record_names_the_broker(
     supervised: LocalStack,
 ) -> None:
     for name in ("broker", *SERVICES):
-        assert _alive(_pid(supervised.run_dir, name)), name
+        assert alive(pid_of(supervised.run_dir, name)), name
     record = read_stack_record(supervised.var_dir)
     assert record is not None
     assert supervised.broker is not None
@@ -102,9 +80,9 @@ def test_the_record_signs_in_the_stack_s_people(supervised: LocalStack) -> None:
 def test_a_killed_service_and_a_killed_broker_are_started_again(supervised: LocalStack) -> None:
     run = supervised.run_dir
     for name in ("gateway", "catalogue", "broker"):
-        old = _pid(run, name)
+        old = pid_of(run, name)
         os.kill(old, signal.SIGKILL)
-        _wait_for_new_pid(run, name, old)
+        wait_for_new_pid(run, name, old, timeout=DEADLINE_SECONDS)
     for name in SERVICES:
         _wait_ready(supervised.services[name].url, supervised.services[name].probe_headers)
     assert supervised.restarts == {"gateway": 1, "catalogue": 1, "broker": 1}

@@ -11,7 +11,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ from services.catalogue.domain.checks import CheckPolicy
 from services.catalogue.domain.codes import SelectionCriterion
 from services.catalogue.domain.commands import (
     AcceptFiles,
+    AnnounceUnpackaged,
     ApproveSelection,
+    AskForUnreadPages,
     ConfirmArrangement,
     ConfirmDescription,
     ConfirmDocument,
@@ -55,8 +57,8 @@ from services.catalogue.domain.reports import ProgrammePlan, annual_report, annu
 from services.catalogue.domain.search import parse_query
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.ports import UnitOfWork
-from shared.db import make_engine, migrate
-from shared.events import PageIngested
+from shared.db import make_engine, migrate, utcnow
+from shared.events import FileAccepted, PageIngested, PageReadRequested
 from shared.outbox import OutboxMessage
 from shared.xlsx import write_xlsx
 from tests.support.catalogue import (
@@ -402,3 +404,50 @@ def test_progress_counts_files_and_pages_by_state_fonds_year_and_day(engine: Eng
     ((day, pages),) = counts.pages_per_day
     assert pages == 2
     assert abs((day - date.today()).days) <= 1  # Vietnam's day, not the machine's
+
+
+_accepted_rows = select(OutboxMessage).where(OutboxMessage.topic == FileAccepted.TOPIC)
+
+
+def test_sweeps_ask_for_lost_pages_and_send_a_lost_acceptance_again_as_it_was(
+    engine: Engine,
+) -> None:
+    code, pages = "H49.64.33.2001.SWEEP", 2
+    _to_verified(engine, code, pages)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    other = "H49.64.33.2001.LOST"
+    parts = FileCodeParts("H49.64.33", 2001, "LOST")
+    _run(engine, handlers.register_file, RegisterFile(other, description(1), ARCHIVIST, parts))
+    criteria = (Criterion(SelectionCriterion.PERMANENT_RETENTION, "vĩnh viễn"),)
+    _run(engine, handlers.select_file, SelectFile(other, criteria, ARCHIVIST))
+    arranged = ConfirmArrangement(other, "Phạm Thị Chỉnh", ARCHIVIST)
+    _run(engine, handlers.confirm_arrangement, arranged)
+    decision = ApproveSelection(
+        "QĐ-LOST", PartialDate(2026, 3, 5), "Lê Văn Hân", (other,), APPROVER
+    )
+    _run(engine, handlers.approve_selection, decision)
+    lost = ingested(other, 1)
+    handlers.on_page_ingested(lost, SqlUnitOfWork(engine, clock=lambda: an_hour_ago))
+    unread = AskForUnreadPages(after=timedelta(minutes=30))
+
+    assert _run(engine, handlers.ask_for_unread_pages, unread) == 1
+    assert _run(engine, handlers.ask_for_unread_pages, unread) == 0  # asked lately
+    asked = [body for topic, body in _outbox(engine) if topic == PageReadRequested.TOPIC]
+    assert [(b["page_id"], b["sha256"]) for b in asked] == [(str(lost.page_id), lost.sha256)]
+
+    _run(engine, handlers.accept_files, AcceptFiles((code,), APPROVER))
+    with Session(engine) as session:  # the relay sent it an hour ago; nothing came back
+        (row,) = session.exec(
+            select(OutboxMessage).where(OutboxMessage.topic == FileAccepted.TOPIC)
+        )
+        event_id, row.sent_at = row.event_id, an_hour_ago
+        session.add(row)
+        session.commit()
+    unpackaged = AnnounceUnpackaged(after=timedelta(minutes=30))
+    assert _run(engine, handlers.announce_unpackaged, unpackaged) == [code]
+    assert _run(engine, handlers.announce_unpackaged, unpackaged) == []  # waiting to go
+    with Session(engine) as session:
+        (row,) = session.exec(
+            select(OutboxMessage).where(OutboxMessage.topic == FileAccepted.TOPIC)
+        )
+    assert (row.event_id, row.sent_at) == (event_id, None)  # the same event, to be sent again

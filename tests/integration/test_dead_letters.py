@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
@@ -19,10 +20,10 @@ from services.ops.broker import TansuBroker
 from services.ops.cli import main as sohoa
 from shared.config import KafkaSettings
 from shared.consumer import ConsumerRunner
-from shared.deadletters import DeadLetter, DeadLetters, replay_selected
+from shared.deadletters import DeadLetter, DeadLetters, measure_depths, replay_selected
 from shared.envelope import Envelope
 from shared.errors import PermanentError
-from shared.events import DeadLetterReplayed, PageIngested
+from shared.events import DeadLetterReplayed, PageIngested, dead_letter_topic
 from shared.kafka import KafkaPublisher, TopicReader, ensure_topics, topics_for
 from tests.support.events import page_ingested
 
@@ -232,3 +233,15 @@ async def test_looking_at_a_topic_that_does_not_exist_does_not_create_it(
         assert [letter async for letter in letters.scan(never)] == []
     async with TopicReader.open(settings, client_id="test") as reader:
         assert f"{never}.dlq" not in await reader.topics()
+
+
+async def test_the_depth_of_each_dead_letter_topic_is_a_metric(settings: KafkaSettings) -> None:
+    page_letters, none_yet = dead_letter_topic(PageIngested.TOPIC), "sohoa.test.never.v1.dlq"
+    await ensure_topics(settings, topics_for([PageIngested]))
+    before = await measure_depths(settings, [page_letters, none_yet, PageIngested.TOPIC])
+    await _dead_letter_two_pages(settings)
+    after = await measure_depths(settings, [page_letters, none_yet, PageIngested.TOPIC])
+
+    assert after == {page_letters: before[page_letters] + 2, none_yet: 0}  # DLQs only
+    shown = REGISTRY.get_sample_value("sohoa_dead_letters", {"topic": page_letters})
+    assert shown == after[page_letters]

@@ -16,6 +16,7 @@ import pytest
 from shared.config import StorageSettings
 from shared.objectstore import (
     InvalidObjectKey,
+    LocalStore,
     ObjectExists,
     ObjectMissing,
     ObjectStore,
@@ -51,6 +52,11 @@ async def test_originals_are_write_once(store: ObjectStore) -> None:
     with pytest.raises(ObjectExists):
         await store.put("H49.1/a.png", io.BytesIO(b"second"), content_type="image/png")
     assert await store.read_bytes("H49.1/a.png") == b"first"
+    if isinstance(store, LocalStore):  # and read-only on disk; a re-creatable one is not
+        await store.put("d/page.txt", io.BytesIO(b"v1"), content_type="text/plain", overwrite=True)
+        modes = {k: (store.root / k).stat().st_mode & 0o777 for k in ("H49.1/a.png", "d/page.txt")}
+        assert modes["H49.1/a.png"] == 0o444
+        assert modes["d/page.txt"] & 0o200
 
 
 async def test_write_once_holds_when_writers_race(store: ObjectStore) -> None:

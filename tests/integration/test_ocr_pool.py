@@ -1,8 +1,10 @@
 """The OCR pool's processes die with their worker, even one killed with SIGKILL: an orphan
-would keep a core busy with a page nobody waits for."""
+would keep a core busy with a page nobody waits for. A page that hangs past its time is
+killed with its pool process and the program that process started, and the pool goes on."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,6 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from services.ocr.adapters.tesseract import PooledCall, renewable_pool
+from services.ocr.domain import PageTimeout
 
 pytestmark = pytest.mark.integration
 
@@ -79,3 +84,39 @@ def test_pool_processes_die_with_a_worker_killed_by_sigkill(tmp_path: Path) -> N
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)  # polling with a deadline, not a synchronisation sleep
     assert not any(_alive(pid) for pid in children), "pool processes outlived their worker"
+
+
+def hang(marks: Path) -> None:
+    """A page stuck in a program the pool process started (as tesseract would be)."""
+    stuck = subprocess.Popen(["sleep", "600"])
+    (marks / f"{os.getpid()}-{stuck.pid}").touch()
+    stuck.wait()
+
+
+def _stuck_pids(marks: Path) -> list[int]:
+    (mark,) = [p.name for p in marks.iterdir()]
+    return [int(pid) for pid in mark.split("-")]
+
+
+def _all_gone(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling with a deadline, not a synchronisation sleep
+    return not any(_alive(pid) for pid in pids)
+
+
+def answer(_marks: Path) -> int:
+    return os.getpid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups as on Linux")
+async def test_a_page_that_hangs_is_killed_with_its_process_and_the_pool_goes_on(
+    tmp_path: Path,
+) -> None:
+    with renewable_pool(1, 1) as pool:
+        with pytest.raises(PageTimeout):
+            await PooledCall(pool, hang, timeout=5.0)(tmp_path)
+        stuck = await asyncio.to_thread(_stuck_pids, tmp_path)
+        assert await asyncio.to_thread(_all_gone, stuck), "the hung page outlived its time"
+        served_by = await PooledCall(pool, answer, timeout=60.0)(tmp_path)
+        assert served_by not in stuck

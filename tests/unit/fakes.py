@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Self
 from uuid import UUID
 
 from services.catalogue.domain.fonds import Fonds
-from services.catalogue.domain.model import ArchivalFile, Transition
+from services.catalogue.domain.model import ArchivalFile, FileState, Transition
 from services.catalogue.domain.records import Acceptance, SelectionDecision, VerificationRun
 from services.catalogue.domain.suggestions import Correction
 from services.catalogue.ports import FileRepository, UnitOfWork
@@ -44,6 +45,55 @@ class FakeFiles(FileRepository):
 
     def unannounced(self) -> list[str]:
         return sorted(code for code, file in self._store.items() if file.version == 0)
+
+    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
+        def waiting(file: ArchivalFile) -> bool:
+            return any(
+                p.reading is None
+                and p.failure_code is None
+                and p.received_at is not None
+                and p.received_at <= stored_before
+                for p in file.current_pages()
+            )
+
+        return sorted(code for code, file in self._store.items() if waiting(file))[:limit]
+
+    def codes_in(self, state: FileState) -> list[str]:
+        return sorted(code for code, file in self._store.items() if file.state is state)
+
+
+@dataclass
+class StagedRow:
+    """An outbox row as the sweeps see it: sent by a relay at once, unless sent again."""
+
+    event: Event
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class FakeAnnouncements:
+    def __init__(self) -> None:
+        self.rows: list[StagedRow] = []
+        self.sent_again: list[Event] = []
+
+    def asked_since(self, topic: str, since: datetime) -> set[str]:
+        return {
+            r.event.partition_key()
+            for r in self.rows
+            if topic == r.event.TOPIC and r.created_at > since
+        }
+
+    def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:
+        again = []
+        for key in keys:
+            rows = [
+                r for r in self.rows if (r.event.TOPIC, r.event.partition_key()) == (topic, key)
+            ]
+            if rows and rows[-1].sent_at is not None and rows[-1].sent_at < sent_before:
+                rows[-1].sent_at = None
+                self.sent_again.append(rows[-1].event)
+                again.append(key)
+        return again
 
 
 class FakeFonds:
@@ -120,6 +170,7 @@ class FakeUnitOfWork(UnitOfWork):
     acceptances: FakeAcceptances
     verifications: FakeVerifications
     texts: FakeTexts
+    announcements: FakeAnnouncements
 
     def __init__(self) -> None:
         self.store: dict[str, ArchivalFile] = {}
@@ -132,6 +183,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.acceptances = FakeAcceptances()
         self.verifications = FakeVerifications()
         self.texts = FakeTexts()
+        self.announcements = FakeAnnouncements()
         self._clock = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
         self._snapshot: tuple[object, ...] = ()
 
@@ -146,6 +198,7 @@ class FakeUnitOfWork(UnitOfWork):
             self.acceptances.items,
             self.verifications.items,
             self.texts.items,
+            self.announcements.rows,
         )
 
     def __enter__(self) -> Self:
@@ -158,11 +211,17 @@ class FakeUnitOfWork(UnitOfWork):
         self._clock += timedelta(seconds=1)
         return self._clock
 
+    def wait(self, span: timedelta) -> None:
+        """Let ``span`` pass, as between two rounds of a sweep."""
+        self._clock += span
+
     def _stage(self, events: Sequence[Event]) -> None:
         self._pending.extend(events)
 
     def _commit(self) -> None:
         self.outbox.extend(self._pending)
+        at = self._clock
+        self.announcements.rows += [StagedRow(e, at, at) for e in self._pending]
         self._pending = []
         self._snapshot = copy.deepcopy(self._state())
         self.commits += 1

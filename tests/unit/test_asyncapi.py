@@ -33,6 +33,7 @@ from shared.events import (
     PageIngested,
     PageProcessed,
     PageQualityReport,
+    PageReadRequested,
     PageRejected,
     RejectedItem,
     dead_letter_topic,
@@ -83,6 +84,13 @@ EXAMPLES: tuple[Event, ...] = (
         media_type="image/jpeg",
         width=3024,
         height=4032,
+    ),
+    PageReadRequested(  # stored an hour ago and still unread: asked for again
+        file_code=FILE_CODE,
+        page_id=PAGE_1,
+        sequence=1,
+        object_key=f"originals/{FILE_CODE}/0001.tif",
+        sha256=SCAN_1,
     ),
     PageProcessed(
         file_code=FILE_CODE,

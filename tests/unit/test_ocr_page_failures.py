@@ -1,6 +1,8 @@
 """Every way a page cannot be read ends in an event the catalogue records: a missing
 original and one changed since capture are announced as ``page-failed`` with their code, then
-dead-lettered; storage that is away is an outage, announced as nothing."""
+dead-lettered; storage that is away is an outage, announced as nothing. A page read once and
+asked for again (its page-processed lost with the broker's log) is answered from the stored
+result, not read twice."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from services.ocr.domain import PageQuality
 from services.ocr.handlers import OcrDeps, on_page_ingested
 from services.ocr.pipeline import PageResult
 from shared.envelope import Envelope
 from shared.errors import PermanentError
-from shared.events import Event, PageFailed, PageIngested
+from shared.events import Event, PageFailed, PageIngested, PageProcessed, PageReadRequested
 from shared.objectstore import LocalStore, StorageUnavailable
 
 pytestmark = pytest.mark.unit
@@ -97,3 +100,36 @@ async def test_storage_away_is_an_outage_not_a_failure(
     with pytest.raises(StorageUnavailable):
         await on_page_ingested(event, Envelope.new(event, source="test"), deps)
     assert published.events == []
+
+
+async def test_a_page_asked_for_again_is_answered_from_its_stored_result(
+    stores: tuple[LocalStore, LocalStore],
+) -> None:
+    key = "H49.64.33.2001.160/0003-read.png"
+    await stores[0].put(key, io.BytesIO(SCAN), content_type="image/png")
+    event = _event(key, hashlib.sha256(SCAN).hexdigest())
+    readings: list[Path] = []
+
+    async def read_once(path: Path) -> PageResult:
+        readings.append(path)
+        quality = PageQuality(300, 0, 1.0, 0.0, 0.0, 900.0, 1.0, 80.0, 200.0, 0.1, True)
+        return PageResult(
+            "Tờ trình số hóa", 91.0, quality, "<hocr/>", "<alto/>", b"%PDF", b"jpg", "t", "", 1.0
+        )
+
+    published = Published()
+    deps = OcrDeps(stores[0], stores[1], read_once, published)
+    await on_page_ingested(event, Envelope.new(event, source="test"), deps)
+    again = PageReadRequested(
+        file_code=event.file_code,
+        page_id=event.page_id,
+        sequence=event.sequence,
+        object_key=key,
+        sha256=event.sha256,
+    )
+    await on_page_ingested(again, Envelope.new(again, source="test"), deps)
+
+    first, second = published.events
+    assert isinstance(first, PageProcessed)
+    assert second == first
+    assert len(readings) == 1

@@ -82,8 +82,8 @@ from services.catalogue.ports import (
 )
 from shared.db import as_utc, utcnow
 from shared.errors import ConcurrentUpdate, TransientError
-from shared.events import Event, PageQualityReport
-from shared.outbox import add_to_outbox
+from shared.events import Event, PageQualityReport, PageReadRequested
+from shared.outbox import OutboxMessage, add_to_outbox
 
 SOURCE = "sohoa-catalogue"
 _RACES = {"40001", "40P01"}  # PostgreSQL serialization_failure, deadlock_detected
@@ -530,6 +530,61 @@ class SqlFileRepository(FileRepository):
         )
         return list(self._session.exec(query))
 
+    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
+        asked = select(OutboxMessage.key).where(
+            OutboxMessage.topic == PageReadRequested.TOPIC,
+            col(OutboxMessage.created_at) > stored_before,
+        )
+        query = (
+            select(PageRow.file_code)
+            .where(
+                col(PageRow.object_key).is_not(None),
+                col(PageRow.text_key).is_(None),
+                col(PageRow.failure_code).is_(None),
+                col(PageRow.replaced_by).is_(None),
+                col(PageRow.received_at) <= stored_before,
+                col(PageRow.page_id).not_in(asked),
+            )
+            .distinct()
+            .order_by(col(PageRow.file_code))
+            .limit(limit)
+        )
+        return list(self._session.exec(query))
+
+    def codes_in(self, state: FileState) -> list[str]:
+        query = select(FileRow.file_code).where(FileRow.state == state.value)
+        return list(self._session.exec(query.order_by(col(FileRow.file_code))))
+
+
+class SqlAnnouncements:
+    """The outbox table read and re-armed by the sweeps."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def asked_since(self, topic: str, since: datetime) -> set[str]:
+        query = select(OutboxMessage.key).where(
+            OutboxMessage.topic == topic, col(OutboxMessage.created_at) > since
+        )
+        return set(self._session.exec(query))
+
+    def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:
+        again: list[str] = []
+        for key in keys:
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.topic == topic, OutboxMessage.key == key)
+                .order_by(col(OutboxMessage.id).desc())
+                .limit(1)
+            )
+            row = self._session.exec(query).first()
+            if row is None or row.sent_at is None or as_utc(row.sent_at) >= sent_before:
+                continue  # never staged, still waiting to go, or sent lately
+            row.sent_at = None  # the relay sends it again, with its own ce_id
+            self._session.add(row)
+            again.append(key)
+        return again
+
 
 # --- records ------------------------------------------------------------------------------
 
@@ -725,6 +780,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.acceptances = SqlAcceptanceRepository(self.session)
         self.verifications = SqlVerificationRepository(self.session)
         self.texts = SqlSearchIndex(self.session)
+        self.announcements = SqlAnnouncements(self.session)
         return super().__enter__()
 
     def __exit__(

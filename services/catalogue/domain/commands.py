@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.description import DocumentDescription, FileDescription
@@ -136,6 +137,23 @@ class ImportInventory:
     by: Actor
     dry_run: bool
     agency_code: str | None = None  # the mã định danh cơ quan codes start with, if not per row
+
+
+@dataclass(frozen=True)
+class AskForUnreadPages:
+    """Sweep: pages stored ``after`` ago and still neither read nor failed are asked for again
+    (their page-ingested or page-processed was lost); at most ``files`` hồ sơ a round."""
+
+    after: timedelta
+    files: int = 100
+
+
+@dataclass(frozen=True)
+class AnnounceUnpackaged:
+    """Sweep: hồ sơ accepted (nghiệm thu) whose package has not come back ``after`` their
+    file-accepted was sent have it sent again."""
+
+    after: timedelta
 
 
 @dataclass(frozen=True)

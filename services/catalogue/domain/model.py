@@ -9,7 +9,7 @@ changes a hồ sơ's state.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -54,6 +54,7 @@ from shared.events import (
     FileAccepted,
     FileStateChanged,
     PageQualityReport,
+    PageReadRequested,
 )
 
 
@@ -458,6 +459,29 @@ class ArchivalFile:
             return False  # a later successful read wins over an older failure
         page.failure_code, page.failure_detail = code, detail[:2000]
         return True
+
+    def ask_for_unread_pages(self, *, stored_before: datetime, asked: Set[str]) -> int:
+        """Current pages stored before ``stored_before``, neither read nor failed, and not in
+        ``asked`` (page ids asked for lately) are asked for again (page-read-requested).
+        Returns how many."""
+        count = 0
+        for page in self.current_pages():
+            waiting = page.reading is None and page.failure_code is None
+            old = page.received_at is not None and page.received_at <= stored_before
+            if not (waiting and old) or page.sha256 is None or str(page.page_id) in asked:
+                continue
+            self.events.append(
+                PageReadRequested(
+                    file_code=self.file_code,
+                    page_id=page.page_id,
+                    sequence=page.sequence,
+                    object_key=str(page.object_key),
+                    sha256=page.sha256,
+                    version=page.version,
+                )
+            )
+            count += 1
+        return count
 
     def current_page(self, sequence: int) -> Page | None:
         """The page at ``sequence`` that counts: stored and not replaced by a re-scan."""

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -175,41 +175,84 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _init_worker(threads: int, parent: int) -> None:
-    """One thread each for tesseract (OpenMP) and OpenCV: the pool is the parallelism."""
+    """One thread each for tesseract (OpenMP) and OpenCV: the pool is the parallelism. Each
+    pool process leads its own process group, so the tesseract it starts dies with it."""
     _die_with_parent(parent)
+    os.setpgid(0, 0)
     os.environ["OMP_THREAD_LIMIT"] = str(threads)
     cv2.setNumThreads(threads)
 
 
-class PooledCall(Generic[T]):
-    """Runs a picklable function of a path in the pool, with a per-page time limit."""
+class RenewablePool:
+    """The worker's process pool, which can be killed and started afresh: a page that hangs
+    dies with its process (and the tesseract it started) instead of holding a core."""
 
-    def __init__(
-        self, pool: ProcessPoolExecutor, function: Callable[[Path], T], timeout: float
-    ) -> None:
+    def __init__(self, processes: int, threads: int) -> None:
+        self._processes = processes
+        self._threads = threads
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self._threads, os.getpid()),
+        )
+
+    def pids(self) -> list[int]:
+        """The pool's processes now (started on demand: none before the first page)."""
+        return self._pids_of(self.executor)
+
+    def renew(self) -> None:
+        """Kill every process of the pool with what it started, then start a new pool."""
+        old, self.executor = self.executor, self._new()
+        for pid in self._pids_of(old):
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the process and the tesseract it started
+            except ProcessLookupError:  # not yet its own group: still starting
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        old.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _pids_of(executor: ProcessPoolExecutor) -> list[int]:
+        # The executor has no way to kill its processes; its table of them is the only handle.
+        return [p.pid for p in (executor._processes or {}).values() if p.pid is not None]
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class PooledCall(Generic[T]):
+    """Runs a picklable function of a path in the pool, with a per-page time limit; a page
+    past it is killed with its pool process."""
+
+    def __init__(self, pool: RenewablePool, function: Callable[[Path], T], timeout: float) -> None:
         self._pool = pool
         self._function = function
         self._timeout = timeout
 
     async def __call__(self, path: Path) -> T:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, partial(self._function, path))
+        future = loop.run_in_executor(self._pool.executor, partial(self._function, path))
         try:
             return await asyncio.wait_for(future, timeout=self._timeout)
         except TimeoutError as exc:
+            self._pool.renew()
             raise PageTimeout(f"page not read within {self._timeout:.0f} s") from exc
 
 
 @contextmanager
-def ocr_pool(processes: int, threads: int) -> Iterator[ProcessPoolExecutor]:
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(threads, os.getpid()),
-    )
+def renewable_pool(processes: int, threads: int) -> Iterator[RenewablePool]:
+    pool = RenewablePool(processes, threads)
     try:
         yield pool
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown()
+
+
+@contextmanager
+def ocr_pool(processes: int, threads: int) -> Iterator[ProcessPoolExecutor]:
+    with renewable_pool(processes, threads) as pool:
+        yield pool.executor

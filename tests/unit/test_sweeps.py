@@ -1,0 +1,95 @@
+"""The catalogue's reconciliation sweeps: a page stored but unread after a while is asked for
+again, once a period and never once read or failed; an accepted hồ sơ whose package has not
+come back has its very file-accepted sent again, and nothing once it is packaged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.catalogue import handlers
+from services.catalogue.domain.commands import AcceptFiles, AnnounceUnpackaged, AskForUnreadPages
+from services.catalogue.domain.model import FileState
+from shared.events import FileAccepted, PackageReady, PageFailed, PageReadRequested
+from tests.support.catalogue import APPROVER, FILE_CODE, approved, ingested, processed, verified
+from tests.unit.fakes import FakeUnitOfWork
+
+pytestmark = pytest.mark.unit
+AFTER = timedelta(minutes=30)
+LATER = AFTER + timedelta(minutes=1)
+
+
+def _asked(uow: FakeUnitOfWork) -> list[PageReadRequested]:
+    return [e for e in uow.outbox if isinstance(e, PageReadRequested)]
+
+
+def test_an_unread_page_is_asked_for_again_once_a_period_until_it_is_read() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = approved(pages=3)
+    read, failed, lost = (ingested(FILE_CODE, n) for n in (1, 2, 3))
+    for event in (read, failed, lost):
+        handlers.on_page_ingested(event, uow)
+    handlers.on_page_processed(processed(read), uow)
+    handlers.on_page_failed(
+        PageFailed(
+            file_code=FILE_CODE,
+            page_id=failed.page_id,
+            sequence=2,
+            reason_code="ocr.unreadable-image",
+            detail="không giải mã được",
+        ),
+        uow,
+    )
+    sweep = AskForUnreadPages(after=AFTER)
+
+    assert handlers.ask_for_unread_pages(sweep, uow) == 0  # too recent to be lost
+    uow.wait(LATER)
+    assert handlers.ask_for_unread_pages(sweep, uow) == 1
+    (asked,) = _asked(uow)
+    assert (asked.page_id, asked.object_key, asked.sha256) == (
+        lost.page_id,
+        lost.object_key,
+        lost.sha256,
+    )
+    assert handlers.ask_for_unread_pages(sweep, uow) == 0  # asked lately: not twice a period
+    uow.wait(LATER)
+    assert handlers.ask_for_unread_pages(sweep, uow) == 1  # still unread: asked again
+    handlers.on_page_processed(processed(lost), uow)
+    uow.wait(LATER)
+    assert handlers.ask_for_unread_pages(sweep, uow) == 0
+    assert len(_asked(uow)) == 2
+    assert uow.store[FILE_CODE].state is FileState.DIGITIZING  # page 2 waits for its re-scan
+
+
+def test_an_accepted_file_without_package_has_its_own_file_accepted_sent_again() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = verified(file_code=FILE_CODE)
+    handlers.accept_files(AcceptFiles((FILE_CODE,), APPROVER), uow)
+    (accepted,) = uow.events(FileAccepted)
+    sweep = AnnounceUnpackaged(after=AFTER)
+
+    assert handlers.announce_unpackaged(sweep, uow) == []
+    uow.wait(LATER)
+    assert handlers.announce_unpackaged(sweep, uow) == [FILE_CODE]
+    assert uow.announcements.sent_again == [accepted]  # the same event: the same ce_id
+    assert uow.events(FileAccepted) == [accepted]  # no second acceptance staged
+    assert handlers.announce_unpackaged(sweep, uow) == []  # waiting for the relay
+
+    file = uow.store[FILE_CODE]
+    assert file.acceptance is not None
+    handlers.on_package_ready(
+        PackageReady(
+            file_code=FILE_CODE,
+            package_id=file.acceptance.acceptance_id,
+            object_key=f"{FILE_CODE}/p.zip",
+            sha256="0" * 64,
+            size=1,
+            payload_oxum="1.1",
+        ),
+        uow,
+    )
+    uow.announcements.rows[0].sent_at = uow.now()  # the relay sent it
+    uow.wait(LATER)
+    assert handlers.announce_unpackaged(sweep, uow) == []
+    assert uow.store[FILE_CODE].state is FileState.PACKAGED
