@@ -28,6 +28,7 @@ from services.handover.adapters.db import (
     packages_of,
     unanswered,
 )
+from services.handover.adapters.pades import AgencySigner
 from services.handover.domain import (
     REPRESENTATION,
     Delivery,
@@ -75,6 +76,8 @@ class HandoverDeps:
     download_ttl_seconds: int
     retry: RetryTimes = field(default_factory=lambda: RetryTimes())
     work_dir: str | None = None
+    pdf_per: str = "document"  # one PDF/A per văn bản, or "file": one per hồ sơ
+    signer: AgencySigner | None = None  # the archive's PAdES signature, when configured
 
     def download_url(self, package_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         """A short-lived signed URL for the zip, and when it stops working."""
@@ -126,7 +129,9 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         objects = await _gather_payload(
             event, aip / "representations" / REPRESENTATION / "data", deps
         )
-        request = AipRequest(event, objid, deps.organization, utcnow())
+        request = AipRequest(
+            event, objid, deps.organization, utcnow(), pdf_per=deps.pdf_per, signer=deps.signer
+        )
         await asyncio.to_thread(build_aip, aip, request)
         errors = await asyncio.to_thread(eark_errors, aip)
         if errors:  # our own bug: never store or announce a package the archive would refuse
@@ -142,18 +147,18 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         except ObjectExists:  # stored before a crash: the stored object is the package
             stored = await deps.packages.download(key, Path(work) / "stored.zip")
     objects.append(("handover", stored.key, stored.sha256))
-    contents = _contents(event, oxum)
+    contents = _contents(event, oxum, deps.pdf_per)
     await _record(event, envelope, package_id, stored, oxum, deps, contents, objects)
     log.info("package_ready", package_id=str(package_id), size=stored.size)
 
 
-def _contents(event: FileAccepted, oxum: str) -> dict[str, int]:
+def _contents(event: FileAccepted, oxum: str, pdf_per: str) -> dict[str, int]:
     payload_bytes, _, files = oxum.partition(".")
     documents = len(event.documents)
     return {
         "pages": len(event.pages),
         "documents": documents,
-        "pdfs": documents or 1,
+        "pdfs": documents if documents and pdf_per == "document" else 1,
         "files": int(files),
         "payload_bytes": int(payload_bytes),
     }

@@ -1,18 +1,22 @@
 """What the national archive checks in a received package, each failure naming the file:
 the SHA-256 announced, the BagIt bag (RFC 8493), every METS against the package's own
-``schemas/``, and the E-ARK CSIP rules."""
+``schemas/``, the E-ARK CSIP rules, and the PAdES signature of every PDF/A copy."""
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import bagit
+from asn1crypto import x509
 
 from shared.csip_schemas import validate_package
 from shared.eark import eark_errors
 from shared.events import RejectedItem
+from shared.pades import signature_problems
 
 CHUNK = 1 << 20
 
@@ -59,7 +63,30 @@ def _bag_problems(bag: Path) -> list[RejectedItem]:
     return []
 
 
-def inspect_package(archive: Path, announced_sha256: str, work: Path) -> list[RejectedItem]:
+@dataclass(frozen=True)
+class SignaturePolicy:
+    """Whose signatures the archive trusts (none given: integrity only), and whether an
+    unsigned PDF/A is refused."""
+
+    roots: Sequence[x509.Certificate] = ()
+    required: bool = False
+
+
+def _signature_problems(package: Path, policy: SignaturePolicy) -> list[RejectedItem]:
+    items = []
+    for pdf in sorted(package.glob("representations/*/data/**/*.pdf")):
+        for found in signature_problems(pdf, policy.roots, required=policy.required):
+            _, _, reason = found.partition(": ")
+            items.append(RejectedItem(path=pdf.relative_to(package).as_posix(), reason=reason))
+    return items
+
+
+def inspect_package(
+    archive: Path,
+    announced_sha256: str,
+    work: Path,
+    signatures: SignaturePolicy | None = None,
+) -> list[RejectedItem]:
     """Every reason to refuse ``archive``; empty when it is accepted."""
     actual = sha256_of(archive)
     if actual.lower() != announced_sha256.lower():
@@ -80,4 +107,4 @@ def inspect_package(archive: Path, announced_sha256: str, work: Path) -> list[Re
         problems.append(RejectedItem(path=name, reason=f"XSD: {reason}"))
     for found in eark_errors(package):
         problems.append(RejectedItem(path="METS.xml", reason=f"E-ARK {found}"))
-    return problems
+    return problems + _signature_problems(package, signatures or SignaturePolicy())

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from services.handover.adapters import csip
+from services.handover.adapters.pades import AgencySigner
 from services.handover.adapters.pdfa import (
     Bookmark,
     PdfaInvalid,
@@ -21,6 +22,7 @@ from services.handover.adapters.pdfa import (
 from services.handover.domain import REPRESENTATION, described, rep_data_paths
 from shared import csip_schemas as schemas
 from shared.events import AcceptedPage, FileAccepted
+from shared.pades import signature_problems
 
 MIMETYPES = {
     ".png": "image/png",
@@ -48,17 +50,28 @@ class AipRequest:
     record_status: str = "NEW"
     pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ;
     # "none": no PDF/A (the bench times packaging without it)
+    signer: AgencySigner | None = None  # signs each PDF/A after its checks passed
 
 
 class PackageInvalid(RuntimeError):
     """A package this service built does not validate: a bug, never shipped."""
 
 
-def _agents(event: FileAccepted) -> list[csip.PremisAgent]:
+ORGANIZATION_AGENT = "organization"
+
+
+def _agents(request: AipRequest) -> list[csip.PremisAgent]:
+    event = request.event
     people = {event.accepted_by, event.verified_by or ""} - {""}
-    return [
+    software = [
         csip.PremisAgent("sohoa", "sohoa", "software", version("sohoa")),
         csip.PremisAgent("tesseract", "Tesseract OCR", "software"),
+    ]
+    if request.signer is not None:
+        software.append(csip.PremisAgent("pyHanko", "pyHanko", "software", version("pyhanko")))
+    return [
+        *software,
+        csip.PremisAgent(ORGANIZATION_AGENT, request.organization, "organization"),
         *(csip.PremisAgent(f"person:{p}", p, "person") for p in sorted(people)),
     ]
 
@@ -90,7 +103,7 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 raise PackageInvalid(f"{item.path}: SHA-256 changed while packaging")
     if request.pdf_per != "none":
         data += _build_pdfs(rep, request, doc_paths, links)
-    agents = _agents(event)
+    agents = _agents(request)
     originals = tuple(e.path for e in data if e.path.startswith("data/originals/"))
     rep_events = [
         csip.PremisEvent(
@@ -159,6 +172,18 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 pdfs,
             ),
         ]
+        if request.signer is not None:
+            rep_events.append(
+                csip.PremisEvent(
+                    "digital signature generation",
+                    created,
+                    f"chữ ký số PAdES của {request.organization} "
+                    f"({request.signer.certificate_subject}), ký sau kiểm tra PDF/A",
+                    ORGANIZATION_AGENT,
+                    "implementer",
+                    pdfs,
+                )
+            )
     premis_rep = rep / f"metadata/preservation/PREMIS_{REPRESENTATION}.xml"
     csip.write_premis(premis_rep, data, rep_events, agents)
 
@@ -293,6 +318,9 @@ def _build_pdfs(
             sources.append(PdfPage(rep / "data" / paths["original"], rep / "data" / paths["hocr"]))
         build_pdfa(sources, meta, target)
         problems = pdfa_problems(target, len(pages))
+        if not problems and request.signer is not None:
+            request.signer.sign(target, request.created)  # only a validated PDF/A is signed
+            problems = signature_problems(target, (request.signer.certificate,), required=True)
         if problems:
             raise PdfaInvalid("; ".join(problems))
         item = csip.entry(rep, target, "application/pdf", request.created)
