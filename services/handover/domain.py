@@ -59,6 +59,15 @@ def objid_for(package_id: uuid.UUID) -> str:
     return f"urn:uuid:{package_id}"
 
 
+class RecordStatus(StrEnum):
+    """METS ``metsHdr/@RECORDSTATUS`` of a package (E-ARK vocabulary). A hồ sơ packaged again
+    (the archive refused a package and it was corrected, or pages were re-scanned) gets a
+    complete new package that replaces the earlier one."""
+
+    NEW = "NEW"
+    REPLACEMENT = "REPLACEMENT"  # the hồ sơ packaged again, whole: it replaces the earlier one
+
+
 def package_folder(objid: str) -> str:
     """The package folder is named by its OBJID with ``:`` → ``_``."""
     return objid.replace(":", "_")

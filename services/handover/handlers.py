@@ -92,6 +92,12 @@ def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
     return session.exec(query).first()
 
 
+def _replaced(session: Session, file_code: str) -> uuid.UUID | None:
+    """The newest package already built for the hồ sơ: a new one replaces it whole."""
+    earlier = packages_of(session, file_code)
+    return uuid.UUID(earlier[0].package_id) if earlier else None
+
+
 async def _gather_payload(
     event: FileAccepted, data: Path, deps: HandoverDeps
 ) -> list[tuple[str, str, str]]:
@@ -122,6 +128,7 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         return
     package_id = package_id_for(envelope.id)
     key = package_key(event.file_code, package_id)
+    replaces = await in_thread(deps.engine, lambda s: _replaced(s, event.file_code))
     with tempfile.TemporaryDirectory(prefix="handover-", dir=deps.work_dir) as work:
         bag_dir = Path(work) / str(package_id)
         objid = objid_for(package_id)
@@ -130,7 +137,13 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
             event, aip / "representations" / REPRESENTATION / "data", deps
         )
         request = AipRequest(
-            event, objid, deps.organization, utcnow(), pdf_per=deps.pdf_per, signer=deps.signer
+            event,
+            objid,
+            deps.organization,
+            utcnow(),
+            replaces=objid_for(replaces) if replaces else None,
+            pdf_per=deps.pdf_per,
+            signer=deps.signer,
         )
         await asyncio.to_thread(build_aip, aip, request)
         errors = await asyncio.to_thread(eark_errors, aip)
@@ -148,7 +161,7 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
             stored = await deps.packages.download(key, Path(work) / "stored.zip")
     objects.append(("handover", stored.key, stored.sha256))
     contents = _contents(event, oxum, deps.pdf_per)
-    await _record(event, envelope, package_id, stored, oxum, deps, contents, objects)
+    await _record(event, envelope, (package_id, replaces), stored, oxum, deps, contents, objects)
     log.info("package_ready", package_id=str(package_id), size=stored.size)
 
 
@@ -167,18 +180,20 @@ def _contents(event: FileAccepted, oxum: str, pdf_per: str) -> dict[str, int]:
 async def _record(
     event: FileAccepted,
     envelope: Envelope,
-    package_id: uuid.UUID,
+    ids: tuple[uuid.UUID, uuid.UUID | None],  # this package, and the one it replaces
     stored: StoredObject,
     oxum: str,
     deps: HandoverDeps,
     contents: dict[str, int],
     objects: list[tuple[str, str, str]],
 ) -> None:
+    package_id, replaces = ids
     url, expires = deps.download_url(package_id, utcnow())
     ready = PackageReady(
         download_url=url,
         expires_at=expires,
         contents=contents,
+        replaces_package_id=replaces,
         file_code=event.file_code,
         package_id=package_id,
         object_key=stored.key,
@@ -197,6 +212,7 @@ async def _record(
                 sha256=stored.sha256,
                 size=stored.size,
                 payload_oxum=oxum,
+                replaces=str(replaces) if replaces else None,
             )
         )
         for area, key, sha256 in objects:
@@ -270,6 +286,7 @@ async def redeliver_due(deps: HandoverDeps, now: datetime) -> int:
                 payload_oxum=package.payload_oxum,
                 download_url=url,
                 expires_at=expires,
+                replaces_package_id=uuid.UUID(package.replaces) if package.replaces else None,
             )
             add_to_outbox(session, ready, source=SOURCE)
             sent += 1

@@ -19,8 +19,9 @@ from services.handover.adapters.pdfa import (
     build_pdfa,
     pdfa_problems,
 )
-from services.handover.domain import REPRESENTATION, described, rep_data_paths
+from services.handover.domain import REPRESENTATION, RecordStatus, described, rep_data_paths
 from shared import csip_schemas as schemas
+from shared.eark import REPLACEMENT_EVENT
 from shared.events import AcceptedPage, FileAccepted
 from shared.pades import signature_problems
 
@@ -47,7 +48,7 @@ class AipRequest:
     objid: str
     organization: str
     created: datetime
-    record_status: str = "NEW"
+    replaces: str | None = None  # OBJID of the earlier package of the hồ sơ it replaces
     pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ;
     # "none": no PDF/A (the bench times packaging without it)
     signer: AgencySigner | None = None  # signs each PDF/A after its checks passed
@@ -193,7 +194,8 @@ def build_aip(root: Path, request: AipRequest) -> None:
         creator=request.organization,
         creator_code=description.fonds_code,
         software_version=version("sohoa"),
-        record_status=request.record_status,
+        record_status=RecordStatus.REPLACEMENT if request.replaces else RecordStatus.NEW,
+        replaces=request.replaces,
     )
     rep_mets = rep / "METS.xml"
     csip.write_mets(
@@ -238,6 +240,18 @@ def build_aip(root: Path, request: AipRequest) -> None:
             (rep_mets_entry.path,),
         ),
     ]
+    if request.replaces:
+        root_events.append(
+            csip.PremisEvent(
+                REPLACEMENT_EVENT,
+                created,
+                f"gói này thay thế toàn bộ gói {request.replaces} đã giao trước đó",
+                "sohoa",
+                "executing program",
+                (rep_mets_entry.path,),
+                replaced=(request.replaces,),
+            )
+        )
     documentation = _write_documentation(root, event)
     premis_root = root / "metadata/preservation/PREMIS.xml"
     csip.write_premis(premis_root, [rep_mets_entry], root_events, agents)
