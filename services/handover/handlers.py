@@ -239,7 +239,19 @@ async def package_for_download(
     if package is None:
         raise PackageNotFound(f"không có gói {package_id}")
     await deps.packages.download(package.object_key, target)
+    await in_thread(deps.engine, lambda s: _mark_received(s, package_id))
     return package
+
+
+def _mark_received(session: Session, package_id: uuid.UUID) -> None:
+    """The national archive fetched the package by its signed URL: the delivery is received."""
+    row = session.get(HandoverDelivery, str(package_id))
+    if row is not None:
+        delivery = row.to_domain()
+        if delivery.downloaded():
+            row.update_from(delivery)
+            session.add(row)
+            session.commit()
 
 
 async def on_package_receipt(event: PackageReceipt, envelope: Envelope, deps: HandoverDeps) -> None:

@@ -16,9 +16,10 @@ from lxml import etree
 from sqlmodel import Session, col, select
 
 from services.handover.adapters.db import HandoverPackage
-from services.handover.domain import objid_for, package_folder
-from services.handover.handlers import on_file_accepted
+from services.handover.domain import DeliveryState, objid_for, package_folder
+from services.handover.handlers import list_deliveries, on_file_accepted, package_for_download
 from services.receiver.checks import inspect_package, record_status_problems
+from shared.db import utcnow
 from shared.envelope import Envelope
 from shared.events import PackageReady
 from shared.outbox import OutboxMessage
@@ -79,3 +80,19 @@ async def test_a_hoso_packaged_again_replaces_its_earlier_package(tmp_path: Path
     etree.ElementTree(header.getroottree().getroot()).write(str(package / "METS.xml"))
     (refused,) = record_status_problems(package)
     assert refused.path == "METS.xml"
+
+
+async def test_a_package_downloaded_by_its_url_is_received(tmp_path: Path) -> None:
+    deps, stores = local_handover(tmp_path)
+    event, blobs = accepted_file(pages=1)
+    for key, body in blobs.items():
+        area = "originals" if key.endswith(".png") else "derivatives"
+        await stores[area].put(key, io.BytesIO(body), content_type="application/octet-stream")
+    await on_file_accepted(event, Envelope.new(event, source="test"), deps)
+    ((delivery, _),) = await list_deliveries(deps, utcnow())
+    assert delivery.state is DeliveryState.PENDING
+    url, _ = deps.download_url(delivery.package_id, utcnow())
+    token = url.partition("token=")[2]
+    await package_for_download(delivery.package_id, token, tmp_path / "got.zip", deps)
+    ((delivery, _),) = await list_deliveries(deps, utcnow())
+    assert delivery.state is DeliveryState.RECEIVED
