@@ -25,7 +25,8 @@ RUN pip install --upgrade pip setuptools wheel \
 FROM ${PYTHON_IMAGE} AS runtime
 
 # Tesseract with Vietnamese (vie) and orientation/script detection (osd) data; DejaVu for
-# rendering text layers with Vietnamese diacritics (dấu).
+# rendering text layers with Vietnamese diacritics (dấu); Liberation Serif (Times New Roman's
+# metrics) for the visible PAdES signature.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         tesseract-ocr \
@@ -33,6 +34,7 @@ RUN apt-get update \
         tesseract-ocr-osd \
         poppler-utils \
         fonts-dejavu-core \
+        fonts-liberation2 \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it without a passwd lookup.

@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 VOCABULARY_PREFIX = "https://earkcsip.dilcis.eu/schema/"
+PREVIOUS_PACKAGE_ID_TYPE = "PREVIOUSREFERENCECODE"
+"""``metsHdr/altRecordID/@TYPE`` (E-ARK term) naming the OBJID of the package that a
+``RECORDSTATUS="REPLACEMENT"`` package replaces."""
+REPLACEMENT_EVENT = "replacement"
+"""PREMIS ``eventType`` recording that a package replaces another (linked by its OBJID)."""
 
 
 class _ShippedVocabularies(urllib.request.BaseHandler):

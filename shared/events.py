@@ -324,6 +324,11 @@ class PackageReady(FileEvent):
     contents: dict[str, int] = Field(
         default_factory=dict, description="summary: pages, documents, pdfs, files, bytes"
     )
+    replaces_package_id: UUID | None = Field(
+        default=None,
+        description="the earlier package of this hồ sơ that this one replaces whole (METS "
+        "RECORDSTATUS REPLACEMENT), after a rejection and correction or a re-scan",
+    )
 
 
 class RejectedItem(BaseModel):

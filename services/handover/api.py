@@ -134,7 +134,7 @@ class DeliveryOut(BaseModel):
 
     package_id: uuid.UUID
     file_code: str
-    state: str = Field(description="pending, re-delivered, accepted, rejected")
+    state: str = Field(description="pending, received, re-delivered, accepted, rejected")
     attempts: int
     first_sent_at: datetime
     last_sent_at: datetime

@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 
 from services.handover import api, handlers
+from services.handover.adapters.pades import AgencySigner
 from services.handover.config import HandoverSettings
 from shared.background import Periodic
 from shared.db import utcnow
@@ -25,6 +26,19 @@ from shared.runtime import service_runtime
 MIGRATIONS = Path(__file__).parent / "migrations"
 GROUP_ID = "sohoa-handover"
 log = structlog.get_logger(__name__)
+
+
+def _signer(settings: HandoverSettings) -> AgencySigner | None:
+    """The archive's signing key from settings; a wrong file or passphrase stops start-up."""
+    if settings.signing_pkcs12 is None:
+        return None
+    passphrase = settings.signing_passphrase
+    return AgencySigner(
+        Path(settings.signing_pkcs12),
+        passphrase.get_secret_value() if passphrase is not None else None,
+        settings.source_organization,
+        settings.signing_font,
+    )
 
 
 def create_app(settings: HandoverSettings | None = None) -> FastAPI:
@@ -52,6 +66,8 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
                 wake_outbox=runtime.wake_outbox,
                 organization=settings.source_organization,
                 work_dir=settings.work_dir,
+                pdf_per=settings.pdf_per,
+                signer=_signer(settings),
                 public_url=settings.public_url,
                 download_secret=settings.download_secret,
                 download_ttl_seconds=settings.download_ttl_seconds,

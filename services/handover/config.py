@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import StatefulServiceSettings, StorageSettings
@@ -42,3 +44,20 @@ class HandoverSettings(StatefulServiceSettings):
         "enough never to starve the pipeline",
     )
     work_dir: str | None = Field(default=None, description="temp folder where packages are built")
+    pdf_per: Literal["document", "file"] = Field(
+        default="document",
+        description="one PDF/A per văn bản named by docId, or one per hồ sơ named by mã hồ sơ "
+        "(TT 05 Điều 8.1.d allows both)",
+    )
+    signing_pkcs12: str | None = Field(
+        default=None,
+        description="PKCS#12 file with the archive's signing key and certificate; unset: the "
+        "PDF/A copies are not signed",
+    )
+    signing_passphrase: SecretStr | None = Field(
+        default=None, description="passphrase of the PKCS#12 file"
+    )
+    signing_font: str = Field(
+        default="/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        description="TrueType font of the visible signature (Times New Roman or its metric twin)",
+    )

@@ -59,6 +59,15 @@ def objid_for(package_id: uuid.UUID) -> str:
     return f"urn:uuid:{package_id}"
 
 
+class RecordStatus(StrEnum):
+    """METS ``metsHdr/@RECORDSTATUS`` of a package (E-ARK vocabulary). A hồ sơ packaged again
+    (the archive refused a package and it was corrected, or pages were re-scanned) gets a
+    complete new package that replaces the earlier one."""
+
+    NEW = "NEW"
+    REPLACEMENT = "REPLACEMENT"  # the hồ sơ packaged again, whole: it replaces the earlier one
+
+
 def package_folder(objid: str) -> str:
     """The package folder is named by its OBJID with ``:`` → ``_``."""
     return objid.replace(":", "_")
@@ -129,6 +138,7 @@ def check_download_token(package_id: uuid.UUID, token: str, secret: str, now: in
 
 class DeliveryState(StrEnum):
     PENDING = "pending"  # announced, no receipt yet
+    RECEIVED = "received"  # the archive downloaded it by its URL; no receipt yet
     REDELIVERED = "re-delivered"  # announced again after no answer (same package, same bytes)
     ACCEPTED = "accepted"
     REJECTED = "rejected"
@@ -173,6 +183,14 @@ class Delivery:
         self.state = DeliveryState.REDELIVERED
         self.attempts += 1
         self.last_sent_at = at
+
+    def downloaded(self) -> bool:
+        """The archive fetched the package; False (nothing changes) once received or answered.
+        Still unanswered, so still announced again and overdue in time: a receipt may be lost."""
+        if self.state in ANSWERED or self.state is DeliveryState.RECEIVED:
+            return False
+        self.state = DeliveryState.RECEIVED
+        return True
 
     def answer(self, receipt_id: str, accepted: bool, reasons: tuple[str, ...]) -> bool:
         """Record the receipt; False (nothing changes) when one was recorded already."""

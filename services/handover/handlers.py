@@ -28,6 +28,7 @@ from services.handover.adapters.db import (
     packages_of,
     unanswered,
 )
+from services.handover.adapters.pades import AgencySigner
 from services.handover.domain import (
     REPRESENTATION,
     Delivery,
@@ -75,6 +76,8 @@ class HandoverDeps:
     download_ttl_seconds: int
     retry: RetryTimes = field(default_factory=lambda: RetryTimes())
     work_dir: str | None = None
+    pdf_per: str = "document"  # one PDF/A per văn bản, or "file": one per hồ sơ
+    signer: AgencySigner | None = None  # the archive's PAdES signature, when configured
 
     def download_url(self, package_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         """A short-lived signed URL for the zip, and when it stops working."""
@@ -87,6 +90,12 @@ class HandoverDeps:
 def _existing(session: Session, accept_event_id: str) -> HandoverPackage | None:
     query = select(HandoverPackage).where(HandoverPackage.accept_event_id == accept_event_id)
     return session.exec(query).first()
+
+
+def _replaced(session: Session, file_code: str) -> uuid.UUID | None:
+    """The newest package already built for the hồ sơ: a new one replaces it whole."""
+    earlier = packages_of(session, file_code)
+    return uuid.UUID(earlier[0].package_id) if earlier else None
 
 
 async def _gather_payload(
@@ -119,6 +128,7 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         return
     package_id = package_id_for(envelope.id)
     key = package_key(event.file_code, package_id)
+    replaces = await in_thread(deps.engine, lambda s: _replaced(s, event.file_code))
     with tempfile.TemporaryDirectory(prefix="handover-", dir=deps.work_dir) as work:
         bag_dir = Path(work) / str(package_id)
         objid = objid_for(package_id)
@@ -126,7 +136,15 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         objects = await _gather_payload(
             event, aip / "representations" / REPRESENTATION / "data", deps
         )
-        request = AipRequest(event, objid, deps.organization, utcnow())
+        request = AipRequest(
+            event,
+            objid,
+            deps.organization,
+            utcnow(),
+            replaces=objid_for(replaces) if replaces else None,
+            pdf_per=deps.pdf_per,
+            signer=deps.signer,
+        )
         await asyncio.to_thread(build_aip, aip, request)
         errors = await asyncio.to_thread(eark_errors, aip)
         if errors:  # our own bug: never store or announce a package the archive would refuse
@@ -142,18 +160,18 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         except ObjectExists:  # stored before a crash: the stored object is the package
             stored = await deps.packages.download(key, Path(work) / "stored.zip")
     objects.append(("handover", stored.key, stored.sha256))
-    contents = _contents(event, oxum)
-    await _record(event, envelope, package_id, stored, oxum, deps, contents, objects)
+    contents = _contents(event, oxum, deps.pdf_per)
+    await _record(event, envelope, (package_id, replaces), stored, oxum, deps, contents, objects)
     log.info("package_ready", package_id=str(package_id), size=stored.size)
 
 
-def _contents(event: FileAccepted, oxum: str) -> dict[str, int]:
+def _contents(event: FileAccepted, oxum: str, pdf_per: str) -> dict[str, int]:
     payload_bytes, _, files = oxum.partition(".")
     documents = len(event.documents)
     return {
         "pages": len(event.pages),
         "documents": documents,
-        "pdfs": documents or 1,
+        "pdfs": documents if documents and pdf_per == "document" else 1,
         "files": int(files),
         "payload_bytes": int(payload_bytes),
     }
@@ -162,18 +180,20 @@ def _contents(event: FileAccepted, oxum: str) -> dict[str, int]:
 async def _record(
     event: FileAccepted,
     envelope: Envelope,
-    package_id: uuid.UUID,
+    ids: tuple[uuid.UUID, uuid.UUID | None],  # this package, and the one it replaces
     stored: StoredObject,
     oxum: str,
     deps: HandoverDeps,
     contents: dict[str, int],
     objects: list[tuple[str, str, str]],
 ) -> None:
+    package_id, replaces = ids
     url, expires = deps.download_url(package_id, utcnow())
     ready = PackageReady(
         download_url=url,
         expires_at=expires,
         contents=contents,
+        replaces_package_id=replaces,
         file_code=event.file_code,
         package_id=package_id,
         object_key=stored.key,
@@ -192,6 +212,7 @@ async def _record(
                 sha256=stored.sha256,
                 size=stored.size,
                 payload_oxum=oxum,
+                replaces=str(replaces) if replaces else None,
             )
         )
         for area, key, sha256 in objects:
@@ -218,7 +239,19 @@ async def package_for_download(
     if package is None:
         raise PackageNotFound(f"không có gói {package_id}")
     await deps.packages.download(package.object_key, target)
+    await in_thread(deps.engine, lambda s: _mark_received(s, package_id))
     return package
+
+
+def _mark_received(session: Session, package_id: uuid.UUID) -> None:
+    """The national archive fetched the package by its signed URL: the delivery is received."""
+    row = session.get(HandoverDelivery, str(package_id))
+    if row is not None:
+        delivery = row.to_domain()
+        if delivery.downloaded():
+            row.update_from(delivery)
+            session.add(row)
+            session.commit()
 
 
 async def on_package_receipt(event: PackageReceipt, envelope: Envelope, deps: HandoverDeps) -> None:
@@ -265,6 +298,7 @@ async def redeliver_due(deps: HandoverDeps, now: datetime) -> int:
                 payload_oxum=package.payload_oxum,
                 download_url=url,
                 expires_at=expires,
+                replaces_package_id=uuid.UUID(package.replaces) if package.replaces else None,
             )
             add_to_outbox(session, ready, source=SOURCE)
             sent += 1

@@ -29,6 +29,7 @@ from services.ops.broker import BrokerError, TansuBroker, free_port
 from services.ops.hotfolder import HotFolderThread
 from services.ops.people import WORKSPACE, StackPerson, provision
 from shared import servicetoken
+from shared.pades import SelfSignedKey, make_test_certificate
 
 SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver", "workspace")
 """``receiver`` is the reference national archive: it answers package-ready with receipts;
@@ -38,6 +39,7 @@ STATEFUL = ("ingest", "catalogue", "handover", "gateway")
 
 
 POLL_SECONDS = 0.5  # how often the supervisor looks for a process that died
+TEST_SIGNER = "sohoa stack (chứng thư thử)"
 
 
 class StackError(RuntimeError):
@@ -202,6 +204,25 @@ class LocalStack:
     def objects_dir(self) -> Path:
         return self.var_dir / "objects"
 
+    def _signing_env(self) -> dict[str, str]:
+        """The local stack signs its PDF/A copies with a self-signed key made at its first
+        start (kept in ``<var>/signing``, never committed); the reference receiver trusts
+        that certificate alone and refuses unsigned copies."""
+        folder = self.var_dir / "signing"
+        kept = folder / "passphrase"
+        if kept.exists() and (folder / "signing.p12").exists():
+            key = SelfSignedKey(folder / "signing.p12", kept.read_text(), folder / "signing.pem")
+        else:
+            key = make_test_certificate(folder, TEST_SIGNER)
+            kept.touch(mode=0o600)
+            kept.write_text(key.passphrase)
+        return {
+            "SOHOA_HANDOVER_SIGNING_PKCS12": str(key.pkcs12),
+            "SOHOA_HANDOVER_SIGNING_PASSPHRASE": key.passphrase,
+            "SOHOA_RECEIVER_TRUSTED_CERTIFICATES": json.dumps([str(key.certificate)]),
+            "SOHOA_RECEIVER_REQUIRE_SIGNATURES": "true",
+        }
+
     def _env(self, bootstrap: str, ports: Mapping[str, int]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
         env.update(
@@ -220,6 +241,7 @@ class LocalStack:
                 "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
                 "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
                 "SOHOA_WORKSPACE_GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+                **self._signing_env(),
             }
         )
         for name, port in ports.items():

@@ -13,11 +13,13 @@ import httpx
 from fastapi import FastAPI
 
 from services.receiver import handlers
+from services.receiver.checks import SignaturePolicy
 from services.receiver.config import ReceiverSettings
 from shared.events import PackageReady, PackageReceipt
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
+from shared.pades import trust_roots
 from shared.runtime import service_runtime
 
 GROUP_ID = "sohoa-reference-receiver"
@@ -27,6 +29,9 @@ def create_app(settings: ReceiverSettings | None = None) -> FastAPI:
     settings = settings or ReceiverSettings()
     configure_logging(settings.log, service=handlers.SOURCE)
     inbox = Path(settings.inbox_dir).absolute()
+    signatures = SignaturePolicy(
+        tuple(trust_roots(settings.trusted_certificates)), settings.require_signatures
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +44,7 @@ def create_app(settings: ReceiverSettings | None = None) -> FastAPI:
             ) as runtime,
             httpx.AsyncClient(timeout=httpx.Timeout(30, read=300)) as http,
         ):
-            deps = handlers.ReceiverDeps(runtime.publisher, inbox, settings.name, http)
+            deps = handlers.ReceiverDeps(runtime.publisher, inbox, settings.name, http, signatures)
             runner = runtime.consumer(GROUP_ID)
             runner.subscribe(PackageReady, partial(handlers.on_package_ready, deps=deps))
             await runtime.start_consumer(runner)

@@ -1,18 +1,23 @@
 """What the national archive checks in a received package, each failure naming the file:
 the SHA-256 announced, the BagIt bag (RFC 8493), every METS against the package's own
-``schemas/``, and the E-ARK CSIP rules."""
+``schemas/``, the E-ARK CSIP rules, and the PAdES signature of every PDF/A copy."""
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import bagit
+from asn1crypto import x509
+from lxml import etree
 
 from shared.csip_schemas import validate_package
-from shared.eark import eark_errors
+from shared.eark import PREVIOUS_PACKAGE_ID_TYPE, REPLACEMENT_EVENT, eark_errors
 from shared.events import RejectedItem
+from shared.pades import signature_problems
 
 CHUNK = 1 << 20
 
@@ -59,7 +64,68 @@ def _bag_problems(bag: Path) -> list[RejectedItem]:
     return []
 
 
-def inspect_package(archive: Path, announced_sha256: str, work: Path) -> list[RejectedItem]:
+@dataclass(frozen=True)
+class SignaturePolicy:
+    """Whose signatures the archive trusts (none given: integrity only), and whether an
+    unsigned PDF/A is refused."""
+
+    roots: Sequence[x509.Certificate] = ()
+    required: bool = False
+
+
+METS = "{http://www.loc.gov/METS/}"
+PREMIS_NS = {"p": "http://www.loc.gov/premis/v3"}
+RECORD_STATUSES = frozenset({"NEW", "REPLACEMENT"})
+
+
+def record_status_problems(package: Path) -> list[RejectedItem]:
+    """A package is NEW, or a REPLACEMENT that names the package it replaces (altRecordID)
+    and records the replacement in its PREMIS; anything else is refused."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    header = etree.parse(str(package / "METS.xml"), parser).find(f"{METS}metsHdr")
+    status = header.get("RECORDSTATUS", "NEW") if header is not None else "NEW"
+    if status not in RECORD_STATUSES:
+        return [RejectedItem(path="METS.xml", reason=f"RECORDSTATUS {status} is not accepted")]
+    if status == "NEW":
+        return []
+    previous = [
+        e.text
+        for e in header.iter(f"{METS}altRecordID")
+        if e.get("TYPE") == PREVIOUS_PACKAGE_ID_TYPE
+    ]
+    if not previous or not previous[0]:
+        return [RejectedItem(path="METS.xml", reason="REPLACEMENT names no earlier package")]
+    premis = etree.parse(str(package / "metadata/preservation/PREMIS.xml"), parser)
+    linked = premis.xpath(
+        "//p:event[p:eventType=$kind]/p:linkingObjectIdentifier/p:linkingObjectIdentifierValue/text()",
+        namespaces=PREMIS_NS,
+        kind=REPLACEMENT_EVENT,
+    )
+    if previous[0] not in linked:
+        return [
+            RejectedItem(
+                path="metadata/preservation/PREMIS.xml",
+                reason=f"no replacement event for {previous[0]}",
+            )
+        ]
+    return []
+
+
+def _signature_problems(package: Path, policy: SignaturePolicy) -> list[RejectedItem]:
+    items = []
+    for pdf in sorted(package.glob("representations/*/data/**/*.pdf")):
+        for found in signature_problems(pdf, policy.roots, required=policy.required):
+            _, _, reason = found.partition(": ")
+            items.append(RejectedItem(path=pdf.relative_to(package).as_posix(), reason=reason))
+    return items
+
+
+def inspect_package(
+    archive: Path,
+    announced_sha256: str,
+    work: Path,
+    signatures: SignaturePolicy | None = None,
+) -> list[RejectedItem]:
     """Every reason to refuse ``archive``; empty when it is accepted."""
     actual = sha256_of(archive)
     if actual.lower() != announced_sha256.lower():
@@ -80,4 +146,5 @@ def inspect_package(archive: Path, announced_sha256: str, work: Path) -> list[Re
         problems.append(RejectedItem(path=name, reason=f"XSD: {reason}"))
     for found in eark_errors(package):
         problems.append(RejectedItem(path="METS.xml", reason=f"E-ARK {found}"))
-    return problems
+    problems += record_status_problems(package)
+    return problems + _signature_problems(package, signatures or SignaturePolicy())

@@ -16,3 +16,11 @@ class ReceiverSettings(ServiceSettings):
     inbox_dir: str = Field(
         default="var/receiver", description="where received packages are kept, by package id"
     )
+    trusted_certificates: list[str] = Field(
+        default_factory=list,
+        description="PEM/DER certificates whose PAdES signatures on the PDF/A copies are trusted; "
+        "empty: signatures are checked for integrity only",
+    )
+    require_signatures: bool = Field(
+        default=False, description="refuse a package whose PDF/A copies are not signed"
+    )

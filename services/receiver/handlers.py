@@ -7,13 +7,13 @@ import hashlib
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import structlog
 
-from services.receiver.checks import inspect_package
+from services.receiver.checks import SignaturePolicy, inspect_package
 from shared.db import utcnow
 from shared.envelope import Envelope
 from shared.errors import TransientError
@@ -36,6 +36,7 @@ class ReceiverDeps:
     inbox: Path
     name: str
     http: httpx.AsyncClient
+    signatures: SignaturePolicy = field(default_factory=SignaturePolicy)
 
 
 def receipt_id_for(package_id: uuid.UUID, sha256: str) -> str:
@@ -71,7 +72,9 @@ async def on_package_ready(event: PackageReady, envelope: Envelope, deps: Receiv
             else:
                 unpacked = Path(work) / "unpacked"
                 unpacked.mkdir()
-                reasons = await asyncio.to_thread(inspect_package, archive, event.sha256, unpacked)
+                reasons = await asyncio.to_thread(
+                    inspect_package, archive, event.sha256, unpacked, deps.signatures
+                )
         received = await asyncio.to_thread(_sha256, archive) if archive.exists() else event.sha256
         if not reasons:
             kept = deps.inbox / f"{event.package_id}.zip"

@@ -11,12 +11,10 @@ import pytest
 from sqlmodel import Session, select
 
 from services.handover.adapters.db import FixityCheck, FixityRecord
-from services.handover.app import MIGRATIONS
-from services.handover.handlers import HandoverDeps, audit_fixity, list_fixity_failures
-from shared.db import make_engine, migrate
+from services.handover.handlers import audit_fixity, list_fixity_failures
 from shared.events import FixityFailed
-from shared.objectstore import LocalStore
 from shared.outbox import OutboxMessage
+from tests.support.handover import local_handover
 
 pytestmark = pytest.mark.integration
 FILE_CODE = "H49.64.33.2001.160"
@@ -28,9 +26,8 @@ OBJECTS = {
 
 
 async def test_a_flipped_byte_is_named_exactly(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'handover.db'}")
-    migrate(engine, MIGRATIONS)
-    stores = {area: LocalStore(tmp_path / area) for area in OBJECTS}
+    deps, stores = local_handover(tmp_path)
+    engine = deps.engine
     with Session(engine) as session:
         for area, keys in OBJECTS.items():
             for n, key in enumerate(keys):
@@ -46,18 +43,6 @@ async def test_a_flipped_byte_is_named_exactly(tmp_path: Path) -> None:
     data[1234] ^= 0x01
     flipped.chmod(0o644)
     flipped.write_bytes(bytes(data))
-    deps = HandoverDeps(
-        engine=engine,
-        originals=stores["originals"],
-        derivatives=stores["derivatives"],
-        packages=stores["handover"],
-        wake_outbox=lambda: None,
-        organization="t",
-        public_url="http://x",
-        download_secret="k",  # noqa: S106  # a test key
-        download_ttl_seconds=60,
-    )
-
     failed = await audit_fixity(deps, limit=10)
     assert [(r.area, r.object_key) for r in failed] == [("originals", OBJECTS["originals"][1])]
     (failure,) = await list_fixity_failures(deps)

@@ -169,3 +169,19 @@ def test_a_failed_pdfa_check_names_the_file(aip: Path, tmp_path: Path) -> None:
         pdf.save(broken)
     assert pdfa_problems(broken, expected_pages=1) == ["x.pdf: XMP does not declare PDF/A-2b"]
     assert pdfa_problems(_pdf(aip, f"{FILE_CODE}.1"), expected_pages=2) != []
+
+
+def test_one_pdfa_per_ho_so_when_set_so(tmp_path: Path) -> None:
+    """SOHOA_HANDOVER_PDF_PER=file: one PDF/A named by mã hồ sơ, a bookmark per văn bản."""
+    event, blobs = accepted_file(pages=2)
+    objid = objid_for(PACKAGE_ID)
+    root = tmp_path / "bag" / package_folder(objid)
+    lay_out_pages(event, blobs, root / "representations/rep1/data")
+    request = AipRequest(event, objid, "Trung tâm", datetime.now(UTC), pdf_per="file")
+    build_aip(root, request)
+    pdfs = sorted(p.name for p in (root / "representations/rep1/data").glob("*.pdf"))
+    assert pdfs == [f"{FILE_CODE}.pdf"]
+    path = root / "representations/rep1/data" / pdfs[0]
+    assert pdfa_problems(path, expected_pages=2) == []
+    with pikepdf.Pdf.open(path) as pdf:
+        assert [item.title.split(" — ")[-1] for item in pdf.open_outline().root] == list(TEXTS)

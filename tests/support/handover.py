@@ -11,7 +11,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from services.handover.app import MIGRATIONS
 from services.handover.domain import rep_data_paths
+from services.handover.handlers import HandoverDeps
+from shared.db import make_engine, migrate
 from shared.events import (
     AcceptanceRecord,
     AcceptedPage,
@@ -19,6 +22,7 @@ from shared.events import (
     DescribedFile,
     FileAccepted,
 )
+from shared.objectstore import LocalStore
 
 FILE_CODE = "H49.64.33.2001.160"
 TEXTS = ("Quyết định về việc số hóa tài liệu", "Báo cáo kết quả số hóa năm 2024")
@@ -150,3 +154,22 @@ def lay_out_pages(event: FileAccepted, blobs: dict[str, bytes], data: Path) -> N
             target = data / paths[part]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blobs[key])
+
+
+def local_handover(tmp_path: Path) -> tuple[HandoverDeps, dict[str, LocalStore]]:
+    """Handover's dependencies on a migrated SQLite database and local stores in ``tmp_path``."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'handover.db'}")
+    migrate(engine, MIGRATIONS)
+    stores = {a: LocalStore(tmp_path / a) for a in ("originals", "derivatives", "handover")}
+    deps = HandoverDeps(
+        engine=engine,
+        originals=stores["originals"],
+        derivatives=stores["derivatives"],
+        packages=stores["handover"],
+        wake_outbox=lambda: None,
+        organization="Trung tâm Lưu trữ",
+        public_url="http://handover",
+        download_secret="k" * 32,
+        download_ttl_seconds=60,
+    )
+    return deps, stores

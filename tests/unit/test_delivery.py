@@ -39,6 +39,18 @@ def test_overdue_until_answered() -> None:
     assert not d.due(T0 + timedelta(days=9), FIRST, MAX)
 
 
+def test_a_download_marks_it_received_until_the_receipt_decides() -> None:
+    d = _delivery()
+    assert d.downloaded()
+    assert d.state is DeliveryState.RECEIVED
+    assert not d.downloaded()  # fetched again: no change
+    assert d.due(T0 + timedelta(minutes=5), FIRST, MAX)  # no receipt yet: announced again
+    assert d.overdue(T0 + timedelta(days=1), timedelta(days=1))
+    assert d.answer("BN-1", accepted=True, reasons=())
+    assert not d.downloaded()
+    assert (d.state, d.receipt_id) == (DeliveryState.ACCEPTED, "BN-1")
+
+
 def test_the_first_receipt_decides_and_a_duplicate_changes_nothing() -> None:
     d = _delivery()
     assert d.answer("BN-1", accepted=False, reasons=("METS.xml: sai",))

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from services.handover.adapters import csip
+from services.handover.adapters.pades import AgencySigner
 from services.handover.adapters.pdfa import (
     Bookmark,
     PdfaInvalid,
@@ -18,9 +19,11 @@ from services.handover.adapters.pdfa import (
     build_pdfa,
     pdfa_problems,
 )
-from services.handover.domain import REPRESENTATION, described, rep_data_paths
+from services.handover.domain import REPRESENTATION, RecordStatus, described, rep_data_paths
 from shared import csip_schemas as schemas
+from shared.eark import REPLACEMENT_EVENT
 from shared.events import AcceptedPage, FileAccepted
+from shared.pades import signature_problems
 
 MIMETYPES = {
     ".png": "image/png",
@@ -45,20 +48,31 @@ class AipRequest:
     objid: str
     organization: str
     created: datetime
-    record_status: str = "NEW"
+    replaces: str | None = None  # OBJID of the earlier package of the hồ sơ it replaces
     pdf_per: str = "document"  # "document": one PDF/A per văn bản; "file": one per hồ sơ;
     # "none": no PDF/A (the bench times packaging without it)
+    signer: AgencySigner | None = None  # signs each PDF/A after its checks passed
 
 
 class PackageInvalid(RuntimeError):
     """A package this service built does not validate: a bug, never shipped."""
 
 
-def _agents(event: FileAccepted) -> list[csip.PremisAgent]:
+ORGANIZATION_AGENT = "organization"
+
+
+def _agents(request: AipRequest) -> list[csip.PremisAgent]:
+    event = request.event
     people = {event.accepted_by, event.verified_by or ""} - {""}
-    return [
+    software = [
         csip.PremisAgent("sohoa", "sohoa", "software", version("sohoa")),
         csip.PremisAgent("tesseract", "Tesseract OCR", "software"),
+    ]
+    if request.signer is not None:
+        software.append(csip.PremisAgent("pyHanko", "pyHanko", "software", version("pyhanko")))
+    return [
+        *software,
+        csip.PremisAgent(ORGANIZATION_AGENT, request.organization, "organization"),
         *(csip.PremisAgent(f"person:{p}", p, "person") for p in sorted(people)),
     ]
 
@@ -90,7 +104,7 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 raise PackageInvalid(f"{item.path}: SHA-256 changed while packaging")
     if request.pdf_per != "none":
         data += _build_pdfs(rep, request, doc_paths, links)
-    agents = _agents(event)
+    agents = _agents(request)
     originals = tuple(e.path for e in data if e.path.startswith("data/originals/"))
     rep_events = [
         csip.PremisEvent(
@@ -159,6 +173,18 @@ def build_aip(root: Path, request: AipRequest) -> None:
                 pdfs,
             ),
         ]
+        if request.signer is not None:
+            rep_events.append(
+                csip.PremisEvent(
+                    "digital signature generation",
+                    created,
+                    f"chữ ký số PAdES của {request.organization} "
+                    f"({request.signer.certificate_subject}), ký sau kiểm tra PDF/A",
+                    ORGANIZATION_AGENT,
+                    "implementer",
+                    pdfs,
+                )
+            )
     premis_rep = rep / f"metadata/preservation/PREMIS_{REPRESENTATION}.xml"
     csip.write_premis(premis_rep, data, rep_events, agents)
 
@@ -168,7 +194,8 @@ def build_aip(root: Path, request: AipRequest) -> None:
         creator=request.organization,
         creator_code=description.fonds_code,
         software_version=version("sohoa"),
-        record_status=request.record_status,
+        record_status=RecordStatus.REPLACEMENT if request.replaces else RecordStatus.NEW,
+        replaces=request.replaces,
     )
     rep_mets = rep / "METS.xml"
     csip.write_mets(
@@ -213,6 +240,18 @@ def build_aip(root: Path, request: AipRequest) -> None:
             (rep_mets_entry.path,),
         ),
     ]
+    if request.replaces:
+        root_events.append(
+            csip.PremisEvent(
+                REPLACEMENT_EVENT,
+                created,
+                f"gói này thay thế toàn bộ gói {request.replaces} đã giao trước đó",
+                "sohoa",
+                "executing program",
+                (rep_mets_entry.path,),
+                replaced=(request.replaces,),
+            )
+        )
     documentation = _write_documentation(root, event)
     premis_root = root / "metadata/preservation/PREMIS.xml"
     csip.write_premis(premis_root, [rep_mets_entry], root_events, agents)
@@ -293,6 +332,9 @@ def _build_pdfs(
             sources.append(PdfPage(rep / "data" / paths["original"], rep / "data" / paths["hocr"]))
         build_pdfa(sources, meta, target)
         problems = pdfa_problems(target, len(pages))
+        if not problems and request.signer is not None:
+            request.signer.sign(target, request.created)  # only a validated PDF/A is signed
+            problems = signature_problems(target, (request.signer.certificate,), required=True)
         if problems:
             raise PdfaInvalid("; ".join(problems))
         item = csip.entry(rep, target, "application/pdf", request.created)

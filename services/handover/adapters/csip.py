@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from services.handover.domain import VIETNAM, camel, package_time
+from shared.eark import PREVIOUS_PACKAGE_ID_TYPE
 from shared.events import DescribedDocument, DescribedFile
 
 METS = "http://www.loc.gov/METS/"
@@ -155,6 +156,7 @@ class PremisEvent:
     agent: str  # the agent's identifier value
     role: str  # "executing program", "implementer", "authorizer", "validator"
     objects: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()  # OBJIDs of packages this event's package replaces
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,13 @@ def write_premis(
             obj = _sub(element, p + "linkingObjectIdentifier")
             _sub(obj, p + "linkingObjectIdentifierType", "local")
             _sub(obj, p + "linkingObjectIdentifierValue", target)
+            if event.replaced:
+                _sub(obj, p + "linkingObjectRole", "outcome")
+        for objid in event.replaced:
+            obj = _sub(element, p + "linkingObjectIdentifier")
+            _sub(obj, p + "linkingObjectIdentifierType", "OBJID")
+            _sub(obj, p + "linkingObjectIdentifierValue", objid)
+            _sub(obj, p + "linkingObjectRole", "source")
     for agent in agents:
         element = _sub(root, p + "agent")
         ident = _sub(element, p + "agentIdentifier")
@@ -240,6 +249,7 @@ class MetsHeader:
     creator_code: str | None  # fonds code: agent IDENTIFICATIONCODE
     software_version: str
     record_status: str = "NEW"
+    replaces: str | None = None  # OBJID of the package this one replaces
 
 
 def _mets_root(header: MetsHeader, created: datetime) -> etree._Element:
@@ -274,6 +284,8 @@ def _mets_root(header: MetsHeader, created: datetime) -> etree._Element:
     _sub(
         software, m + "note", header.software_version, **{f"{{{CSIP}}}NOTETYPE": "SOFTWARE VERSION"}
     )
+    if header.replaces:
+        _sub(hdr, m + "altRecordID", header.replaces, TYPE=PREVIOUS_PACKAGE_ID_TYPE)
     return root
 
 

@@ -25,6 +25,9 @@ class HandoverPackage(SQLModel, table=True):
     size: int = Field(sa_type=BigInteger)
     payload_oxum: str = Field(max_length=50)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
+    replaces: str | None = Field(
+        default=None, max_length=36, description="package id of the earlier package it replaces"
+    )
 
 
 def packages_of(session: Session, file_code: str) -> list[HandoverPackage]:
