@@ -239,9 +239,9 @@ class LocalStack:
             self.services[name] = ServiceProcess(
                 name, port, worker_env, self.var_dir / "logs" / f"{name}.log", self.run_dir
             )
-        deadline = time.monotonic() + timeout
         try:
             self.client_keys, self.people = provision(env["SOHOA_GATEWAY_DATABASE_URL"])
+            deadline = time.monotonic() + timeout  # the services' time, the provisioning aside
             for service in self.services.values():
                 service.start()
             for service in self.services.values():
