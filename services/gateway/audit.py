@@ -86,17 +86,11 @@ class AuditWriter:
     async def _run(self) -> None:
         while True:
             entries = [await self._queue.get()]
-            deadline = time.monotonic() + self._linger
-            while len(entries) < self._batch:
-                remaining = deadline - time.monotonic()
-                try:
-                    entries.append(
-                        self._queue.get_nowait()
-                        if remaining <= 0 or not self._queue.empty()
-                        else await asyncio.wait_for(self._queue.get(), remaining)
-                    )
-                except (asyncio.QueueEmpty, TimeoutError):
-                    break
+            if self._queue.qsize() < self._batch - 1:
+                # Gather what comes in the next moment: woken once a batch, not once a call.
+                await asyncio.sleep(self._linger)
+            while len(entries) < self._batch and not self._queue.empty():
+                entries.append(self._queue.get_nowait())
             await self._write(entries)
             for _ in entries:
                 self._queue.task_done()
@@ -202,8 +196,7 @@ def entry_of(scope: Scope, status: int, at: datetime) -> AuditEntry:
     if caller is not None and caller.person is not None:
         person, username = caller.person.full_name, caller.person.username
     elif caller is not None:
-        headers = dict(scope.get("headers", []))
-        raw = headers.get(b"x-acting-person")
+        raw = next((v for k, v in scope.get("headers", ()) if k == b"x-acting-person"), None)
         person = person_name(raw.decode("latin-1")) if raw else None
     return AuditEntry(
         at=at,

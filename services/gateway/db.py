@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, or_, select
@@ -206,24 +206,24 @@ class SqlAuditLog:
         self._engine = engine
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
+        """One executemany in one transaction: no ORM objects, as cheap a write as it gets."""
         rows = [
-            AuditRow(
-                at=e.at,
-                method=e.method,
-                operation=e.operation[:300],
-                status=e.status,
-                correlation_id=e.correlation_id[:100],
-                client=e.client,
-                person=e.person[:200] if e.person else None,
-                username=e.username,
-                file_code=e.file_code,
-                restricted=e.restricted,
-            )
+            {
+                "at": e.at,
+                "method": e.method,
+                "operation": e.operation[:300],
+                "status": e.status,
+                "correlation_id": e.correlation_id[:100],
+                "client": e.client,
+                "person": e.person[:200] if e.person else None,
+                "username": e.username,
+                "file_code": e.file_code,
+                "restricted": e.restricted,
+            }
             for e in entries
         ]
-        with Session(self._engine) as session:
-            session.add_all(rows)
-            session.commit()
+        with self._engine.begin() as connection:
+            connection.execute(insert(AuditRow), rows)
 
     def query(self, where: AuditFilter, *, after: int, limit: int) -> list[AuditEntry]:
         query = select(AuditRow).where(col(AuditRow.id) > after)

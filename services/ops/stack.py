@@ -285,13 +285,13 @@ class LocalStack:
                 self.run_dir,
                 self.probe_headers if name == "gateway" else {},
             )
-        deadline = time.monotonic() + timeout
         try:
             self.client_keys, self.people = provision(env["SOHOA_GATEWAY_DATABASE_URL"])
             # the workspace signs its people in with its own client's key
             self.services["workspace"].env["SOHOA_WORKSPACE_CLIENT_SECRET"] = self.client_keys[
                 WORKSPACE
             ]
+            deadline = time.monotonic() + timeout  # the services' time, the provisioning aside
             for service in self.services.values():
                 service.start()
             for service in self.services.values():
