@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 MIN_REQUESTS = 2000
 EXAMPLES_PER_OPERATION = 45  # with the coverage phase's cases, a little over 2 000 requests
-RUN_TIMEOUT_SECONDS = 300
+RUN_TIMEOUT_SECONDS = 900  # ~1 min on a quiet 2-core machine, 4–5 when four other jobs share it
 # Every check schemathesis has but one: "valid data is accepted" cannot hold for a workflow
 # API, where a well-formed step is still refused (409) in the wrong state or 404 for a hồ sơ
 # that does not exist.
@@ -88,20 +88,28 @@ def test_the_gateway_answers_thousands_of_generated_requests_as_documented(
         "2",
         "--generation-database",
         "none",
+        # Hypothesis's health checks judge the generator's speed, not the API's answers: a
+        # machine under load fails "too slow" without any request having gone wrong.
+        "--suppress-health-check",
+        "all",
         "--no-color",
         "--report",
         "json,har",
         "--report-dir",
         str(reports),
     ]
-    run = subprocess.run(
-        command,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
+    try:
+        run = subprocess.run(
+            command,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as slow:
+        seen = slow.stdout.decode(errors="replace") if isinstance(slow.stdout, bytes) else ""
+        pytest.fail(f"schemathesis did not finish in {RUN_TIMEOUT_SECONDS} s:\n{seen[-5000:]}")
     output = run.stdout[-20_000:] + run.stderr[-5_000:]
     [summary_path] = reports.glob("json-*.json")
     [har_path] = reports.glob("har-*.json")
