@@ -30,6 +30,24 @@ system_packages() {
   fi
 }
 
+browser_test_tools() {
+  # The workspace's browser tests: Debian's chromium (driven by Playwright from PyPI, never a
+  # browser of Playwright's own) and axe-core from the npm registry, pinned in package-lock.json.
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  local stamp
+  stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+  [ -e "$stamp" ] && return 0
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+}
+
 python_env() {
   # The venv is rebuilt only when pyproject.toml changes.
   local stamp
@@ -72,6 +90,7 @@ case "$command" in
     ;;
   test)
     system_packages
+    browser_test_tools
     python_env
     postgres_for_tests
     checks

@@ -2,7 +2,10 @@
 
 Both stream (constant memory whatever the object size), both return the SHA-256 and size
 computed while writing, and both refuse to overwrite unless asked: originals and handover
-packages are write-once (MinIO adds object lock in production).
+packages are write-once. The refusal is atomic, never a check then a write that a second writer
+could slip between: the local store links the finished file under its name (and leaves it
+read-only), S3 is asked to create the object only if absent (``If-None-Match: *``, which AWS
+S3, MinIO and moto honour; MinIO adds object lock in production).
 """
 
 from __future__ import annotations
@@ -88,6 +91,23 @@ class _HashingReader:
         return data
 
 
+class _Prepended:
+    """What was read already, then the rest of the stream: a file-like ``read`` for minio."""
+
+    def __init__(self, first: bytes, rest: _HashingReader) -> None:
+        self._first = first
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._first:
+            return self._rest.read(size)
+        if size < 0:
+            data, self._first = self._first + self._rest.read(), b""
+            return data
+        data, self._first = self._first[:size], self._first[size:]
+        return data
+
+
 def _check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
@@ -129,6 +149,7 @@ class LocalStore:
                 sha256, size = copy_hashing(source, target)
                 target.flush()
                 os.fsync(target.fileno())
+            os.chmod(temp, 0o444)  # an original is evidence: nothing edits it in place
             if overwrite:
                 os.replace(temp, final)
             else:
@@ -211,20 +232,45 @@ class S3Store:
     ) -> StoredObject:
         def run() -> StoredObject:
             with self._translated(_check_key(key)):
-                if not overwrite and self._exists(key):
-                    raise ObjectExists(f"object {key} exists and is write-once")
                 reader = _HashingReader(source)
-                self._client.put_object(
-                    self.bucket,
-                    key,
-                    reader,  # type: ignore[arg-type]  # minio wants .read(); duck-typed
-                    length=-1,
-                    part_size=self.PART_SIZE,
-                    content_type=content_type,
-                )
+                first = reader.read(self.PART_SIZE)
+                if len(first) < self.PART_SIZE:  # one request: a page scan, nearly always
+                    self._put_single(key, first, content_type, overwrite)
+                else:
+                    self._put_multipart(key, _Prepended(first, reader), content_type, overwrite)
             return StoredObject(key=key, sha256=reader.digest.hexdigest(), size=reader.size)
 
         return await asyncio.to_thread(run)
+
+    def _put_single(self, key: str, data: bytes, content_type: str, overwrite: bool) -> None:
+        """PutObject, created only if absent unless ``overwrite``. minio's public
+        ``put_object`` sends no conditional header, so this calls the client's own
+        single-request PutObject, signed like every other call."""
+        headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": content_type}
+        if not overwrite:
+            headers["If-None-Match"] = "*"
+        try:
+            self._client._put_object(self.bucket, key, data, headers)
+        except S3Error as exc:
+            if exc.code == "PreconditionFailed":
+                raise ObjectExists(f"object {key} exists and is write-once") from exc
+            raise
+
+    def _put_multipart(
+        self, key: str, source: _Prepended, content_type: str, overwrite: bool
+    ) -> None:
+        """A large object (a multi-page container, a package) streamed part by part; its
+        completion cannot carry the condition through minio, so absence is checked first."""
+        if not overwrite and self._exists(key):
+            raise ObjectExists(f"object {key} exists and is write-once")
+        self._client.put_object(
+            self.bucket,
+            key,
+            source,  # type: ignore[arg-type]  # minio wants .read(); duck-typed
+            length=-1,
+            part_size=self.PART_SIZE,
+            content_type=content_type,
+        )
 
     async def download(self, key: str, target: Path) -> StoredObject:
         def run() -> StoredObject:

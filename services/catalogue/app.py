@@ -99,6 +99,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                 max_import_bytes=settings.max_import_bytes,
                 spool_dir=settings.spool_dir,
                 hocr=hocr,
+                images=hocr,
             )
             app.state.ready_checks = {**runtime.ready_checks, "storage": derivatives.ping}
             yield

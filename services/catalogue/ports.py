@@ -142,3 +142,9 @@ class HocrSource(Protocol):
     """The hOCR derivative of a page, for the layout biên mục tự động reads."""
 
     async def hocr(self, key: str) -> str | None: ...
+
+
+class PageImages(Protocol):
+    """The cleaned image of a page (``clean.jpg`` in the derivatives area), for people."""
+
+    async def image(self, key: str) -> bytes | None: ...

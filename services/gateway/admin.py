@@ -1,4 +1,5 @@
-"""Operators' routes of the gateway (``/api/v1/admin``): dead letters, listed and replayed.
+"""Operators' routes of the gateway (``/api/v1/admin``): dead letters, listed and replayed,
+and the audit log (nhật ký truy cập), read and exported.
 
 They need the ``admin`` role, and are answered by the gateway itself, not forwarded: dead
 letters live on the broker, read with a group-less consumer (:mod:`shared.deadletters`), the
@@ -7,19 +8,30 @@ same code as ``sohoa dlq``. Every replay is recorded with the client and person 
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, StrictBool
+from starlette.background import BackgroundTask
 
-from services.gateway.api import PROBLEMS, Client, Person, person_name, require
+from services.gateway import audit
+from services.gateway.api import PROBLEMS, XLSX, Client, Person
+from services.gateway.callers import acting_person, require
+from services.gateway.domain import AuditEntry, AuditFilter
+from services.gateway.ports import AuditStore
 from shared.config import KafkaSettings
 from shared.deadletters import DeadLetters, replay_letters
+from shared.xlsx import write_xlsx
 
 
 def _admin(request: Request, client: Client) -> None:
     """Checked before the body is read: a client without the role learns nothing more."""
-    require(request, client, request.method, request.url.path.removeprefix("/api/v1"))
+    require(client, request.method, request.url.path.removeprefix("/api/v1"))
 
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(_admin)])
@@ -98,8 +110,8 @@ async def list_dead_letters(
 async def replay_dead_letters(
     request: Request, body: ReplayRequest, client: Client, person: Person = None
 ) -> ReplayResult:
-    name = person_name(person)
-    by = f"{client}/{name}" if name else client
+    name = acting_person(client, person)
+    by = f"{client.client}/{name}" if name else client.client
     outcome = await replay_letters(
         _kafka(request),
         source="sohoa-gateway",
@@ -109,3 +121,92 @@ async def replay_dead_letters(
         everything=body.all,
     )
     return ReplayResult(replayed=outcome.replayed, skipped=outcome.skipped)
+
+
+class AuditItem(BaseModel):
+    id: int
+    at: datetime
+    client: str | None = Field(description="null: the caller was not authenticated")
+    person: str | None = Field(description="the acting person (a token's, or X-Acting-Person)")
+    username: str | None = Field(description="set when a person's token proved who acted")
+    method: str
+    operation: str = Field(examples=["/files/{file_code}/pages"])
+    file_code: str | None = Field(description="the mã hồ sơ the path names")
+    restricted: bool | None = Field(
+        description="the hồ sơ is restricted (chế độ sử dụng 02/03); null: not known"
+    )
+    status: int
+    correlation_id: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditItem:
+        return cls.model_validate(vars(entry))
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditItem]
+    next_cursor: int | None = Field(description="pass as ?cursor= for the next entries")
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@router.get(
+    "/audit",
+    summary="Nhật ký truy cập: who called what, on which hồ sơ, with what result",
+    description="Oldest first. `format=csv` or `xlsx` exports every matching entry; `json` "
+    "gives `limit` at a time from `cursor`. `person` matches a name or a username; `since` "
+    "and `until` are ISO 8601 (UTC when no zone is given), `until` excluded.",
+    response_model=AuditPage,
+    responses={
+        **PROBLEMS,
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+)
+async def read_audit(
+    request: Request,
+    caller: Client,
+    client: Annotated[str | None, Query(max_length=50)] = None,
+    person: Annotated[str | None, Query(max_length=200)] = None,
+    file_code: Annotated[str | None, Query(max_length=100)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+) -> Response | AuditPage:
+    store: AuditStore = request.app.state.audit_log
+    where = AuditFilter(client, person, file_code, _moment(since), _moment(until))
+    if format == "csv":
+
+        async def page(after: int) -> list[AuditEntry]:
+            return await asyncio.to_thread(store.query, where, after=after, limit=audit.PAGE)
+
+        return StreamingResponse(
+            audit.csv_lines(page),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="nhat-ky-truy-cap.csv"'},
+        )
+    if format == "xlsx":
+        folder = tempfile.mkdtemp(prefix="sohoa-audit-")
+        path = Path(folder) / "nhat-ky-truy-cap.xlsx"
+        await asyncio.to_thread(write_xlsx, path, [audit.sheet(audit.every(store, where))])
+
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+            Path(folder).rmdir()
+
+        return FileResponse(
+            path, media_type=XLSX, filename=path.name, background=BackgroundTask(remove)
+        )
+    entries = await asyncio.to_thread(store.query, where, after=cursor, limit=limit)
+    last = entries[-1].id if len(entries) == limit else None
+    return AuditPage(entries=[AuditItem.of(e) for e in entries], next_cursor=last)

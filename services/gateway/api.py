@@ -1,9 +1,11 @@
-"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key``.
+"""The public API of sohoa (``/api/v1``): every call needs an API key in ``X-API-Key`` or an
+access token in ``Authorization: Bearer`` (:mod:`services.gateway.callers`).
 
 The gateway forwards: each public route is one row of :data:`ROUTES` (method, path, the
 internal service that answers it, the body it takes). It validates the mã hồ sơ in the path,
 names the calling client and the acting person to the service, and streams bodies through.
-The person travels as ``X-Acting-Person`` (UTF-8, percent-encoded when not ASCII).
+The person is the one a person's token names, or else ``X-Acting-Person`` (UTF-8,
+percent-encoded when not ASCII).
 """
 
 from __future__ import annotations
@@ -13,25 +15,23 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security
-from fastapi.security import APIKeyHeader
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import (
-    EVERY_ROLE,
-    BodyTooLarge,
-    Role,
-    authenticate,
-    authorize,
-    public_only,
+from services.gateway.callers import (
+    ActingPersonHeader,
+    Authenticated,
+    forwarded_person,
+    require,
 )
+from services.gateway.domain import BodyTooLarge, public_only
+from services.gateway.identity import Caller
 from shared.http import CORRELATION_HEADER, correlation_id
 from shared.text import nfc, validate_file_code
 
 router = APIRouter(prefix="/api/v1")
-PERSON_HEADER = "x-acting-person"
 AUDIENCE_HEADER = "x-sohoa-audience"  # "public": the services hide restricted hồ sơ
 FILE_ROUTE = "/files/{file_code}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +63,11 @@ def _problem(description: str) -> dict[str, Any]:
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: _problem("a body or parameter that cannot be read (request.malformed, …-empty-…)"),
-    401: _problem("missing or wrong API key (auth.missing-api-key, auth.invalid-api-key)"),
+    401: _problem(
+        "no credentials, or a wrong, expired or revoked key or token (auth.missing-api-key, "
+        "auth.invalid-api-key, auth.key-expired, auth.key-revoked, auth.invalid-token, "
+        "auth.token-expired)"
+    ),
     403: _problem("the client lacks the role this needs (auth.forbidden, required_role)"),
     404: _problem("no such hồ sơ, văn bản or phông"),
     409: _problem("the step is not allowed now; the body names the state and why"),
@@ -89,6 +93,7 @@ SHEET: Content = {
 }
 OBJECT_OR_SHEET: Content = {**OBJECT, XLSX: SHEET[XLSX]}
 ZIP: Content = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+JPEG: Content = {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}
 CREATED = {200: OBJECT, 201: OBJECT}  # 201 created; 200 the same thing was there already
 EXAMPLE_FILE = "H49.64.33.2024.01.VP"
 
@@ -218,6 +223,19 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/files/{file_code}/page-image",
+        "catalogue",
+        "The cleaned image (JPEG) of page ?sequence=N, as OCR read it (the page viewer)",
+        answers={200: JPEG},
+    ),
+    Route(
+        "GET",
+        "/files/{file_code}/page-words",
+        "catalogue",
+        "The words OCR read on page ?sequence=N, each with its box and confidence (from hOCR)",
+    ),
+    Route(
+        "GET",
         "/files/{file_code}/scanning",
         "ingest",
         "Whether ingest takes scans of this hồ sơ now (its view of the catalogue's events)",
@@ -332,6 +350,13 @@ ROUTES: tuple[Route, ...] = (
         "handover",
         "The handover package (BagIt, SHA-256) of a hồ sơ",
     ),
+    Route(
+        "GET",
+        "/files/{file_code}/package/download",
+        "handover",
+        "Download the newest handover package (zip) of a hồ sơ",
+        answers={200: ZIP},
+    ),
     Route("GET", "/fonds", "catalogue", "Every phông", answers={200: LIST}),
     Route("GET", "/fonds/{code}", "catalogue", "One phông"),
     Route(
@@ -382,62 +407,18 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-API_KEY = APIKeyHeader(
-    name="X-API-Key",
-    scheme_name="ApiKey",
-    description="khóa API của hệ thống gọi (one per partner system or agency)",
-    auto_error=False,  # a missing key is our own problem response, not FastAPI's 403
-)
-
-
-def _client(request: Request, x_api_key: Annotated[str | None, Security(API_KEY)] = None) -> str:
-    return authenticate(x_api_key, request.app.state.api_keys)
-
-
-Client = Annotated[str, Depends(_client)]
-
-
-def roles_of(request: Request, client: str) -> frozenset[Role]:
-    """A client's roles from settings; one not listed holds every role."""
-    listed: dict[str, frozenset[Role]] = request.app.state.client_roles
-    return listed.get(client, EVERY_ROLE)
-
-
-def require(request: Request, client: str, method: str, path: str) -> None:
-    authorize(roles_of(request, client), method, path)
-
-
-Person = Annotated[
-    str | None,
-    Header(
-        alias=PERSON_HEADER,
-        description="người thực hiện (UTF-8, percent-encoded), recorded with every step",
-    ),
-]
-
-
-def person_name(raw: str | None) -> str | None:
-    """The acting person's name as sent: UTF-8 or percent-encoded, made NFC."""
-    if not raw:
-        return None
-    return nfc(unquote(raw.encode("latin-1").decode("utf-8", "replace"))).strip() or None
-
-
-def _person(raw: str | None) -> str | None:
-    """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
-    name = person_name(raw)
-    return quote(name) if name else None
+Client = Authenticated
+Person = ActingPersonHeader
 
 
 async def _forward(
-    request: Request, route: Route, client: str, person: str | None, path: str
+    request: Request, route: Route, client: Caller, person: str | None, path: str
 ) -> Response:
-    roles = roles_of(request, client)
-    authorize(roles, route.method, route.path)
-    request.app.state.limiter.check(client, time.monotonic())
-    headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client}
+    require(client, route.method, route.path)
+    request.app.state.limiter.check(client.client, time.monotonic())
+    headers = {CORRELATION_HEADER: correlation_id(request), "x-sohoa-actor": client.client}
     upstreams: dict[str, Upstream] = request.app.state.upstreams
-    if public_only(roles):
+    if public_only(client.roles):
         headers[AUDIENCE_HEADER] = "public"
         if route.path.startswith(f"{FILE_ROUTE}/"):
             # Pages, package, checks … of a restricted hồ sơ are as absent as the hồ sơ: the
@@ -448,7 +429,7 @@ async def _forward(
             )
             if shown.status_code != 200:
                 return shown
-    if (encoded := _person(person)) is not None:
+    if (encoded := forwarded_person(client, person)) is not None:
         headers["x-sohoa-person"] = encoded
     with_body = route.body is not None
     if with_body and "content-type" in request.headers:

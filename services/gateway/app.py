@@ -1,21 +1,40 @@
-"""Composition root of the gateway: API keys and one HTTP client per internal service."""
+"""Composition root of the gateway: its database of clients and people, the token signer,
+and one HTTP client per internal service."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
+import structlog
 from fastapi import FastAPI
 
-from services.gateway import admin, api
+from services.gateway import admin, api, clients, oauth
+from services.gateway.accounts import Bootstrap
 from services.gateway.adapters import Upstream
+from services.gateway.audit import AuditMiddleware, AuditWriter, catalogue_modes
+from services.gateway.callers import Identity
 from services.gateway.config import GatewaySettings
+from services.gateway.db import SqlAuditLog, SqlUnitOfWork, open_database
 from services.gateway.domain import RateLimiter
+from services.gateway.tokens import TokenSigner
+from shared.db import ping
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
 
 SOURCE = "sohoa-gateway"
+log = structlog.get_logger(__name__)
+
+
+def token_signer(settings: GatewaySettings) -> TokenSigner:
+    keys = {kid: key.get_secret_value() for kid, key in settings.token_keys.items()}
+    if not keys:
+        log.warning("token_keys_ephemeral")  # tokens die with the process; set them in production
+        keys = {"ephemeral": secrets.token_urlsafe(32)}
+    return TokenSigner(keys, settings.token_issuer)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -38,13 +57,38 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 ("handover", settings.handover_url),
             )
         }
+        engine = open_database(settings.database_url)
+        app.state.identity = Identity(
+            uow=partial(SqlUnitOfWork, engine),
+            bootstrap=Bootstrap(
+                {name: key.get_secret_value() for name, key in settings.api_keys.items()},
+                settings.client_roles,
+            ),
+            signer=token_signer(settings),
+        )
         app.state.upstreams = upstreams
-        app.state.ready_checks = {name: u.health for name, u in upstreams.items()}
+        app.state.audit_log = SqlAuditLog(engine)
+        app.state.ready_checks = {
+            **{name: u.health for name, u in upstreams.items()},
+            "database": partial(ping, engine),
+        }
+        writer = AuditWriter(
+            app.state.audit_log,
+            catalogue_modes(lambda: app.state.upstreams["catalogue"], SOURCE),
+            batch=settings.audit_batch,
+            linger=settings.audit_linger_seconds,
+            capacity=settings.audit_queue,
+            mode_ttl=settings.audit_mode_cache_seconds,
+        )
         try:
-            yield
+            async with writer:  # left first: the entries queued are written before all closes
+                app.state.audit = writer
+                yield
         finally:
+            app.state.audit = None
             for upstream in upstreams.values():
                 await upstream.aclose()
+            engine.dispose()
 
     app = create_service_app(
         SOURCE,
@@ -55,18 +99,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="sohoa API",
         description=(
             "API duy nhất của sohoa cho hệ thống cấp tỉnh và lưu trữ viên: đăng ký hồ sơ, tải ảnh "
-            "trang, tìm kiếm, nghiệm thu, gói bàn giao. Mọi lời gọi cần header `X-API-Key`. "
+            "trang, tìm kiếm, nghiệm thu, gói bàn giao. Mọi lời gọi cần header `X-API-Key` "
+            "hoặc `Authorization: Bearer` với mã truy cập từ `POST /api/v1/oauth/token`. "
             "Lỗi trả về `application/problem+json` (RFC 9457) với trường `code` cho máy đọc."
         ),
     )
+    app.add_middleware(AuditMiddleware)
     default_openapi = app.openapi
     app.openapi = lambda: api.document(default_openapi())  # type: ignore[method-assign]  # FastAPI's documented way to complete the document
     app.state.settings = settings
-    app.state.api_keys = {name: key.get_secret_value() for name, key in settings.api_keys.items()}
-    app.state.client_roles = settings.client_roles
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(oauth.router)
+    app.include_router(clients.router)
     return app
 
 

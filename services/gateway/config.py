@@ -9,6 +9,7 @@ from services.gateway.domain import Role
 from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
+MIN_TOKEN_KEY_LENGTH = 32  # HS256 wants a key as long as its hash
 MIN_PROBE_TOKEN_LENGTH = 32
 
 
@@ -16,6 +17,16 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_GATEWAY_", frozen=True)
 
     port: int = 8000
+    database_url: str = Field(
+        default="sqlite:///var/gateway.db", description="clients and people (and the audit log)"
+    )
+    token_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='JSON object key id → secret signing access tokens, e.g. {"2026-12": "…"}; '
+        "the first signs, every one verifies (rotation). Empty: a key made at start-up, so "
+        "tokens die with the process (development only)",
+    )
+    token_issuer: str = "sohoa-gateway"  # noqa: S105  # the JWT iss claim, not a secret
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='JSON object client name → API key, e.g. {"vpubnd": "…"}; keys ≥ 24 characters',
@@ -34,6 +45,16 @@ class GatewaySettings(ServiceSettings):
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="calls a client may make at once")
     max_json_bytes: int = Field(default=1024 * 1024, ge=1, description="largest JSON body")
+    audit_batch: int = Field(default=500, ge=1, description="audit entries a transaction at most")
+    audit_linger_seconds: float = Field(
+        default=0.2, ge=0, description="how long the audit writer gathers entries for one write"
+    )
+    audit_queue: int = Field(
+        default=10_000, ge=1, description="entries waiting to be written before calls wait"
+    )
+    audit_mode_cache_seconds: float = Field(
+        default=300, ge=0, description="how long a hồ sơ's chế độ sử dụng is remembered"
+    )
     probe_token: SecretStr | None = Field(
         default=None,
         description="operators' bearer token for /ready and /metrics (probes, Prometheus); "
@@ -55,5 +76,15 @@ class GatewaySettings(ServiceSettings):
             if len(secret) < MIN_KEY_LENGTH or secret.lower() in {"changeme", "secret"}:
                 raise ValueError(
                     f"API key of {client!r} is too weak (≥ {MIN_KEY_LENGTH} characters)"
+                )
+        return keys
+
+    @field_validator("token_keys")
+    @classmethod
+    def _refuse_weak_token_keys(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for kid, key in keys.items():
+            if len(key.get_secret_value()) < MIN_TOKEN_KEY_LENGTH:
+                raise ValueError(
+                    f"token key {kid!r} is too weak (≥ {MIN_TOKEN_KEY_LENGTH} characters)"
                 )
         return keys

@@ -6,7 +6,9 @@ import hmac
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from shared.errors import SohoaError, TransientError
 
@@ -21,6 +23,61 @@ class InvalidApiKey(SohoaError):
     code = "auth.invalid-api-key"
     title = "Khóa API không hợp lệ"
     http_status = 401
+
+
+class KeyExpired(SohoaError):
+    code = "auth.key-expired"
+    title = "Khóa API đã hết hạn"
+    http_status = 401
+
+
+class KeyRevoked(SohoaError):
+    code = "auth.key-revoked"
+    title = "Khóa API đã bị thu hồi"
+    http_status = 401
+
+
+class InvalidToken(SohoaError):
+    code = "auth.invalid-token"
+    title = "Mã truy cập không hợp lệ"
+    http_status = 401
+
+
+class TokenExpired(SohoaError):
+    code = "auth.token-expired"
+    title = "Mã truy cập đã hết hạn"
+    http_status = 401
+
+
+class OAuthError(SohoaError):
+    """A refusal of the token endpoint: RFC 6749 §5.2 names it in ``error`` beside ``code``."""
+
+    error: ClassVar[str] = "invalid_request"
+    code = "auth.invalid-request"
+    title = "Yêu cầu cấp mã truy cập không hợp lệ"
+    http_status = 400
+
+    def __init__(self, detail: str = "", **extra: object) -> None:
+        super().__init__(detail, error=self.error, **extra)
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    code = "auth.invalid-client"
+    title = "Hệ thống gọi không xác thực được"
+    http_status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+    code = "auth.invalid-grant"
+    title = "Tên đăng nhập hoặc mật khẩu không đúng"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+    code = "auth.unsupported-grant-type"
+    title = "Kiểu cấp mã không được hỗ trợ"
 
 
 class UpstreamUnavailable(TransientError):
@@ -88,16 +145,13 @@ class RateLimiter:
             )
 
 
-def authenticate(presented: str | None, keys: Mapping[str, str]) -> str:
-    """The client name a key belongs to; every key is compared in constant time."""
-    if not presented:
-        raise MissingApiKey("gửi khóa API trong header X-API-Key")
+def settings_client(presented: str, keys: Mapping[str, str]) -> str | None:
+    """The bootstrap client (``SOHOA_GATEWAY_API_KEYS``) a key belongs to, if any; every key
+    is compared in constant time."""
     client = None
     for name, key in keys.items():
         if hmac.compare_digest(presented.encode(), key.encode()):
             client = name
-    if client is None:
-        raise InvalidApiKey("khóa API không đúng hoặc đã bị thu hồi")
     return client
 
 
@@ -145,7 +199,21 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("GET", "/packages/{package_id}/download"): Role.NATIONAL_ARCHIVE,
     ("GET", "/admin/dead-letters"): Role.ADMIN,
     ("POST", "/admin/dead-letters/replay"): Role.ADMIN,
+    ("GET", "/admin/audit"): Role.ADMIN,
+    ("POST", "/clients"): Role.ADMIN,
+    ("GET", "/clients"): Role.ADMIN,
+    ("GET", "/clients/{name}"): Role.ADMIN,
+    ("POST", "/clients/{name}/key"): Role.ADMIN,
+    ("DELETE", "/clients/{name}"): Role.ADMIN,
+    ("POST", "/clients/{name}/people"): Role.ADMIN,
+    ("GET", "/clients/{name}/people"): Role.ADMIN,
+    ("DELETE", "/clients/{name}/people/{username}"): Role.ADMIN,
 }
+SELF_AUTHENTICATED = frozenset({("POST", "/oauth/token")})
+"""Operations that check credentials of their own (the OAuth2 token endpoint takes the
+client's name and key in the body or HTTP Basic): no role, no X-API-Key."""
+ANY_CALLER = frozenset({("GET", "/me")})
+"""Operations any authenticated caller may make, even one holding no role."""
 
 
 class UnlistedOperation(LookupError):
@@ -155,7 +223,7 @@ class UnlistedOperation(LookupError):
 def required_role(method: str, path: str) -> Role | None:
     """The role ``method path`` needs; ``None`` for a read any role may make."""
     role = OPERATIONS.get((method, path))
-    if role is None and method != "GET":
+    if role is None and method != "GET" and (method, path) not in SELF_AUTHENTICATED:
         raise UnlistedOperation(f"{method} {path} has no role in OPERATIONS")
     return role
 
@@ -168,6 +236,8 @@ def public_only(roles: frozenset[Role]) -> bool:
 
 def authorize(roles: frozenset[Role], method: str, path: str) -> None:
     """Refuse with ``auth.forbidden`` naming the role that is missing."""
+    if (method, path) in ANY_CALLER:
+        return
     needed = required_role(method, path)
     if needed is None:
         if not roles:
@@ -175,3 +245,35 @@ def authorize(roles: frozenset[Role], method: str, path: str) -> None:
         return
     if needed not in roles:
         raise Forbidden(f"cần vai trò {needed.value}", required_role=needed.value)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One call to the public API, as the nhật ký truy cập keeps it (append-only)."""
+
+    at: datetime
+    method: str
+    operation: str  # the route under /api/v1, e.g. /files/{file_code}; the path if none matched
+    status: int
+    correlation_id: str
+    client: str | None = None  # None: the caller was not authenticated
+    person: str | None = None  # the acting person's name (a token's, or X-Acting-Person)
+    username: str | None = None  # set when a person's token proved who acts
+    file_code: str | None = None  # the mã hồ sơ the path names
+    restricted: bool | None = None  # chế độ sử dụng 02/03 (or none recorded); None: unknown
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    client: str | None = None
+    person: str | None = None  # a name or a username
+    file_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def restricted_mode(mode: object) -> bool:
+    """Chế độ sử dụng other than ``01`` (công khai) restricts; one not recorded counts as
+    restricted too, as the catalogue counts it."""
+    return mode != "01"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
+from services.handover.adapters.db import HandoverPackage
 from services.handover.handlers import (
     HandoverDeps,
     latest_package,
@@ -84,10 +86,37 @@ async def get_package(file_code: str, deps: Deps) -> PackageOut:
 async def download_package(
     package_id: uuid.UUID, deps: Deps, token: Annotated[str, Query(max_length=200)]
 ) -> FileResponse:
+    return await _zip_response(
+        deps, lambda target: package_for_download(package_id, token, target, deps)
+    )
+
+
+@router.get(
+    "/files/{file_code}/package/download",
+    response_class=FileResponse,
+    summary="Download the newest handover package of a hồ sơ (people, through the gateway)",
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "the package zip"},
+        404: {"description": "not packaged yet (handover.package-not-found)"},
+    },
+)
+async def download_latest_package(file_code: str, deps: Deps) -> FileResponse:
+    async def fetch(target: Path) -> HandoverPackage:
+        package = await latest_package(validate_file_code(file_code), deps)
+        await deps.packages.download(package.object_key, target)
+        return package
+
+    return await _zip_response(deps, fetch)
+
+
+async def _zip_response(
+    deps: HandoverDeps, fetch: Callable[[Path], Awaitable[HandoverPackage]]
+) -> FileResponse:
+    """The stored zip copied to a work folder (streamed), sent, and the folder removed."""
     work = tempfile.mkdtemp(prefix="handover-download-", dir=deps.work_dir)
-    target = Path(work) / f"{package_id}.zip"
+    target = Path(work) / "package.zip"
     try:
-        package = await package_for_download(package_id, token, target, deps)
+        package = await fetch(target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -1,5 +1,5 @@
 """``sohoa`` — the operators' command: run the local stack, the demo, OCR and biên mục on
-files, and look after dead letters."""
+files, look after dead letters, and manage the gateway's clients and people."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
-from services.ops import dlq
-from services.ops.stack import LocalStack
+from services.ops import clients, dlq
+from services.ops.stack import LocalStack, StackRecord
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -18,6 +18,8 @@ def _stack(args: argparse.Namespace) -> int:
     print(f"starting sohoa in {args.var} …", flush=True)
     stack.start(on_ready=lambda name, url: print(f"  {name:<9} ready at {url}", flush=True))
     print(f"gateway {stack.gateway_url}  X-API-Key: {stack.api_key}", flush=True)
+    record = StackRecord.path(Path(args.var))
+    print(f"workspace {stack.workspace_url}  (people's passwords in {record})", flush=True)
     print(f"gateway /ready and /metrics: Authorization: Bearer {stack.probe_token}", flush=True)
     print(f"hot folder {Path(args.var) / 'hotfolder'}: <mã hồ sơ>/<số thứ tự>.<ext>", flush=True)
     print(f"pids in {stack.run_dir}; a process that dies is started again. Ctrl-C stops.")
@@ -114,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--out", type=Path, required=True, help="folder for <stem>.json")
     describe.set_defaults(run=_describe)
     dlq.add_parser(commands)
+    clients.add_parser(commands)
     bulk = commands.add_parser(
         "import",
         help="send scans of a directory tree or s3://bucket/prefix through the gateway "

@@ -381,10 +381,12 @@ def run_demo(
             f"{totals['digitized']} số hóa, {totals['accepted']} nghiệm thu, "
             f"{annual['totals']['pages_in_year']} trang → {report_path}"
         )
+        say(f"workspace (web screens for archivists): {stack.workspace_url}")
         if keep:
             say(
                 f"stack still running; gateway {stack.gateway_url}, "
-                f"API key {stack.api_key}. Ctrl-C stops."
+                f"API key {stack.api_key}; people and passwords in "
+                f"{stack.run_dir}/stack.json. Ctrl-C stops."
             )
             _wait_for_interrupt()
     finally:

@@ -4,7 +4,8 @@ stopping sends SIGTERM (services finish the message in hand), then SIGKILL after
 
 Supervised (as ``sohoa stack`` runs it), a process that dies is started again within a second,
 like compose's ``restart: always``. Each process's pid is kept in ``<var>/run/<name>.pid`` and
-the broker's address in ``<var>/run/stack.json``, for operators' tools such as ``sohoa dlq``.
+the broker's address in ``<var>/run/stack.json``, for operators' tools such as ``sohoa dlq``,
+with the keys of the stack's clients and its people's passwords (:mod:`services.ops.people`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ import httpx
 
 from services.ops.broker import BrokerError, TansuBroker, free_port
 from services.ops.hotfolder import HotFolderThread
+from services.ops.people import WORKSPACE, StackPerson, provision
 from shared import servicetoken
 
-SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver")
-"""``receiver`` is the reference national archive: it answers package-ready with receipts."""
-STATEFUL = ("ingest", "catalogue", "handover")
+SERVICES = ("ingest", "ocr", "catalogue", "handover", "gateway", "receiver", "workspace")
+"""``receiver`` is the reference national archive: it answers package-ready with receipts;
+``workspace`` is the archivists' web screens, a client of the gateway."""
+CLIENTS_OF_GATEWAY = ("gateway", "receiver", "workspace")  # not behind the gateway
+STATEFUL = ("ingest", "catalogue", "handover", "gateway")
 
 
 POLL_SECONDS = 0.5  # how often the supervisor looks for a process that died
@@ -46,6 +50,9 @@ class StackRecord:
 
     bootstrap: str
     gateway_url: str
+    workspace_client_key: str = ""
+    client_keys: dict[str, str] = field(default_factory=dict)
+    people: dict[str, StackPerson] = field(default_factory=dict)
 
     @staticmethod
     def path(var_dir: Path) -> Path:
@@ -57,7 +64,16 @@ def read_stack_record(var_dir: Path) -> StackRecord | None:
         data = json.loads(StackRecord.path(var_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return StackRecord(bootstrap=str(data["bootstrap"]), gateway_url=str(data["gateway_url"]))
+    return StackRecord(
+        bootstrap=str(data["bootstrap"]),
+        gateway_url=str(data["gateway_url"]),
+        workspace_client_key=str(data.get("workspace_client_key", "")),
+        client_keys=dict(data.get("client_keys", {})),
+        people={
+            name: StackPerson(str(p["client"]), str(p["password"]), tuple(p["roles"]))
+            for name, p in data.get("people", {}).items()
+        },
+    )
 
 
 def _write_pid(run_dir: Path, name: str, pid: int | None) -> None:
@@ -139,6 +155,9 @@ class LocalStack:
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     internal_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     download_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    token_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    client_keys: dict[str, str] = field(default_factory=dict)
+    people: dict[str, StackPerson] = field(default_factory=dict)
     probe_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     gateway_port: int | None = None
     ocr_workers: int = 1
@@ -175,6 +194,10 @@ class LocalStack:
         return self.services["gateway"].url
 
     @property
+    def workspace_url(self) -> str:
+        return self.services["workspace"].url
+
+    @property
     def objects_dir(self) -> Path:
         return self.var_dir / "objects"
 
@@ -186,6 +209,7 @@ class LocalStack:
                 "SOHOA_STORAGE_BACKEND": "local",
                 "SOHOA_STORAGE_ROOT": str(self.objects_dir),
                 "SOHOA_GATEWAY_API_KEYS": json.dumps({"demo": self.api_key}),
+                "SOHOA_GATEWAY_TOKEN_KEYS": json.dumps({"stack": self.token_key}),
                 # the gateway signs what it forwards; the services take nothing else
                 "SOHOA_INTERNAL_TOKEN_SECRET": self.internal_secret,
                 # one trusted key on loopback: bulk uploads and tests are not throttled
@@ -194,6 +218,7 @@ class LocalStack:
                 "SOHOA_GATEWAY_PROBE_TOKEN": self.probe_token,
                 "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",
                 "SOHOA_RECEIVER_INBOX_DIR": str(self.var_dir / "receiver"),
+                "SOHOA_WORKSPACE_GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
             }
         )
         for name, port in ports.items():
@@ -201,7 +226,7 @@ class LocalStack:
             env[f"{prefix}PORT"] = str(port)
             if name in STATEFUL:
                 env[f"{prefix}DATABASE_URL"] = f"sqlite:///{self.var_dir / (name + '.db')}"
-            if name not in ("gateway", "receiver"):
+            if name not in CLIENTS_OF_GATEWAY:
                 env[f"SOHOA_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env.update(self.extra_env)
         return env
@@ -237,6 +262,11 @@ class LocalStack:
             )
         deadline = time.monotonic() + timeout
         try:
+            self.client_keys, self.people = provision(env["SOHOA_GATEWAY_DATABASE_URL"])
+            # the workspace signs its people in with its own client's key
+            self.services["workspace"].env["SOHOA_WORKSPACE_CLIENT_SECRET"] = self.client_keys[
+                WORKSPACE
+            ]
             for service in self.services.values():
                 service.start()
             for service in self.services.values():
@@ -249,7 +279,13 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
-        record = {"bootstrap": broker.bootstrap, "gateway_url": self.gateway_url}
+        record = {
+            "bootstrap": broker.bootstrap,
+            "gateway_url": self.gateway_url,
+            "workspace_client_key": self.client_keys[WORKSPACE],
+            "client_keys": self.client_keys,
+            "people": {name: vars(person) for name, person in self.people.items()},
+        }
         StackRecord.path(self.var_dir).write_text(json.dumps(record), encoding="utf-8")
         if self.supervise:
             self._supervisor = threading.Thread(

@@ -39,6 +39,7 @@ from services.gateway.config import GatewaySettings
 from services.handover.config import HandoverSettings
 from services.ingest.config import IngestSettings
 from services.ocr.config import OcrSettings
+from services.workspace.config import WorkspaceSettings
 from shared.config import StorageSettings, env_var_names
 from shared.events import PageIngested
 from shared.objectstore import AREAS
@@ -62,15 +63,20 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "ocr": OcrSettings,
     "catalogue": CatalogueSettings,
     "handover": HandoverSettings,
+    "workspace": WorkspaceSettings,
 }
+EDGE = {"gateway", "workspace"}  # reached from outside: clients' systems, people's browsers
+ON_KAFKA = set(SETTINGS) - {"workspace"}  # the workspace reaches sohoa through the gateway only
 STORAGE_SERVICES = {"ingest", "ocr", "handover"}
+DATABASE_SERVICES = {"ingest", "catalogue", "handover", "gateway"}
 PUBLIC_SERVICES = {"gateway"}  # /ready and /metrics closed: probed by the command below
 GATEWAY_PROBE = ["python", "-m", "services.gateway.probe"]
-DATABASE_SERVICES = {"ingest", "catalogue", "handover"}
 OCR_CONSUMER_GROUP = "sohoa-ocr"
 CREDENTIALS_OBJECT = "sohoa-secrets"  # the Secret every secretKeyRef names
 SECRET_KEYS = {
     "gateway-api-keys",
+    "gateway-token-keys",
+    "gateway-database-url",
     "gateway-probe-token",
     "s3-access-key",
     "s3-secret-key",
@@ -80,16 +86,19 @@ SECRET_KEYS = {
     "internal-token-secret",
     "handover-download-secret",
     "kafka-sasl-password",
+    "workspace-client-secret",
 }
 # Variables whose value is a credential: never a literal in a committed file.
 SECRET_VARIABLES = {
     "SOHOA_GATEWAY_API_KEYS",
+    "SOHOA_GATEWAY_TOKEN_KEYS",
     "SOHOA_GATEWAY_PROBE_TOKEN",
     "SOHOA_STORAGE_S3_ACCESS_KEY",
     "SOHOA_STORAGE_S3_SECRET_KEY",
     "SOHOA_INTERNAL_TOKEN_SECRET",
     "SOHOA_HANDOVER_DOWNLOAD_SECRET",
     "SOHOA_KAFKA_SASL_PASSWORD",
+    "SOHOA_WORKSPACE_CLIENT_SECRET",
     *(f"SOHOA_{name.upper()}_DATABASE_URL" for name in DATABASE_SERVICES),
 }
 Manifest = dict[str, Any]
@@ -299,7 +308,7 @@ def test_only_the_gateway_takes_connections_from_outside_the_namespace(
             for rule in p["spec"]["ingress"]
             for peer in rule.get("from", [{}])
         ]
-        if name == "gateway":
+        if name in EDGE:
             assert {} in peers  # from anywhere
             continue
         for peer in peers:
@@ -373,7 +382,7 @@ def test_kubernetes_settings_are_production_ones(kustomization: str) -> None:
     for _, container in containers(manifests):
         name = container["name"]
         env = container_env(container, maps)
-        assert "SOHOA_KAFKA_BOOTSTRAP_SERVERS" in env, f"{name}: no Kafka address"
+        assert ("SOHOA_KAFKA_BOOTSTRAP_SERVERS" in env) is (name in ON_KAFKA), name
         if name in STORAGE_SERVICES:
             assert env["SOHOA_STORAGE_BACKEND"] == "s3"
             assert env["SOHOA_STORAGE_BUCKET_PREFIX"] == "sohoa"
@@ -544,17 +553,19 @@ def test_compose_kafka_is_a_kraft_node_the_services_can_reach() -> None:
     advertised = {
         address.split("://", 1)[1] for address in kafka["KAFKA_ADVERTISED_LISTENERS"].split(",")
     }
-    for name in SETTINGS:
+    for name in ON_KAFKA:
         servers = set(compose_env(services[name])["SOHOA_KAFKA_BOOTSTRAP_SERVERS"].split(","))
         assert servers <= advertised, f"{name} bootstraps from {servers}, not {advertised}"
 
 
-def test_compose_publishes_only_the_gateway() -> None:
-    """The gateway checks API keys; nothing else may be reachable from the host."""
+def test_compose_publishes_only_the_gateway_and_the_workspace() -> None:
+    """The gateway checks API keys, the workspace signs people in through it; nothing else
+    may be reachable from the host."""
     services = load_compose()["services"]
     published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"gateway"}
+    assert published == EDGE
     assert any(str(port).endswith(":8000") for port in services["gateway"]["ports"])
+    assert any(str(port).endswith(":8010") for port in services["workspace"]["ports"])
 
 
 def test_compose_keeps_everything_but_the_gateway_on_an_internal_network() -> None:
@@ -564,7 +575,7 @@ def test_compose_keeps_everything_but_the_gateway_on_an_internal_network() -> No
         attached = set(service.get("networks", []))
         assert attached, f"{name} is on the default network"
         outside = {n for n in attached if not networks[n].get("internal")}
-        assert outside == ({"edge"} if name == "gateway" else set()), name
+        assert outside == ({"edge"} if name in EDGE else set()), name
 
 
 def test_compose_ocr_runs_two_replicas() -> None:

@@ -21,10 +21,15 @@ FAST_FAILOVER = {
 }
 
 
+STARTUP_SECONDS = 300
+"""Seven processes import and migrate at once; on a loaded 2-core machine that can pass two
+minutes. Readiness is polled, so a quick start stays quick."""
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     local = LocalStack(tmp_path_factory.mktemp("stack"), ocr_workers=2, extra_env=FAST_FAILOVER)
-    local.start()
+    local.start(timeout=STARTUP_SECONDS)
     try:
         yield local
     finally:

@@ -96,6 +96,7 @@ def test_a_tampered_package_is_refused_and_returns_to_the_archivists(
         stored = Path(package["location"])
         data = bytearray(stored.read_bytes())
         data[len(data) // 2] ^= 0x01  # one flipped byte in the stored package
+        stored.chmod(0o644)  # stored write-once and read-only: the tamperer must force it
         stored.write_bytes(bytes(data))
     finally:
         stack.restart("receiver")

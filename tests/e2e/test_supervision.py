@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.ops.stack import SERVICES, LocalStack, read_stack_record
-from tests.e2e.conftest import FAST_FAILOVER
+from tests.e2e.conftest import FAST_FAILOVER, STARTUP_SECONDS
 
 pytestmark = pytest.mark.e2e
 DEADLINE_SECONDS = 90
@@ -25,7 +25,7 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
     stack = LocalStack(
         tmp_path_factory.mktemp("supervised"), extra_env=FAST_FAILOVER, supervise=True
     )
-    stack.start()
+    stack.start(timeout=STARTUP_SECONDS)
     try:
         yield stack
     finally:
@@ -76,6 +76,27 @@ def test_every_process_has_its_pid_file_and_the_record_names_the_broker(
     assert supervised.broker is not None
     assert record.bootstrap == supervised.broker.bootstrap
     assert record.gateway_url == supervised.gateway_url
+
+
+def test_the_record_signs_in_the_stack_s_people(supervised: LocalStack) -> None:
+    """The workspace and its browser tests sign people in with what ``stack.json`` holds."""
+    record = read_stack_record(supervised.var_dir)
+    assert record is not None
+    assert set(record.people) == {"luutru", "kiemtra", "pheduyet", "quantri", "doitac"}
+    luutru = record.people["luutru"]
+    assert (luutru.client, luutru.roles) == ("workspace", ("archivist",))
+    form = {"grant_type": "password", "username": "luutru", "password": luutru.password}
+    with httpx.Client(base_url=record.gateway_url, timeout=30) as http:
+        token = http.post(
+            "/api/v1/oauth/token", data=form, auth=("workspace", record.workspace_client_key)
+        )
+        assert token.status_code == 200, token.text
+        me = http.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+        )
+        assert me.json()["person"] == {"username": "luutru", "full_name": "Nguyễn Thị Lưu"}
+        partner = http.get("/api/v1/me", headers={"X-API-Key": record.client_keys["doitac"]})
+        assert partner.json()["roles"] == ["partner_read"]
 
 
 def test_a_killed_service_and_a_killed_broker_are_started_again(supervised: LocalStack) -> None:

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from services.catalogue import handlers
 from services.catalogue.adapters.repository import SqlUnitOfWork
-from services.catalogue.adapters.sheets import read_sheet, write_xlsx
+from services.catalogue.adapters.sheets import read_sheet
 from services.catalogue.adapters.views import SqlCatalogueViews
 from services.catalogue.app import MIGRATIONS
 from services.catalogue.domain.checks import CheckPolicy
@@ -58,6 +58,7 @@ from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate
 from shared.events import PageIngested
 from shared.outbox import OutboxMessage
+from shared.xlsx import write_xlsx
 from tests.support.catalogue import (
     APPROVER,
     ARCHIVIST,

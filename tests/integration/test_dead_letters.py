@@ -166,10 +166,19 @@ async def test_the_command_lists_shows_and_replays(
 
 
 @pytest.fixture
-async def gateway(settings: KafkaSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(GatewaySettings(api_keys={"ops": API_KEY}, kafka=settings))
+async def gateway(settings: KafkaSettings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        GatewaySettings(
+            api_keys={"ops": API_KEY},
+            kafka=settings,
+            database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        )
+    )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
+    ):
         yield client
 
 

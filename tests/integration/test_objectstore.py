@@ -3,9 +3,11 @@ write-once unless asked, streamed download, clear errors. S3 runs against moto's
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -49,6 +51,31 @@ async def test_originals_are_write_once(store: ObjectStore) -> None:
     with pytest.raises(ObjectExists):
         await store.put("H49.1/a.png", io.BytesIO(b"second"), content_type="image/png")
     assert await store.read_bytes("H49.1/a.png") == b"first"
+
+
+async def test_write_once_holds_when_writers_race(store: ObjectStore) -> None:
+    """Eight writers at one key at once: one wins, the others are refused, never overwrite
+    (a check-then-write would let several through)."""
+    bodies = [f"scan {n}".encode() * 1000 for n in range(8)]
+
+    async def put(body: bytes) -> bytes | None:
+        try:
+            await store.put("H49.1/race.png", io.BytesIO(body), content_type="image/png")
+        except ObjectExists:
+            return None
+        return body
+
+    outcomes = await asyncio.gather(*(put(body) for body in bodies))
+    winners = [body for body in outcomes if body is not None]
+    assert len(winners) == 1
+    assert await store.read_bytes("H49.1/race.png") == winners[0]
+
+
+async def test_a_local_original_is_left_read_only(tmp_path: Path) -> None:
+    store = await open_store(StorageSettings(root=tmp_path / "objects"), "originals")
+    await store.put("H49.1/b.png", io.BytesIO(b"scan"), content_type="image/png")
+    mode = (tmp_path / "objects" / "originals" / "H49.1" / "b.png").stat().st_mode
+    assert mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) == 0
 
 
 async def test_overwrite_is_allowed_only_when_asked(store: ObjectStore) -> None:

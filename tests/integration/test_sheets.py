@@ -21,10 +21,10 @@ from services.catalogue.adapters.sheets import (
     UnreadableSpreadsheet,
     XlsNotSupported,
     read_sheet,
-    write_xlsx,
 )
 from services.catalogue.domain.inventory import InventoryReading, SheetRow, read_inventory
 from services.catalogue.domain.tables import BarChartSpec, TableSheet
+from shared.xlsx import write_xlsx
 from tests.support.inventories import (
     TITLE_TCVN3,
     ExpectedInventory,
@@ -197,7 +197,8 @@ def peak_growth(work: str) -> float:
         "import collections, resource\n"
         "from datetime import date\n"
         "from pathlib import Path\n"
-        "from services.catalogue.adapters.sheets import TableSheet, read_sheet, write_xlsx\n"
+        "from services.catalogue.adapters.sheets import TableSheet, read_sheet\n"
+        "from shared.xlsx import write_xlsx\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         f"{work}\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"

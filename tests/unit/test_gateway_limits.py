@@ -5,15 +5,16 @@ code, and nothing forwarded that was refused."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.gateway.adapters import Upstream
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import RateLimited, RateLimiter, TokenBucket
+from tests.support.gateway import stand_in_services
 
 pytestmark = pytest.mark.unit
 KEY = "limits-key".ljust(32, "x")
@@ -46,21 +47,21 @@ def forwarded() -> list[httpx.Request]:
 
 
 @pytest.fixture
-def gateway(forwarded: list[httpx.Request]) -> Iterator[TestClient]:
+def gateway(forwarded: list[httpx.Request], tmp_path: Path) -> Iterator[TestClient]:
     def answer(request: httpx.Request) -> httpx.Response:
         request.read()
         forwarded.append(request)
         return httpx.Response(200, json={"ok": True})
 
     settings = GatewaySettings(
-        api_keys={"partner": KEY}, rate_limit_per_minute=60, rate_limit_burst=3, max_json_bytes=100
+        api_keys={"partner": KEY},
+        rate_limit_per_minute=60,
+        rate_limit_burst=3,
+        max_json_bytes=100,
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
     )
     with TestClient(create_app(settings)) as client:
-        transport = httpx.MockTransport(answer)
-        client.app.state.upstreams = {  # type: ignore[attr-defined]
-            name: Upstream(name, httpx.AsyncClient(transport=transport, base_url=f"http://{name}"))
-            for name in ("ingest", "catalogue", "handover")
-        }
+        stand_in_services(client, answer)
         yield client
 
 
@@ -98,15 +99,15 @@ def test_a_json_body_over_the_limit_is_413_declared_or_streamed(
     assert [len(r.content) for r in forwarded] == [len(b'{"title":"x"}')]
 
 
-def test_a_service_too_slow_to_answer_is_504() -> None:
+def test_a_service_too_slow_to_answer_is_504(tmp_path: Path) -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("too slow", request=request)
 
-    with TestClient(create_app(GatewaySettings(api_keys={"partner": KEY}))) as client:
-        client.app.state.upstreams = {  # type: ignore[attr-defined]
-            name: Upstream(name, httpx.AsyncClient(transport=httpx.MockTransport(slow)))
-            for name in ("ingest", "catalogue", "handover")
-        }
+    settings = GatewaySettings(
+        api_keys={"partner": KEY}, database_url=f"sqlite:///{tmp_path / 'gateway.db'}"
+    )
+    with TestClient(create_app(settings)) as client:
+        stand_in_services(client, slow)
         response = client.get("/api/v1/fonds", headers=HEADERS)
     assert (response.status_code, response.json()["code"]) == (504, "gateway.upstream-timeout")
     assert "127.0.0.1" not in response.text  # no internal address in an error

@@ -1,4 +1,5 @@
-"""The hOCR of a page from the derivatives area, for the layout biên mục tự động reads."""
+"""A page's derivatives as people and biên mục tự động read them: the hOCR (layout) and the
+cleaned image, from the derivatives area."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ class StoredHocr:
 
     async def hocr(self, key: str) -> str | None:
         """The page's hOCR, or None when it is not stored (the text is read instead)."""
+        found = await self._read(key)
+        return found.decode("utf-8") if found is not None else None
+
+    async def image(self, key: str) -> bytes | None:
+        """The cleaned page image (JPEG), or None when it is not stored."""
+        return await self._read(key)
+
+    async def _read(self, key: str) -> bytes | None:
         try:
-            return (await self._store.read_bytes(key)).decode("utf-8")
+            return await self._store.read_bytes(key)
         except ObjectMissing:
             return None

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from services.catalogue import handlers
@@ -73,11 +73,13 @@ from services.catalogue.domain.errors import (
     FileNotFound,
     FondsNotFound,
     InvalidField,
+    PageNotFound,
 )
+from services.catalogue.domain.extraction.layout import hocr_words
 from services.catalogue.domain.findings import Waiver
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
-from services.catalogue.domain.model import Actor, ArchivalFile, Criterion, RescanItem
+from services.catalogue.domain.model import Actor, ArchivalFile, Criterion, Reading, RescanItem
 from services.catalogue.domain.queries import FACET_TEXTS, FileFilter, SearchQuery
 from services.catalogue.domain.reports import (
     ProgrammePlan,
@@ -91,7 +93,7 @@ from services.catalogue.domain.reports import (
 from services.catalogue.domain.search import highlight, parse_query
 from services.catalogue.domain.tables import TableSheet
 from services.catalogue.messagebus import MessageBus
-from services.catalogue.ports import CatalogueViews, HocrSource, Spreadsheets
+from services.catalogue.ports import CatalogueViews, HocrSource, PageImages, Spreadsheets
 from services.catalogue.suggester import suggest_file
 from shared.errors import PermanentError
 from shared.http import correlation_id
@@ -126,6 +128,7 @@ class CatalogueApi:
     max_import_bytes: int
     spool_dir: str | None
     hocr: HocrSource
+    images: PageImages
 
 
 class Format(StrEnum):
@@ -499,6 +502,67 @@ async def get_accuracy(api: Api) -> dict[str, Any]:
             name: {"confirmed": n, "unchanged": k, "share": round(k / n, 4) if n else None}
             for name, (n, k) in sorted(counts.items())
         }
+    }
+
+
+# --- the page viewer ------------------------------------------------------------------------
+
+
+async def _reading(api: CatalogueApi, request: Request, file_code: str, sequence: int) -> Reading:
+    """What OCR made of the current page ``sequence``; restricted hồ sơ are hidden as in
+    ``GET /files/{file_code}``."""
+    file = await _load(api, request, file_code)
+    if _public_only(request) and not file.public:
+        raise FileNotFound(f"không có hồ sơ {file_code}")
+    for page in file.current_pages():
+        if page.sequence == sequence and page.reading is not None:
+            return page.reading
+    raise PageNotFound(f"hồ sơ {file_code} chưa có trang {sequence} đã nhận dạng")
+
+
+Sequence_ = Annotated[int, Query(ge=1, le=100_000, description="số thứ tự trang")]
+
+
+@router.get(
+    "/files/{file_code}/page-image",
+    summary="The cleaned image of a page (JPEG), as OCR read it, for the page viewer",
+    responses={200: {"content": {"image/jpeg": {}}}, 404: PROBLEM},
+)
+async def get_page_image(
+    file_code: FileCode, sequence: Sequence_, request: Request, api: Api
+) -> Response:
+    reading = await _reading(api, request, file_code, sequence)
+    image = await api.images.image(reading.image_key) if reading.image_key else None
+    if image is None:
+        raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} chưa có ảnh đã xử lý")
+    # A derivative is never rewritten under its key: the browser may keep it.
+    return Response(
+        image, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"}
+    )
+
+
+@router.get(
+    "/files/{file_code}/page-words",
+    summary="The words OCR read on a page, each with its box (pixels of the page image) and "
+    "confidence (0–100), from the hOCR",
+    responses={404: PROBLEM},
+)
+async def get_page_words(
+    file_code: FileCode, sequence: Sequence_, request: Request, api: Api
+) -> dict[str, Any]:
+    reading = await _reading(api, request, file_code, sequence)
+    hocr = await api.hocr.hocr(reading.hocr_key)
+    if hocr is None:
+        raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} chưa có hOCR")
+    width, height, words = await asyncio.to_thread(hocr_words, hocr)
+    return {
+        "sequence": sequence,
+        "width": width,
+        "height": height,
+        "confidence": reading.confidence,
+        "words": [
+            {"text": w.text, "box": w.box.as_list(), "confidence": w.confidence} for w in words
+        ],
     }
 
 

@@ -21,6 +21,13 @@ class DocumentNotFound(NotFound):
     title = "Không tìm thấy văn bản trong hồ sơ"
 
 
+class PageNotFound(NotFound):
+    """No current page of that number, or its derivative is not stored (not read yet)."""
+
+    code = "catalogue.page-not-found"
+    title = "Không tìm thấy trang đã nhận dạng"
+
+
 class FileExists(Conflict):
     code = "catalogue.file-exists"
     title = "Hồ sơ đã được đăng ký với nội dung khác"

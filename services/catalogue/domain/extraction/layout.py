@@ -108,28 +108,7 @@ class PageText:
     @classmethod
     def from_hocr(cls, sequence: int, hocr: str) -> PageText:
         """Lines from the words of an hOCR page, top to bottom, left to right."""
-        root = safe_xml.fromstring(hocr.encode())
-        width = height = None
-        words: list[Word] = []
-        for element in root.iter():
-            classes = element.get("class", "")
-            title = element.get("title", "")
-            if classes == "ocr_page" and (page := _BBOX.search(title)):
-                width, height = int(page.group(3)), int(page.group(4))
-            if classes != "ocrx_word":
-                continue
-            text = nfc("".join(element.itertext()).strip())
-            box = _BBOX.search(title)
-            if not text or box is None:
-                continue
-            confidence = _CONFIDENCE.search(title)
-            words.append(
-                Word(
-                    text,
-                    Box(*(int(v) for v in box.groups())),
-                    float(confidence.group(1)) if confidence else None,
-                )
-            )
+        width, height, words = hocr_words(hocr)
         return cls(sequence, tuple(_lines(words, width or 0)), width, height)
 
     def region(
@@ -152,6 +131,34 @@ class PageText:
                 continue
             chosen.append(line)
         return chosen
+
+
+def hocr_words(hocr: str) -> tuple[int | None, int | None, list[Word]]:
+    """The page size and every recognised word of an hOCR page, with its box and confidence,
+    in the order the hOCR gives them (also what the page viewer highlights)."""
+    root = safe_xml.fromstring(hocr.encode())
+    width = height = None
+    words: list[Word] = []
+    for element in root.iter():
+        classes = element.get("class", "")
+        title = element.get("title", "")
+        if classes == "ocr_page" and (page := _BBOX.search(title)):
+            width, height = int(page.group(3)), int(page.group(4))
+        if classes != "ocrx_word":
+            continue
+        text = nfc("".join(element.itertext()).strip())
+        box = _BBOX.search(title)
+        if not text or box is None:
+            continue
+        confidence = _CONFIDENCE.search(title)
+        words.append(
+            Word(
+                text,
+                Box(*(int(v) for v in box.groups())),
+                float(confidence.group(1)) if confidence else None,
+            )
+        )
+    return width, height, words
 
 
 def _lines(words: list[Word], page_width: int) -> list[Line]:

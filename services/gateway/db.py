@@ -1,0 +1,244 @@
+"""The gateway's own tables (``SOHOA_GATEWAY_DATABASE_URL``): clients and their people with
+the SQL unit of work over them, and the append-only audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import JSON
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, or_, select
+
+from services.gateway.domain import AuditEntry, AuditFilter, Role
+from services.gateway.identity import ClientAccount, ClientExists, PersonAccount, PersonExists
+from services.gateway.ports import UnitOfWork
+from shared.db import Timestamp, as_utc, make_engine, migrate, utcnow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def open_database(url: str) -> Engine:
+    """The gateway's engine, its schema brought to the newest revision."""
+    engine = make_engine(url)
+    migrate(engine, MIGRATIONS)
+    return engine
+
+
+class ClientRow(SQLModel, table=True):
+    __tablename__ = "gateway_client"
+
+    name: str = Field(primary_key=True, max_length=50)
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=Timestamp)
+    expires_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    revoked_at: datetime | None = Field(default=None, sa_type=Timestamp)
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "gateway_person"
+
+    client: str = Field(primary_key=True, max_length=50, foreign_key="gateway_client.name")
+    username: str = Field(primary_key=True, max_length=50)
+    full_name: str = Field(max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    password_hash: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=Timestamp)
+    disabled_at: datetime | None = Field(default=None, sa_type=Timestamp)
+
+
+def _roles(values: list[str]) -> frozenset[Role]:
+    return frozenset(Role(value) for value in values)
+
+
+def _when(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None
+
+
+def _client(row: ClientRow) -> ClientAccount:
+    return ClientAccount(
+        name=row.name,
+        roles=_roles(row.roles),
+        key_hash=row.key_hash,
+        created_at=as_utc(row.created_at),
+        expires_at=_when(row.expires_at),
+        revoked_at=_when(row.revoked_at),
+    )
+
+
+def _person(row: PersonRow) -> PersonAccount:
+    return PersonAccount(
+        client=row.client,
+        username=row.username,
+        full_name=row.full_name,
+        roles=_roles(row.roles),
+        password_hash=row.password_hash,
+        created_at=as_utc(row.created_at),
+        disabled_at=_when(row.disabled_at),
+    )
+
+
+class SqlIdentity:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def client(self, name: str) -> ClientAccount | None:
+        row = self._session.get(ClientRow, name)
+        return _client(row) if row is not None else None
+
+    def client_by_key(self, key_hash: str) -> ClientAccount | None:
+        row = self._session.exec(select(ClientRow).where(ClientRow.key_hash == key_hash)).first()
+        return _client(row) if row is not None else None
+
+    def clients(self) -> list[ClientAccount]:
+        rows = self._session.exec(select(ClientRow).order_by(col(ClientRow.name)))
+        return [_client(row) for row in rows]
+
+    def add_client(self, client: ClientAccount) -> None:
+        self._session.add(_client_row(client))
+
+    def save_client(self, client: ClientAccount) -> None:
+        self._session.merge(_client_row(client))
+
+    def person(self, client: str, username: str) -> PersonAccount | None:
+        row = self._session.get(PersonRow, (client, username))
+        return _person(row) if row is not None else None
+
+    def people(self, client: str) -> list[PersonAccount]:
+        query = (
+            select(PersonRow).where(PersonRow.client == client).order_by(col(PersonRow.username))
+        )
+        return [_person(row) for row in self._session.exec(query)]
+
+    def add_person(self, person: PersonAccount) -> None:
+        if self._session.get(PersonRow, (person.client, person.username)) is not None:
+            raise PersonExists(f"{person.username} đã có trong hệ thống {person.client}")
+        self._session.add(_person_row(person))
+
+    def save_person(self, person: PersonAccount) -> None:
+        self._session.merge(_person_row(person))
+
+
+def _client_row(client: ClientAccount) -> ClientRow:
+    return ClientRow(
+        name=client.name,
+        roles=sorted(role.value for role in client.roles),
+        key_hash=client.key_hash,
+        created_at=client.created_at,
+        expires_at=client.expires_at,
+        revoked_at=client.revoked_at,
+    )
+
+
+def _person_row(person: PersonAccount) -> PersonRow:
+    return PersonRow(
+        client=person.client,
+        username=person.username,
+        full_name=person.full_name,
+        roles=sorted(role.value for role in person.roles),
+        password_hash=person.password_hash,
+        created_at=person.created_at,
+        disabled_at=person.disabled_at,
+    )
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, engine: Engine) -> None:
+        self._session = Session(engine, expire_on_commit=False)
+        self.identity = SqlIdentity(self._session)
+
+    def commit(self) -> None:
+        try:
+            self._session.commit()
+        except IntegrityError as exc:  # a concurrent registration took the name first
+            self._session.rollback()
+            raise ClientExists("tên vừa được đăng ký đồng thời") from exc
+
+    def rollback(self) -> None:
+        self._session.rollback()
+        self._session.close()
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
+class AuditRow(SQLModel, table=True):
+    """One line of the nhật ký truy cập. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "gateway_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=Timestamp, index=True)
+    client: str | None = Field(default=None, max_length=50, index=True)
+    person: str | None = Field(default=None, max_length=200)
+    username: str | None = Field(default=None, max_length=50)
+    method: str = Field(max_length=10)
+    operation: str = Field(max_length=300)
+    file_code: str | None = Field(default=None, max_length=100, index=True)
+    status: int
+    correlation_id: str = Field(max_length=100)
+    restricted: bool | None = None
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=as_utc(row.at),
+        method=row.method,
+        operation=row.operation,
+        status=row.status,
+        correlation_id=row.correlation_id,
+        client=row.client,
+        person=row.person,
+        username=row.username,
+        file_code=row.file_code,
+        restricted=row.restricted,
+    )
+
+
+class SqlAuditLog:
+    """Only appends and reads: there is no code path that changes or removes an entry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [
+            AuditRow(
+                at=e.at,
+                method=e.method,
+                operation=e.operation[:300],
+                status=e.status,
+                correlation_id=e.correlation_id[:100],
+                client=e.client,
+                person=e.person[:200] if e.person else None,
+                username=e.username,
+                file_code=e.file_code,
+                restricted=e.restricted,
+            )
+            for e in entries
+        ]
+        with Session(self._engine) as session:
+            session.add_all(rows)
+            session.commit()
+
+    def query(self, where: AuditFilter, *, after: int, limit: int) -> list[AuditEntry]:
+        query = select(AuditRow).where(col(AuditRow.id) > after)
+        if where.client is not None:
+            query = query.where(AuditRow.client == where.client)
+        if where.person is not None:
+            query = query.where(
+                or_(AuditRow.person == where.person, AuditRow.username == where.person)
+            )
+        if where.file_code is not None:
+            query = query.where(AuditRow.file_code == where.file_code)
+        if where.since is not None:
+            query = query.where(col(AuditRow.at) >= where.since)
+        if where.until is not None:
+            query = query.where(col(AuditRow.at) < where.until)
+        with Session(self._engine) as session:
+            rows = session.exec(query.order_by(col(AuditRow.id)).limit(limit))
+            return [_entry(row) for row in rows]

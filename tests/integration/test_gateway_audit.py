@@ -1,0 +1,146 @@
+"""The audit log on SQLite and PostgreSQL, and through the gateway: each call is recorded with
+its client, person, route, hồ sơ, result and correlation id; a restricted hồ sơ is flagged;
+the database refuses to change or remove an entry; an admin reads it as JSON, .csv or
+.xlsx, filtered."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from services.gateway.app import create_app
+from services.gateway.config import GatewaySettings
+from services.gateway.db import SqlAuditLog, open_database
+from services.gateway.domain import AuditEntry, AuditFilter
+from tests.support.gateway import stand_in_services
+
+pytestmark = pytest.mark.integration
+AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+OPEN, RESTRICTED = "H49.64.33.2001.1", "H49.64.33.2001.2"
+ADMIN = {"X-API-Key": "audit-admin-key".ljust(32, "x")}
+PARTNER = {"X-API-Key": "audit-partner-key".ljust(32, "x")}
+
+
+def test_entries_are_appended_read_by_filter_and_never_changed(database_url: str) -> None:
+    engine = open_database(database_url)
+    log = SqlAuditLog(engine)
+    log.append(
+        [
+            AuditEntry(AT, "GET", "/files/{file_code}", 200, "c-1", "tinh", file_code=OPEN),
+            AuditEntry(
+                AT + timedelta(hours=1), "POST", "/files/{file_code}/pages", 201, "c-2",
+                "workspace", "Nguyễn Thị Lưu", "luutru", RESTRICTED, restricted=True,
+            ),
+            AuditEntry(AT + timedelta(hours=2), "GET", "/me", 401, "c-3"),
+        ]
+    )  # fmt: skip
+
+    def ids(**where: Any) -> list[str]:
+        found = log.query(AuditFilter(**where), after=0, limit=10)
+        return [e.correlation_id for e in found]
+
+    assert ids() == ["c-1", "c-2", "c-3"]
+    assert ids(client="workspace") == ids(person="luutru") == ids(person="Nguyễn Thị Lưu")
+    assert ids(file_code=RESTRICTED) == ["c-2"]
+    assert ids(since=AT + timedelta(minutes=30), until=AT + timedelta(hours=2)) == ["c-2"]
+    first = log.query(AuditFilter(), after=0, limit=1)
+    assert first[0].at == AT
+    assert log.query(AuditFilter(), after=first[0].id or 0, limit=1)[0].correlation_id == "c-2"
+
+    statements = ["UPDATE gateway_audit SET status = 200", "DELETE FROM gateway_audit"]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE gateway_audit")
+    for statement in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    assert ids() == ["c-1", "c-2", "c-3"]
+    engine.dispose()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[TestClient]:
+    def catalogue(request: httpx.Request) -> httpx.Response:
+        mode = "02" if request.url.path.endswith(RESTRICTED) else "01"
+        return httpx.Response(200, json={"file_code": request.url.path, "mode": mode})
+
+    settings = GatewaySettings(
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        api_keys={"ops": ADMIN["X-API-Key"], "tinh": PARTNER["X-API-Key"]},
+        client_roles={"tinh": frozenset({"partner_read"})},
+        audit_linger_seconds=0.01,
+    )
+    with TestClient(create_app(settings)) as client:
+        stand_in_services(client, catalogue)
+        yield client
+
+
+def _audit(gateway: TestClient, count: int, **params: str) -> list[dict[str, Any]]:
+    """The entries, once ``count`` of them are written (the writer runs behind the calls)."""
+    deadline = time.monotonic() + 10
+    while True:
+        page = gateway.get("/api/v1/admin/audit", headers=ADMIN, params=params)
+        assert page.status_code == 200, page.text
+        entries: list[dict[str, Any]] = page.json()["entries"]
+        if len(entries) >= count or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.05)  # poll interval
+
+
+def test_every_call_is_recorded_and_restricted_hồ_sơ_are_flagged(gateway: TestClient) -> None:
+    person = {**PARTNER, "X-Acting-Person": "Tr%E1%BA%A7n V%C4%83n A", "X-Correlation-ID": "k-1"}
+    assert gateway.get(f"/api/v1/files/{OPEN}", headers=person).status_code == 200
+    gateway.get(f"/api/v1/files/{RESTRICTED}/pages", headers=PARTNER)
+    assert gateway.get("/api/v1/admin/audit", headers=PARTNER).status_code == 403
+    assert gateway.get("/api/v1/me").status_code == 401
+    signed_in = gateway.post(
+        "/api/v1/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("tinh", PARTNER["X-API-Key"]),
+    )
+    assert signed_in.status_code == 200
+
+    entries = _audit(gateway, 4, client="tinh")
+    first, pages, refused, token = entries[:4]
+    assert (first["client"], first["person"], first["correlation_id"]) == (
+        "tinh",
+        "Trần Văn A",
+        "k-1",
+    )
+    assert (first["operation"], first["file_code"], first["restricted"]) == (
+        "/files/{file_code}",
+        OPEN,
+        False,
+    )
+    assert (pages["operation"], pages["file_code"], pages["restricted"]) == (
+        "/files/{file_code}/pages",
+        RESTRICTED,
+        True,
+    )
+    assert (refused["operation"], refused["status"]) == ("/admin/audit", 403)
+    assert (token["method"], token["operation"], token["status"]) == ("POST", "/oauth/token", 200)
+    everything = _audit(gateway, 5)
+    assert any(e["client"] is None and e["status"] == 401 for e in everything)
+
+    exported = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"format": "csv"})
+    rows = list(csv.reader(io.StringIO(exported.text.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["Số thứ tự", "Thời gian (UTC)", "Hệ thống"]
+    assert [row[7] for row in rows[1:3]] == [OPEN, RESTRICTED]
+
+    sheet = gateway.get(
+        "/api/v1/admin/audit", headers=ADMIN, params={"format": "xlsx", "file_code": RESTRICTED}
+    )
+    book = load_workbook(io.BytesIO(sheet.content), read_only=True)
+    values = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    assert values[0][0] == "NHẬT KÝ TRUY CẬP"
+    assert [(row[7], row[8]) for row in values[2:]] == [(RESTRICTED, True)]

@@ -1,0 +1,402 @@
+"""The workspace's screens against an in-memory fake of the gateway port: sign-in and its
+cookie, CSRF, the security headers, what each role is offered, escaped search hits, the
+dry-run import shown before the real one, the page viewer's boxes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.workspace.app import create_app
+from services.workspace.config import WorkspaceSettings
+from services.workspace.domain import (
+    Action,
+    Person,
+    SessionStore,
+    SignInRefused,
+    ViewBox,
+    marked_segments,
+    offers,
+    viewed_words,
+)
+from services.workspace.ports import GatewayProblem, Grant, Params, Streamed
+
+pytestmark = pytest.mark.unit
+
+FILE = {
+    "file_code": "H49.64.33.2024.01.VP",
+    "title": "Hồ sơ hội nghị",
+    "state": "inventoried",
+    "number_of_page": 2,
+    "pages_read": 2,
+    "open_for_scanning": False,
+    "arrangement": None,
+    "acceptance": None,
+    "fileCode": "H49.64.33.2024.01.VP",
+    "documents": [],
+    "history": [
+        {
+            "from_state": "",
+            "to_state": "inventoried",
+            "person": "Nguyễn Thị Lưu",
+            "client": "workspace",
+            "reason": None,
+            "at": "2026-12-02T10:00:00+00:00",
+        }
+    ],
+    "pages": [
+        {"sequence": 1, "current": True, "has_text": True, "version": 1, "confidence": 91.0},
+        {"sequence": 2, "current": True, "has_text": True, "version": 1, "confidence": 55.0},
+    ],
+}
+WORDS: dict[str, Any] = {
+    "sequence": 1,
+    "width": 1000,
+    "height": 1400,
+    "confidence": 80.0,
+    "words": [
+        {"text": "ỦY", "box": [10, 10, 60, 40], "confidence": 95},
+        {"text": "BAN", "box": [70, 10, 130, 40], "confidence": 41},
+        {"text": "Số:", "box": [10, 60, 50, 90], "confidence": 90},
+    ],
+}
+
+
+class FakeGateway:
+    """The gateway port in memory: two people, one hồ sơ, and every call recorded."""
+
+    def __init__(self) -> None:
+        self.people = {
+            "luutru": ("mat-khau-1", Person("luutru", "Nguyễn Thị Lưu", frozenset({"archivist"}))),
+            "doitac": ("mat-khau-2", Person("doitac", "Đối Tác Tỉnh", frozenset({"partner_read"}))),
+        }
+        self.tokens: dict[str, Person] = {}
+        self.calls: list[tuple[str, str, Any]] = []
+        self.import_refused: list[dict[str, Any]] = []
+
+    async def sign_in(self, username: str, password: str) -> Grant:
+        known = self.people.get(username)
+        if known is None or known[0] != password:
+            raise SignInRefused("sai")
+        token = f"token-{username}"
+        self.tokens[token] = known[1]
+        return Grant(token, 3600)
+
+    async def me(self, token: str) -> Person:
+        return self.tokens[token]
+
+    async def get(self, token: str, path: str, params: Params | None = None) -> Any:
+        assert token in self.tokens
+        self.calls.append(("GET", path, dict(params or {})))
+        if path == "/fonds":
+            return [{"code": "64", "name": "UBND tỉnh Trà Vinh"}]
+        if path == "/files":
+            return {"items": [{**FILE, "fondsCode": "64", "numberOfPage": 2}], "next_cursor": None}
+        if path == "/search":
+            return {
+                "hits": [
+                    {
+                        "kind": "page",
+                        "file_code": FILE["file_code"],
+                        "title": FILE["title"],
+                        "sequence": 1,
+                        "exact": False,
+                        "highlighted": "công tác <mark>lưu trữ</mark> <script>x</script>",
+                    }
+                ],
+                "next_cursor": None,
+            }
+        if path == f"/files/{FILE['file_code']}":
+            return FILE
+        if path.endswith("/page-words"):
+            return WORDS
+        raise GatewayProblem(404, {"code": "catalogue.file-not-found", "detail": "không có"})
+
+    async def send(
+        self,
+        token: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        content: AsyncIterator[bytes] | bytes | None = None,
+        content_type: str | None = None,
+    ) -> Any:
+        body: Any = json
+        if isinstance(content, bytes):
+            body = content
+        elif content is not None:
+            body = b"".join([chunk async for chunk in content])
+        self.calls.append((method, path, {"params": dict(params or {}), "body": body}))
+        if path == "/inventory-imports":
+            dry_run = (params or {}).get("dry_run") == "true"
+            report = {
+                "rows": 2,
+                "accepted": 2 - len(self.import_refused),
+                "refused": self.import_refused,
+                "created": [FILE["file_code"]],
+                "header_row": 4,
+            }
+            if self.import_refused and not dry_run:
+                raise GatewayProblem(422, {**report, "code": "catalogue.import-refused"})
+            return report
+        return {}
+
+    async def stream(self, token: str, path: str, params: Params | None = None) -> Streamed:
+        self.calls.append(("STREAM", path, dict(params or {})))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"PK"
+            yield b"\x03\x04"
+
+        return Streamed(200, "application/zip", chunks())
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def browser(gateway: FakeGateway) -> Iterator[TestClient]:
+    app = create_app(WorkspaceSettings(cookie_secure=False), gateway=gateway)
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str) -> Any:
+    form = client.get("/dang-nhap")
+    return client.post(
+        "/dang-nhap",
+        data={"username": username, "password": password, "csrf": csrf_of(form.text)},
+    )
+
+
+def test_sign_in_sets_an_http_only_strict_cookie_and_opens_the_list(browser: TestClient) -> None:
+    signed = sign_in(browser, "luutru", "mat-khau-1")
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/ho-so"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    page = browser.get("/ho-so")
+    assert page.status_code == 200
+    assert "Nguyễn Thị Lưu" in page.text
+
+
+def test_the_cookie_is_secure_by_default() -> None:
+    app = create_app(WorkspaceSettings(), gateway=FakeGateway())
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        cookie = sign_in(client, "luutru", "mat-khau-1").headers["set-cookie"]
+    assert "Secure" in cookie
+
+
+def test_a_wrong_password_is_refused_and_opens_no_session(browser: TestClient) -> None:
+    refused = sign_in(browser, "luutru", "sai")
+    assert refused.status_code == 401
+    assert "không đúng" in refused.text
+    assert browser.get("/ho-so").status_code == 303  # still sent to sign in
+
+
+def test_a_form_without_the_session_csrf_token_is_refused(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    forged = browser.post(
+        f"/ho-so/{FILE['file_code']}/lua-chon",
+        data={"criterion": "1", "evidence": "x", "csrf": "forged"},
+    )
+    assert forged.status_code == 403
+    assert "workspace.csrf-refused" in forged.text
+    assert not [c for c in gateway.calls if c[0] == "POST"]
+
+
+def test_every_page_has_a_strict_content_security_policy(browser: TestClient) -> None:
+    for response in (browser.get("/dang-nhap"), browser.get("/static/workspace.css")):
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_roles_decide_which_steps_a_hồ_sơ_offers(browser: TestClient) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    archivist = browser.get(f"/ho-so/{FILE['file_code']}").text
+    assert "Lựa chọn hồ sơ" in archivist
+    assert "Lưu thông tin hồ sơ" in archivist
+    assert "Ghi quyết định phê duyệt" not in archivist  # an approver's step
+    browser.cookies.clear()
+    sign_in(browser, "doitac", "mat-khau-2")
+    partner = browser.get(f"/ho-so/{FILE['file_code']}").text
+    assert "Lựa chọn hồ sơ" not in partner
+    assert "Lưu thông tin hồ sơ" not in partner
+    assert "Nhập mục lục" not in partner
+
+
+def test_a_step_posts_to_the_gateway_and_says_so(browser: TestClient, gateway: FakeGateway) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}")
+    done = browser.post(
+        f"/ho-so/{FILE['file_code']}/lua-chon",
+        data={
+            "criterion": "1",
+            "evidence": "Thời hạn bảo quản vĩnh viễn",
+            "csrf": csrf_of(page.text),
+        },
+    )
+    assert done.status_code == 303
+    sent = [c for c in gateway.calls if c[0] == "POST"]
+    assert sent == [
+        (
+            "POST",
+            f"/files/{FILE['file_code']}/selection",
+            {
+                "params": {},
+                "body": {"criteria": [{"code": 1, "evidence": "Thời hạn bảo quản vĩnh viễn"}]},
+            },
+        )
+    ]
+    assert "Đã lựa chọn theo tiêu chí 1" in browser.get(done.headers["location"]).text
+
+
+def test_search_hits_are_highlighted_and_nothing_else_from_upstream_is_markup(
+    browser: TestClient,
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get("/ho-so", params={"q": "luu tru"}).text
+    assert "<mark>lưu trữ</mark>" in page
+    assert "<script>x</script>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_dry_run_report_comes_before_the_real_import(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    token = csrf_of(browser.get("/nhap-muc-luc").text)
+    sheet = "Mã hồ sơ;Tiêu đề\nH49.64.33.2024.01.VP;Hồ sơ\n".encode()
+    report = browser.post(
+        "/nhap-muc-luc",
+        data={"csrf": token, "fonds": "64"},
+        files={"sheet": ("muc-luc.csv", sheet, "text/csv")},
+    )
+    assert report.status_code == 200
+    assert "Nhập thật 2 dòng" in report.text
+    imports = [c for c in gateway.calls if c[1] == "/inventory-imports"]
+    assert [c[2]["params"]["dry_run"] for c in imports] == ["true"]
+    assert imports[0][2]["body"] == sheet
+    done = browser.post("/nhap-muc-luc/thuc-hien", data={"csrf": token})
+    assert done.status_code == 303
+    imports = [c for c in gateway.calls if c[1] == "/inventory-imports"]
+    assert [c[2]["params"]["dry_run"] for c in imports] == ["true", "false"]
+    assert imports[1][2]["body"] == sheet  # the same bytes, kept server-side meanwhile
+
+
+def test_refused_rows_are_listed_and_no_real_import_is_offered(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.import_refused = [
+        {
+            "row": 7,
+            "column": "Thời gian",
+            "cell": "D7",
+            "code": "import.invalid-date",
+            "detail": "x",
+        }
+    ]
+    sign_in(browser, "luutru", "mat-khau-1")
+    token = csrf_of(browser.get("/nhap-muc-luc").text)
+    report = browser.post(
+        "/nhap-muc-luc",
+        data={"csrf": token},
+        files={"sheet": ("muc-luc.csv", b"a;b\n", "text/csv")},
+    )
+    assert "import.invalid-date" in report.text
+    assert "D7" in report.text
+    assert "Nhập thật" not in report.text
+
+
+def test_the_page_viewer_draws_every_word_box_and_marks_the_unsure_ones(
+    browser: TestClient,
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"rotate": "90"}).text
+    boxes = re.findall(r'<rect id="w-(\d+)" data-w="\d+" class="([^"]+)"', page)
+    assert boxes == [("0", "word"), ("1", "word low"), ("2", "word")]
+    assert 'viewBox="0 0 1400 1000"' in page  # turned a quarter: width and height swap
+    assert "rotate(90)" in page
+
+
+def test_the_export_and_the_package_are_streamed_through_with_the_filters(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    export = browser.get("/ho-so.xlsx", params={"fonds": "64", "year": "2024", "state": ""})
+    assert export.status_code == 200
+    assert export.headers["content-disposition"] == 'attachment; filename="ho-so.xlsx"'
+    package = browser.get(f"/ho-so/{FILE['file_code']}/goi-ban-giao")
+    assert package.content == b"PK\x03\x04"
+    assert [c for c in gateway.calls if c[0] == "STREAM"] == [
+        (
+            "STREAM",
+            "/files",
+            {"fonds": "64", "year_from": "2024", "year_to": "2024", "format": "xlsx"},
+        ),
+        ("STREAM", f"/files/{FILE['file_code']}/package/download", {}),
+    ]
+
+
+def test_session_store_forgets_expired_sessions_and_keeps_to_its_capacity() -> None:
+    store = SessionStore(capacity=2)
+    person = Person("a", "A", frozenset())
+    first = store.open("t1", person, expires_at=100)
+    store.open("t2", person, expires_at=100)
+    store.open("t3", person, expires_at=100)
+    assert store.get(first.session_id, now=0) is None  # the oldest went first
+    assert len(store) == 2
+    late = store.open("t4", person, expires_at=10)
+    assert store.get(late.session_id, now=11) is None
+
+
+def test_offers_follow_the_gateway_roles_and_the_state() -> None:
+    assert offers({"archivist"}, Action.DESCRIBE, "digitized")
+    assert not offers({"archivist"}, Action.DESCRIBE, "verified")
+    assert not offers({"reviewer"}, Action.DESCRIBE, "digitized")
+    assert offers({"approver"}, Action.ACCEPT, "verified")
+    assert not offers({"partner_read"}, Action.IMPORT)
+
+
+def test_marked_segments_split_hits_from_plain_text() -> None:
+    assert marked_segments("a <mark>b</mark> c<mark>d</mark>") == [
+        ("a ", False),
+        ("b", True),
+        (" c", False),
+        ("d", True),
+    ]
+
+
+def test_view_box_zooms_in_steps_and_turns_in_quarters() -> None:
+    view = ViewBox.parse(zoom=140, rotate=-90)
+    assert (view.zoom, view.rotate) == (150, 270)
+    assert view.zoomed(10).zoom == 300
+    assert view.turned(1).rotate == 0
+    width, height, _ = ViewBox(100, 90).frame(760, 1520)  # 100 %: the page 760 px wide
+    assert (width, height) == (1520, 760)  # turned a quarter, it lies on its side
+
+
+def test_viewed_words_start_a_line_where_the_text_goes_back_left() -> None:
+    words = viewed_words(WORDS["words"])
+    assert [w.starts_line for w in words] == [False, False, True]
+    assert [w.low for w in words] == [False, True, False]
