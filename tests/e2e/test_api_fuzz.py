@@ -22,7 +22,7 @@ import pytest
 
 from services.gateway.api import EXAMPLE_FILE, ROUTES
 from services.ops.stack import LocalStack
-from tests.e2e.conftest import FAST_FAILOVER
+from tests.e2e.conftest import FAST_FAILOVER, STARTUP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStac
     # The fuzzer's requests come as fast as the stack answers: no rate limit for this run.
     env = {**FAST_FAILOVER, "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0"}
     local = LocalStack(tmp_path_factory.mktemp("fuzzed"), extra_env=env)
-    local.start()
+    local.start(timeout=STARTUP_SECONDS)
     try:
         yield local
     finally:
