@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool
 from starlette.background import BackgroundTask
 
 from services.gateway import audit
@@ -154,6 +154,21 @@ def _moment(value: datetime | None) -> datetime | None:
     return value
 
 
+def _iso_only(value: object) -> object:
+    """ISO 8601 text only: pydantic would also read a bare number (``0.5``) as a Unix time,
+    which the document's ``date-time`` does not allow (schemathesis found it)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError("ISO 8601 date-time expected, e.g. 2026-12-01T08:00:00+07:00")
+    return value
+
+
+IsoMoment = Annotated[datetime | None, BeforeValidator(_iso_only)]
+
+
 @router.get(
     "/audit",
     summary="Nhật ký truy cập: who called what, on which hồ sơ, with what result",
@@ -177,8 +192,8 @@ async def read_audit(
     client: Annotated[str | None, Query(max_length=50)] = None,
     person: Annotated[str | None, Query(max_length=200)] = None,
     file_code: Annotated[str | None, Query(max_length=100)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoMoment = None,
+    until: IsoMoment = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[int, Query(ge=0)] = 0,

@@ -22,13 +22,13 @@ import pytest
 
 from services.gateway.api import EXAMPLE_FILE, ROUTES
 from services.ops.stack import LocalStack
-from tests.e2e.conftest import FAST_FAILOVER
+from tests.e2e.conftest import FAST_FAILOVER, STARTUP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
 MIN_REQUESTS = 2000
 EXAMPLES_PER_OPERATION = 45  # with the coverage phase's cases, a little over 2 000 requests
-RUN_TIMEOUT_SECONDS = 300
+RUN_TIMEOUT_SECONDS = 900  # ~1 min on a quiet 2-core machine, 4–5 when four other jobs share it
 # Every check schemathesis has but one: "valid data is accepted" cannot hold for a workflow
 # API, where a well-formed step is still refused (409) in the wrong state or 404 for a hồ sơ
 # that does not exist.
@@ -40,7 +40,7 @@ def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStac
     # The fuzzer's requests come as fast as the stack answers: no rate limit for this run.
     env = {**FAST_FAILOVER, "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0"}
     local = LocalStack(tmp_path_factory.mktemp("fuzzed"), extra_env=env)
-    local.start()
+    local.start(timeout=STARTUP_SECONDS)
     try:
         yield local
     finally:
@@ -84,24 +84,34 @@ def test_the_gateway_answers_thousands_of_generated_requests_as_documented(
         "all",
         "--max-examples",
         str(EXAMPLES_PER_OPERATION),
+        # One worker: Hypothesis parses lambda sources with ast, which CPython 3.11 does not
+        # allow from two threads at once (SystemError: AST constructor recursion depth mismatch).
         "--workers",
-        "2",
+        "1",
         "--generation-database",
         "none",
+        # Hypothesis's health checks judge the generator's speed, not the API's answers: a
+        # machine under load fails "too slow" without any request having gone wrong.
+        "--suppress-health-check",
+        "all",
         "--no-color",
         "--report",
         "json,har",
         "--report-dir",
         str(reports),
     ]
-    run = subprocess.run(
-        command,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
+    try:
+        run = subprocess.run(
+            command,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as slow:
+        seen = slow.stdout.decode(errors="replace") if isinstance(slow.stdout, bytes) else ""
+        pytest.fail(f"schemathesis did not finish in {RUN_TIMEOUT_SECONDS} s:\n{seen[-5000:]}")
     output = run.stdout[-20_000:] + run.stderr[-5_000:]
     [summary_path] = reports.glob("json-*.json")
     [har_path] = reports.glob("har-*.json")

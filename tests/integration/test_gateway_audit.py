@@ -144,3 +144,12 @@ def test_every_call_is_recorded_and_restricted_hồ_sơ_are_flagged(gateway: Tes
     values = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     assert values[0][0] == "NHẬT KÝ TRUY CẬP"
     assert [(row[7], row[8]) for row in values[2:]] == [(RESTRICTED, True)]
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1764547200", "2026"])
+def test_a_bare_number_is_not_taken_for_a_moment(gateway: TestClient, moment: str) -> None:
+    """schemathesis's find: ``until=0.5`` was read as a Unix time; the document says ISO 8601."""
+    refused = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"until": moment})
+    assert (refused.status_code, refused.json()["code"]) == (422, "request.invalid")
+    taken = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"until": "2026-12-01"})
+    assert taken.status_code == 200, taken.text
