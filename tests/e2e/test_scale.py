@@ -25,6 +25,7 @@ from tests.e2e.journey import register_and_upload
 
 pytestmark = pytest.mark.e2e
 PARTITIONS = 3  # SOHOA_KAFKA_PARTITIONS of the e2e stack
+HELD = 2 * PARTITIONS  # the group reads page-ingested and the sweep's page-read-requested
 ASSIGNED = re.compile(r'sohoa_consumer_assigned_partitions\{group="sohoa-ocr"\} ([\d.]+)')
 
 
@@ -56,7 +57,7 @@ def _wait_digitized(client: httpx.Client, file_code: str) -> dict[str, Any]:
 def test_two_workers_in_one_group_split_the_partitions(stack: LocalStack) -> None:
     def split() -> dict[str, Any] | None:
         held = [_assigned(stack, worker) or 0 for worker in ("ocr", "ocr-2")]
-        return {"held": held} if min(held) >= 1 and sum(held) == PARTITIONS else None
+        return {"held": held} if min(held) >= 1 and sum(held) == HELD else None
 
     wait_until(split, timeout=60, what="both OCR workers holding partitions")
 
@@ -66,7 +67,7 @@ def test_survivor_takes_over_a_killed_workers_partitions(
 ) -> None:
     stack.services["ocr-2"].kill()
     try:
-        _wait_for_assignment(stack, {"ocr": PARTITIONS})
+        _wait_for_assignment(stack, {"ocr": HELD})
         register_and_upload(client, "H49.64.33.2024.TAKEOVER", scans[1])
         file = _wait_digitized(client, "H49.64.33.2024.TAKEOVER")
         assert sorted(p["sequence"] for p in file["pages"]) == [1, 2, 3]

@@ -23,7 +23,10 @@ def wait_for_new_pid(run_dir: Path, name: str, old: int, *, timeout: float) -> i
     """The pid of ``name`` started again by the supervisor in place of ``old``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid = pid_of(run_dir, name)
+        try:
+            pid = pid_of(run_dir, name)
+        except ValueError:  # read while the supervisor was writing it
+            pid = old
         if pid != old and alive(pid):
             return pid
         time.sleep(0.2)  # poll interval
