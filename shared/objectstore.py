@@ -69,6 +69,10 @@ class ObjectStore(Protocol):
 
     async def read_bytes(self, key: str) -> bytes: ...
 
+    async def digest(self, key: str) -> StoredObject:
+        """The SHA-256 and size of what is stored, read through in constant memory."""
+        ...
+
     async def exists(self, key: str) -> bool: ...
 
     async def ping(self) -> None: ...
@@ -113,6 +117,14 @@ def _check_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise InvalidObjectKey(f"invalid object key {key!r}")
     return key
+
+
+def read_hashing(source: BinaryIO) -> tuple[str, int]:
+    """Read to the end in chunks, returning (sha256 hex, size): a fixity check, no copy."""
+    reader = _HashingReader(source)
+    while reader.read(CHUNK):
+        pass
+    return reader.digest.hexdigest(), reader.size
 
 
 def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:
@@ -183,6 +195,17 @@ class LocalStore:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError as exc:
             raise ObjectMissing(f"object {key} not found") from exc
+
+    async def digest(self, key: str) -> StoredObject:
+        def run() -> StoredObject:
+            try:
+                with open(self._path(key), "rb") as source:
+                    sha256, size = read_hashing(source)
+            except FileNotFoundError as exc:
+                raise ObjectMissing(f"object {key} not found") from exc
+            return StoredObject(key=key, sha256=sha256, size=size)
+
+        return await asyncio.to_thread(run)
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
@@ -296,6 +319,19 @@ class S3Store:
                 finally:
                     response.close()
                     response.release_conn()
+
+        return await asyncio.to_thread(run)
+
+    async def digest(self, key: str) -> StoredObject:
+        def run() -> StoredObject:
+            with self._translated(_check_key(key)):
+                response = self._client.get_object(self.bucket, key)
+                try:
+                    sha256, size = read_hashing(response)  # type: ignore[arg-type]  # urllib3 response reads like a file
+                finally:
+                    response.close()
+                    response.release_conn()
+            return StoredObject(key=key, sha256=sha256, size=size)
 
         return await asyncio.to_thread(run)
 

@@ -103,7 +103,10 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
     responses={
         400: {"description": "ingest.empty-upload, ingest.unsafe-file-name"},
         404: {"description": "ingest.file-unknown: no such hồ sơ in the catalogue"},
-        409: {"description": "ingest.sequence-taken, ingest.file-not-open"},
+        409: {
+            "description": "ingest.sequence-taken, ingest.file-not-open, "
+            "ingest.stored-original-differs"
+        },
         413: {"description": "ingest.upload-too-large"},
         415: {"description": "ingest.unsupported-media-type, ingest.extension-mismatch"},
         422: {

@@ -108,6 +108,15 @@ class ExtensionMismatch(PermanentError):
     http_status = 415
 
 
+class StoredOriginalDiffers(PermanentError):
+    """The original kept under a key is not the bytes the key names: damaged storage or a
+    writer that bypassed ingest. The upload is refused; the kept object is evidence."""
+
+    code = "ingest.stored-original-differs"
+    title = "Bản gốc đã lưu khác với tệp tải lên"
+    http_status = 409
+
+
 class UnsafeFileName(PermanentError):
     code = "ingest.unsafe-file-name"
     title = "Tên tệp không hợp lệ (đường dẫn ra ngoài thư mục)"

@@ -26,6 +26,7 @@ from services.ingest.domain import (
     PageVersion,
     ScanPolicy,
     SequenceTaken,
+    StoredOriginalDiffers,
     check_file_name,
     check_rules,
     container_key,
@@ -327,10 +328,10 @@ async def ingest_scan(
                 f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {scan.file_code}"
             )
         [planned] = await run(deps, partial(plan_pages, batch_id=scan.batch), [page])
+        await _store(upload, planned.object_key, planned.media_type, deps)
     except PermanentError as refusal:
         await _announce_refusal(refusal, upload, scan, correlation_id, deps)
         raise
-    await _store(upload, planned.object_key, planned.media_type, deps)
     [recorded] = await run(
         deps, partial(record_pages, batch_id=scan.batch), [planned], correlation_id
     )
@@ -397,7 +398,14 @@ async def _store(upload: Upload, key: str, media_type: str, deps: IngestDeps) ->
         if stored.sha256 != upload.sha256:  # fixity at capture: what was kept is what arrived
             raise TransientError(f"SHA-256 of stored {key} differs from the upload")
     except ObjectExists:
-        pass  # the key carries the digest: an earlier attempt stored these very bytes
+        # The key names the digest, so an earlier attempt stored these very bytes — unless
+        # what is kept there was damaged or put by someone else: read it, never trust the key.
+        kept = await deps.originals.digest(key)
+        if kept.sha256 != upload.sha256:
+            raise StoredOriginalDiffers(
+                f"{key} đã lưu với SHA-256 {kept.sha256[:16]}…, khác tệp tải lên; "
+                "bản gốc đã lưu được giữ nguyên"
+            ) from None
 
 
 async def _announce_refusal(

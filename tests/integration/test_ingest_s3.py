@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from minio import Minio
 from PIL import Image
 
+from services.ingest.domain import original_key
 from services.ops.broker import TansuBroker, free_port
 from services.ops.stack import ServiceProcess
 from shared.config import KafkaSettings, StorageSettings
@@ -29,6 +30,7 @@ from tests.support.ingest import image_bytes
 
 pytestmark = pytest.mark.integration
 CODE = "H49.64.33.2024.S3"
+OTHER = "H49.64.33.2024.S3.KHAC"  # a hồ sơ of its own: the broker is shared by the tests
 
 
 @pytest.fixture
@@ -58,13 +60,15 @@ def ingest(
         service.stop()
 
 
-async def _announce(bootstrap: str, version: int, rescan: tuple[int, ...] = ()) -> None:
+async def _announce(
+    bootstrap: str, version: int, rescan: tuple[int, ...] = (), code: str = CODE
+) -> None:
     settings = KafkaSettings(bootstrap_servers=bootstrap)
     await ensure_topics(settings, topics_for([FileStateChanged, PageIngested, PageRejected]))
     async with KafkaPublisher.open(settings, source="test") as publisher:
         await publisher.publish(
             FileStateChanged(
-                file_code=CODE,
+                file_code=code,
                 from_state="approved",
                 to_state="rescan_requested" if rescan else "digitizing",
                 version=version,
@@ -91,10 +95,10 @@ async def _events(bootstrap: str, topic: str) -> list[bytes]:
         await consumer.stop()
 
 
-def _wait(client: httpx.Client, rescan: tuple[int, ...] = ()) -> None:
+def _wait(client: httpx.Client, rescan: tuple[int, ...] = (), code: str = CODE) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        gate = client.get(f"/api/v1/files/{CODE}/scanning")
+        gate = client.get(f"/api/v1/files/{code}/scanning")
         if gate.status_code == 200 and tuple(gate.json()["rescan_sequences"]) == rescan:
             return
         time.sleep(0.1)  # poll interval while ingest hears of the hồ sơ
@@ -166,3 +170,41 @@ def test_pages_containers_and_rescans_in_s3(
         "ingest.empty-upload",
         "ingest.resolution-too-low",
     ]
+
+
+def test_a_kept_original_that_is_not_what_its_key_names_is_never_trusted(
+    ingest: ServiceProcess, kafka_broker: TansuBroker, s3_settings: StorageSettings
+) -> None:
+    """Something other than ingest put other bytes at the key a scan would take: the upload is
+    refused with its code and a page-rejected event, and the kept object is left as it was."""
+    minio = Minio(
+        s3_settings.s3_endpoint,
+        access_key=s3_settings.s3_access_key.get_secret_value(),
+        secret_key=s3_settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
+    bucket = f"{s3_settings.bucket_prefix}-originals"
+    scan = image_bytes(colour="blue")
+    key = original_key(OTHER, 5, hashlib.sha256(scan).hexdigest(), "image/png")
+    intruder = b"not the scan"
+    minio.put_object(bucket, key, io.BytesIO(intruder), len(intruder))
+
+    asyncio.run(_announce(kafka_broker.bootstrap, 1, code=OTHER))
+    with httpx.Client(base_url=ingest.url, timeout=60) as client:
+        _wait(client, code=OTHER)
+        refused = client.post(f"/api/v1/files/{OTHER}/pages", params={"sequence": 5}, content=scan)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "ingest.stored-original-differs"
+        assert client.get(f"/api/v1/files/{OTHER}/pages").json() == []
+    kept = minio.get_object(bucket, key)
+    try:
+        assert kept.read() == intruder
+    finally:
+        kept.close()
+        kept.release_conn()
+    rejected = [
+        PageRejected.model_validate_json(raw)
+        for raw in asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC))
+    ]
+    rejected = [r for r in rejected if r.file_code == OTHER]
+    assert [(r.sequence, r.code) for r in rejected] == [(5, "ingest.stored-original-differs")]

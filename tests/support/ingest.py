@@ -137,6 +137,10 @@ class MemoryStore:
     async def read_bytes(self, key: str) -> bytes:
         return self.objects[key]
 
+    async def digest(self, key: str) -> StoredObject:
+        data = self.objects[key]
+        return StoredObject(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
     async def exists(self, key: str) -> bool:
         return key in self.objects
 
