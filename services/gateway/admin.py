@@ -34,6 +34,9 @@ def _admin(request: Request, client: Client) -> None:
     require(client, request.method, request.url.path.removeprefix("/api/v1"))
 
 
+MAX_ENTRY_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(_admin)])
 
 
@@ -196,7 +199,7 @@ async def read_audit(
     until: IsoMoment = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ENTRY_ID)] = 0,
 ) -> Response | AuditPage:
     store: AuditStore = request.app.state.audit_log
     where = AuditFilter(client, person, file_code, _moment(since), _moment(until))

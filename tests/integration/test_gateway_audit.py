@@ -153,3 +153,11 @@ def test_a_bare_number_is_not_taken_for_a_moment(gateway: TestClient, moment: st
     assert (refused.status_code, refused.json()["code"]) == (422, "request.invalid")
     taken = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"until": "2026-12-01"})
     assert taken.status_code == 200, taken.text
+
+
+def test_a_cursor_past_any_entry_id_is_refused_not_a_crash(gateway: TestClient) -> None:
+    """schemathesis's find: a cursor beyond a 64-bit integer reached the database (500)."""
+    refused = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"cursor": str(2**71)})
+    assert (refused.status_code, refused.json()["code"]) == (422, "request.invalid")
+    last = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"cursor": str(2**63 - 1)})
+    assert (last.status_code, last.json()["entries"]) == (200, [])
