@@ -7,6 +7,7 @@ import asyncio
 import importlib.resources
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -30,8 +31,39 @@ def tansu_binary() -> Path:
     return path
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LISTENING_PORTS = range(10_000, 32_768)  # below Linux's default ephemeral range
+_handed_out: set[int] = set()
+
+
+def _listening_ports() -> range:
+    """Ports no outgoing connection is given. A service restarted on its port after a crash
+    must find it free: had the port come from the ephemeral range, any new connection on the
+    machine (to the broker, the database, storage) may have taken it meanwhile, and the restart
+    fails with EADDRINUSE for as long as that connection lives."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return LISTENING_PORTS
+    return range(min(LISTENING_PORTS.start, low - 1000), low) if low > 2048 else LISTENING_PORTS
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A loopback port free now and outside the ephemeral range, never the same twice in one
+    process (two services asking before either binds get different ports)."""
+    ports = _listening_ports()
+    for _ in range(200):
+        port = secrets.choice(ports)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket() as sock:  # a crowded range: let the kernel choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
