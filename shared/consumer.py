@@ -304,11 +304,16 @@ class ConsumerRunner:
             raise BadMessage(f"no handler for topic {record.topic}") from exc
         envelope = Envelope.from_headers(record.headers)
         event = decode_body(event_type, record.value)
-        if self._processed is not None and await self._processed.seen(envelope.id):
-            return "duplicate"
-        with structlog.contextvars.bound_contextvars(
-            correlation_id=envelope.correlation_id, event_id=envelope.id, topic=record.topic
+        with structlog.contextvars.bound_contextvars(  # the key names the page or hồ sơ
+            correlation_id=envelope.correlation_id,
+            event_id=envelope.id,
+            topic=record.topic,
+            key=record.key.decode("utf-8", "replace") if record.key else None,
+            offset=f"{record.partition}:{record.offset}",
         ):
+            if self._processed is not None and await self._processed.seen(envelope.id):
+                log.info("event_skipped_as_handled")
+                return "duplicate"
             await handler(event, envelope)
             log.info("event_handled")
         if self._processed is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 import uuid
@@ -123,6 +124,7 @@ class Patient:
     is asked again until the deadline. Every call made through it is safe to repeat."""
 
     def __init__(self, stack: LocalStack) -> None:
+        self.var_dir = stack.var_dir
         self.http = httpx.Client(
             base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=60
         )
@@ -151,7 +153,42 @@ class Patient:
             if file["state"] in states:
                 return file
             time.sleep(POLL)
-        raise AssertionError(f"{file_code} never reached {states}: {file['state']}")
+        raise AssertionError(
+            f"{file_code} never reached {states}: {file['state']}; {self._trace(file)}"
+        )
+
+    def _trace(self, file: dict[str, Any]) -> str:
+        """What each service logged about the pages still unread: a failure in CI leaves only
+        this message behind, so it has to say where each page stopped."""
+        pages = [p for p in file.get("pages", []) if p["current"]]
+        unread = [p for p in pages if not p["has_text"]]
+        missing = sorted(set(range(1, PAGES + 1)) - {p["sequence"] for p in pages})
+        lines = [f"{len(unread)} page(s) unread, sequences never stored: {missing}"]
+        for page in unread:
+            seen = {
+                log.stem: _events_naming(log, page["page_id"])
+                for log in sorted((self.var_dir / "logs").glob("*.log"))
+            }
+            trail = "; ".join(
+                f"{name}: {', '.join(events)}" for name, events in seen.items() if events
+            )
+            lines.append(
+                f"page {page['sequence']} {page['page_id']} "
+                f"(stored {page['stored']}, failure {page['failure_code']}) "
+                f"— {trail or 'in no log'}"
+            )
+        return " | ".join(lines)
+
+
+def _events_naming(log: Path, needle: str) -> list[str]:
+    """The structured-log event names of the lines in ``log`` that mention ``needle``."""
+    events: list[str] = []
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if needle in line:
+                found = re.search(r'"event": "([^"]{1,60})', line)
+                events.append(found.group(1) if found else line[:60])
+    return events
 
 
 def kill(stack: LocalStack, name: str) -> None:
