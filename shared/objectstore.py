@@ -80,6 +80,15 @@ class ObjectStore(Protocol):
     def location(self, key: str) -> str: ...
 
 
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a local file, read a chunk at a time (memory flat in its size)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class _HashingReader:
     """Wraps a stream; hashes and counts what is read through it."""
 

@@ -45,8 +45,10 @@ class PackageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     package_id: str
     file_code: str
-    object_key: str
-    location: str = Field(description="where the package is stored (path or s3:// URL)")
+    download: str = Field(
+        description="where the zip is streamed from (the gateway's download route); never a "
+        "storage path or bucket"
+    )
     sha256: str
     size: int
     payload_oxum: str
@@ -64,8 +66,7 @@ async def get_package(file_code: str, deps: Deps) -> PackageOut:
     return PackageOut(
         package_id=package.package_id,
         file_code=package.file_code,
-        object_key=package.object_key,
-        location=deps.packages.location(package.object_key),
+        download=f"/api/v1/files/{package.file_code}/package/download",
         sha256=package.sha256,
         size=package.size,
         payload_oxum=package.payload_oxum,

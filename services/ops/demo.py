@@ -5,7 +5,6 @@ gateway of a freshly started local stack, printing each step."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ import httpx
 
 from services.ops.samples import SampleDocument, write_sample_file
 from services.ops.stack import LocalStack
+from shared.objectstore import sha256_of
 from shared.text import fold
 
 AGENCY = "H49.64.33"  # mã định danh cơ quan of the sample's hồ sơ
@@ -60,14 +60,6 @@ def wait_until(
             return result
         time.sleep(0.2)  # poll interval between questions to the API
     raise DemoError(f"timed out waiting for {what}")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def as_person(name: str) -> dict[str, str]:
@@ -357,6 +349,7 @@ def run_demo(
                 base_url=stack.gateway_url, headers={"X-API-Key": stack.api_key}, timeout=120
             ) as client:
                 package = run_journey(client, scans, document, say=say, file_code=file_code)
+                package_path = download_package(client, package, var_dir)
                 handed = wait_for_receipt(client, file_code)
                 hits = _check(client.get("/api/v1/search", params={"q": QUERY}), 200)["hits"]
                 year = date.today().year
@@ -373,7 +366,7 @@ def run_demo(
             f"search {QUERY!r} (không dấu) → {len(hits)} hit(s); first: hồ sơ {hit['file_code']}, "
             f"trang {hit['sequence']}: “{hit['snippet']}”"
         )
-        _say_package(package, say)
+        _say_package(package, package_path, say)
         _say_receipt(handed, say)
         totals = annual["totals"]["reached_by_end_of_year"]
         say(
@@ -395,8 +388,19 @@ def run_demo(
     return 0
 
 
-def _say_package(package: dict[str, Any], say: Callable[[str], None]) -> None:
-    location = Path(package["location"])
+def download_package(client: httpx.Client, package: dict[str, Any], target: Path) -> Path:
+    """Stream the package zip from the gateway into ``target`` (a folder), as a partner would."""
+    path = target / f"{package['package_id']}.zip"
+    with client.stream("GET", package["download"], headers=as_person(ARCHIVIST)) as response:
+        if response.status_code != 200:
+            raise DemoError(f"package download: HTTP {response.status_code}")
+        with path.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+    return path
+
+
+def _say_package(package: dict[str, Any], location: Path, say: Callable[[str], None]) -> None:
     actual = sha256_of(location)
     if actual != package["sha256"]:
         raise DemoError(f"package checksum mismatch: {actual} ≠ {package['sha256']}")

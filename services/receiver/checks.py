@@ -4,7 +4,6 @@ the SHA-256 announced, the BagIt bag (RFC 8493), every METS against the package'
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,17 +16,8 @@ from lxml import etree
 from shared.csip_schemas import validate_package
 from shared.eark import PREVIOUS_PACKAGE_ID_TYPE, REPLACEMENT_EVENT, eark_errors
 from shared.events import RejectedItem
+from shared.objectstore import sha256_of
 from shared.pades import signature_problems
-
-CHUNK = 1 << 20
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _unzip(archive: Path, target: Path) -> Path:

@@ -93,7 +93,7 @@ def test_a_tampered_package_is_refused_and_returns_to_the_archivists(
     stack.services["receiver"].stop()
     try:
         package = run_journey(client, paths, document, say=lambda _l: None, file_code=code)
-        stored = Path(package["location"])
+        stored = stack.objects_dir / "handover" / code / f"{package['package_id']}.zip"
         data = bytearray(stored.read_bytes())
         data[len(data) // 2] ^= 0x01  # one flipped byte in the stored package
         stored.chmod(0o644)  # stored write-once and read-only: the tamperer must force it

@@ -18,7 +18,13 @@ import pytest
 from lxml import etree
 
 from services.handover.adapters.pdfa import pdfa_problems
-from services.ops.demo import ARCHIVIST, REVIEWER, run_journey, wait_for_receipt
+from services.ops.demo import (
+    ARCHIVIST,
+    REVIEWER,
+    download_package,
+    run_journey,
+    wait_for_receipt,
+)
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
 from shared.csip_schemas import validate_package
@@ -39,8 +45,10 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
     document, paths = sample
     package = run_journey(client, paths, document, say=lambda _line: None, file_code=FILE_CODE)
 
-    location = Path(package["location"])
-    assert location.is_relative_to(stack.objects_dir / "handover")
+    assert not {"location", "object_key"} & package.keys()  # no storage names out
+    location = download_package(client, package, tmp_path)
+    stored = stack.objects_dir / "handover" / FILE_CODE / f"{package['package_id']}.zip"
+    assert location.read_bytes() == stored.read_bytes()
     assert hashlib.sha256(location.read_bytes()).hexdigest() == package["sha256"]
     with zipfile.ZipFile(location) as archive:
         archive.extractall(tmp_path)
