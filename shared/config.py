@@ -76,6 +76,14 @@ class StorageBackend(StrEnum):
     S3 = "s3"
 
 
+class ObjectLockMode(StrEnum):
+    """S3 Object Lock for the write-once areas (originals, handover packages)."""
+
+    GOVERNANCE = "governance"  # only a principal with the bypass permission may delete
+    COMPLIANCE = "compliance"  # nobody may delete or shorten it, root included
+    OFF = "off"
+
+
 class StorageSettings(BaseSettings):
     """Object storage: a local directory (embedded default) or S3/MinIO (production)."""
 
@@ -89,6 +97,13 @@ class StorageSettings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     bucket_prefix: str = Field(default="sohoa", description="bucket of area A is <prefix>-<A>")
+    object_lock: ObjectLockMode = Field(
+        default=ObjectLockMode.GOVERNANCE,
+        description="Object Lock mode of the originals and handover buckets sohoa creates",
+    )
+    retention_days: int = Field(
+        default=3650, ge=1, description="their default retention: each object version is kept"
+    )
 
 
 class ObservabilitySettings(BaseSettings):

@@ -5,12 +5,15 @@ computed while writing, and both refuse to overwrite unless asked: originals and
 packages are write-once. The refusal is atomic, never a check then a write that a second writer
 could slip between: the local store links the finished file under its name (and leaves it
 read-only), S3 is asked to create the object only if absent (``If-None-Match: *``, which AWS
-S3, MinIO and moto honour; MinIO adds object lock in production).
+S3, MinIO and moto honour). The originals and handover buckets sohoa creates have Object Lock
+with a default retention (``SOHOA_STORAGE_OBJECT_LOCK``, ``SOHOA_STORAGE_RETENTION_DAYS``), so
+no version of an original or a package can be deleted before its time, by sohoa or anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import uuid
@@ -20,15 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+import structlog
 from minio import Minio
+from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import MinioException, S3Error
+from minio.objectlockconfig import DAYS, ObjectLockConfig
 from urllib3.exceptions import HTTPError
 
-from shared.config import StorageBackend, StorageSettings
+from shared.config import ObjectLockMode, StorageBackend, StorageSettings
 from shared.errors import Conflict, NotFound, PermanentError, TransientError
 
+log = structlog.get_logger(__name__)
 CHUNK = 1024 * 1024
 AREAS = ("originals", "derivatives", "handover")
+WRITE_ONCE_AREAS = frozenset({"originals", "handover"})  # derivatives are made again at will
 
 
 class ObjectExists(Conflict):
@@ -279,7 +287,13 @@ class S3Store:
         """PutObject, created only if absent unless ``overwrite``. minio's public
         ``put_object`` sends no conditional header, so this calls the client's own
         single-request PutObject, signed like every other call."""
-        headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": content_type}
+        headers: dict[str, str | list[str] | tuple[str]] = {
+            "Content-Type": content_type,
+            # required by a bucket with Object Lock retention; minio adds it itself over HTTPS
+            "Content-MD5": base64.b64encode(
+                hashlib.md5(data, usedforsecurity=False).digest()
+            ).decode(),
+        }
         if not overwrite:
             headers["If-None-Match"] = "*"
         try:
@@ -359,13 +373,31 @@ class S3Store:
 
         await asyncio.to_thread(run)
 
-    async def ensure_bucket(self) -> None:
+    async def ensure_bucket(self, lock: ObjectLockConfig | None = None) -> None:
+        """Create the bucket when missing, with Object Lock and ``lock`` as its default
+        retention when given (Object Lock can only be chosen when a bucket is made). A bucket
+        that exists is kept as it is; one that should be locked and is not is logged."""
+
         def run() -> None:
             with self._translated(self.bucket):
                 if not self._client.bucket_exists(self.bucket):
-                    self._client.make_bucket(self.bucket)
+                    self._client.make_bucket(self.bucket, object_lock=lock is not None)
+                    if lock is not None:
+                        self._client.set_object_lock_config(self.bucket, lock)
+                elif lock is not None and self.lock_config() is None:
+                    log.warning("bucket_without_object_lock", bucket=self.bucket)
 
         await asyncio.to_thread(run)
+
+    def lock_config(self) -> ObjectLockConfig | None:
+        """The bucket's default Object Lock retention, None without one."""
+        try:
+            config = self._client.get_object_lock_config(self.bucket)
+        except S3Error as exc:
+            if exc.code == "ObjectLockConfigurationNotFoundError":
+                return None
+            raise
+        return config if config.mode else None
 
 
 async def open_store(settings: StorageSettings, area: str) -> ObjectStore:
@@ -384,5 +416,13 @@ async def open_store(settings: StorageSettings, area: str) -> ObjectStore:
         region=settings.s3_region,
     )
     s3 = S3Store(client, f"{settings.bucket_prefix}-{area}")
-    await s3.ensure_bucket()
+    await s3.ensure_bucket(_lock(settings) if area in WRITE_ONCE_AREAS else None)
     return s3
+
+
+def _lock(settings: StorageSettings) -> ObjectLockConfig | None:
+    """The default retention of a write-once bucket, from the settings."""
+    if settings.object_lock is ObjectLockMode.OFF:
+        return None
+    mode = COMPLIANCE if settings.object_lock is ObjectLockMode.COMPLIANCE else GOVERNANCE
+    return ObjectLockConfig(mode, settings.retention_days, DAYS)

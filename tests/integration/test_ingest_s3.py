@@ -26,6 +26,7 @@ from services.ops.stack import ServiceProcess
 from shared.config import KafkaSettings, StorageSettings
 from shared.events import FileStateChanged, PageIngested, PageRejected
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
+from shared.objectstore import S3Store
 from tests.support.ingest import image_bytes
 
 pytestmark = pytest.mark.integration
@@ -187,7 +188,11 @@ def test_a_kept_original_that_is_not_what_its_key_names_is_never_trusted(
     scan = image_bytes(colour="blue")
     key = original_key(OTHER, 5, hashlib.sha256(scan).hexdigest(), "image/png")
     intruder = b"not the scan"
-    minio.put_object(bucket, key, io.BytesIO(intruder), len(intruder))
+    # another version written over the key by someone with the bucket's keys
+    overwritten = S3Store(minio, bucket).put(
+        key, io.BytesIO(intruder), content_type="image/png", overwrite=True
+    )
+    asyncio.run(overwritten)
 
     asyncio.run(_announce(kafka_broker.bootstrap, 1, code=OTHER))
     with httpx.Client(base_url=ingest.url, timeout=60) as client:

@@ -12,14 +12,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from minio import Minio
+from minio.commonconfig import GOVERNANCE
+from minio.error import S3Error
+from minio.objectlockconfig import DAYS
 
-from shared.config import StorageSettings
+from shared.config import ObjectLockMode, StorageSettings
 from shared.objectstore import (
     InvalidObjectKey,
     LocalStore,
     ObjectExists,
     ObjectMissing,
     ObjectStore,
+    S3Store,
     open_store,
 )
 
@@ -109,3 +114,39 @@ async def test_missing_object_and_bad_keys_are_clear_errors(
 async def test_store_answers_its_readiness_ping(store: ObjectStore) -> None:
     await store.ping()
     assert store.location("H49.1/a.png").endswith("H49.1/a.png")
+
+
+async def test_write_once_buckets_are_made_with_object_lock(s3_settings: StorageSettings) -> None:
+    """Originals and packages cannot be deleted before their retention ends, by anyone with
+    the bucket's keys; derivatives, which OCR makes again at will, are not locked."""
+    settings = s3_settings.model_copy(update={"retention_days": 30})
+    originals = await open_store(settings, "originals")
+    derivatives = await open_store(settings, "derivatives")
+    assert isinstance(originals, S3Store)
+    assert isinstance(derivatives, S3Store)
+    lock = originals.lock_config()
+    assert lock is not None
+    assert (lock.mode, lock.duration, lock.duration_unit) == (GOVERNANCE, 30, DAYS)
+    assert derivatives.lock_config() is None
+
+    await originals.put("H49.1/a.png", io.BytesIO(b"scan"), content_type="image/png")
+    client = Minio(
+        settings.s3_endpoint,
+        access_key=settings.s3_access_key.get_secret_value(),
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
+    version = client.stat_object(originals.bucket, "H49.1/a.png").version_id
+    with pytest.raises(S3Error) as refused:
+        client.remove_object(originals.bucket, "H49.1/a.png", version_id=version)
+    assert refused.value.code == "AccessDenied"
+    assert await originals.read_bytes("H49.1/a.png") == b"scan"
+    await open_store(settings, "originals")  # opening it again keeps it as it is
+    assert originals.lock_config() is not None
+
+
+async def test_object_lock_can_be_turned_off(s3_settings: StorageSettings) -> None:
+    settings = s3_settings.model_copy(update={"object_lock": ObjectLockMode.OFF})
+    originals = await open_store(settings, "originals")
+    assert isinstance(originals, S3Store)
+    assert originals.lock_config() is None
