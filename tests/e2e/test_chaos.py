@@ -50,12 +50,7 @@ from tests.support.processes import pid_of, wait_for_new_pid
 
 pytestmark = pytest.mark.e2e
 PAGES = 8
-OUTAGE_SECONDS = 20.0
-"""Why not 60 s: what an outage must not do is use up a record's tries and dead-letter it.
-The consumers' budget for a bug is SOHOA_KAFKA_MAX_ATTEMPTS = 5 tries 0.2 s apart, doubling
-(≈ 3 s); 20 s is past it six times over and takes the backoff through seven doublings, to
-waits over 10 s. A longer outage only adds more waits of the same kind (capped at 30 s each)
-and a minute of CI per outage."""
+OUTAGE_SECONDS = 60.0  # as issue 10 asks: minutes of consumer backoff, capped at 30 s a wait
 KILLED_DURING_UPLOADS = {8: "ingest", 16: "gateway", 24: "catalogue-2", 32: "ocr"}
 """After which upload (of 40) each process is killed: the pipeline is busy behind the uploads."""
 DEADLINE = 600.0  # per wait; a quiet machine takes a fraction (OCR of 40 pages dominates)
@@ -89,9 +84,10 @@ def chaos(
         "SOHOA_KAFKA_PARTITIONS": "4",
         "SOHOA_KAFKA_REDRIVE_CHECK_SECONDS": "3",
         "SOHOA_CATALOGUE_SWEEP_SECONDS": "5",
-        # Past the test: a page re-driven after the lost log waits in OCR's backlog longer
-        # than a short period, and asking for it again would only read it twice.
-        "SOHOA_CATALOGUE_UNREAD_PAGE_SECONDS": "900",
+        # Within a wait's deadline, so an event lost some way the re-drive does not cover is
+        # asked for again, as in production (after 30 min there). A page still in OCR's backlog
+        # when asked again is answered from its stored result: a duplicate on the topic only.
+        "SOHOA_CATALOGUE_UNREAD_PAGE_SECONDS": str(int(DEADLINE / 2.5)),
         "SOHOA_CATALOGUE_UNPACKAGED_SECONDS": "90",
         "SOHOA_STORAGE_BACKEND": "s3",
         "SOHOA_STORAGE_S3_ENDPOINT": storage.address,
@@ -258,6 +254,18 @@ async def _page_processed_per_page(settings: KafkaSettings) -> Counter[str]:
     return counts
 
 
+def _swept(stack: LocalStack) -> dict[str, int]:
+    """``sohoa_sweep_announced_total`` by sweep, over the catalogue replicas."""
+    totals: Counter[str] = Counter()
+    for name in ("catalogue", "catalogue-2"):
+        metrics = _answers(stack, name, "/metrics")
+        for line in metrics.text.splitlines() if metrics is not None else []:
+            found = re.match(r'sohoa_sweep_announced_total\{sweep="([^"]+)"\} ([0-9.e+]+)', line)
+            if found:
+                totals[found.group(1)] += int(float(found.group(2)))
+    return dict(totals)
+
+
 def _rows(url: sa.engine.URL, query: str) -> list[tuple[Any, ...]]:
     engine = sa.create_engine(url)
     try:
@@ -337,6 +345,7 @@ def test_five_files_reach_the_archive_through_kills_outages_and_a_lost_broker_lo
         f"\nchaos: {elapsed:.0f} s; outages noticed — storage: {storage}; database: {database}"
         f"\npage-processed events per page since the broker lost its log: "
         f"{dict(sorted(Counter(per_page.values()).items()))} (events per page: pages)"
+        f"\nwork the catalogue's sweeps announced again: {_swept(stack)}"
     )
     assert asyncio.run(_dead_letter_count(settings)) == 0
     assert storage, "no service noticed the storage outage"  # felt, not slept through
