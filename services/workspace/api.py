@@ -25,6 +25,7 @@ from services.workspace import domain
 from services.workspace.domain import (
     Action,
     CsrfRefused,
+    Outcome,
     Person,
     Session,
     SessionStore,
@@ -33,6 +34,7 @@ from services.workspace.domain import (
     offers,
 )
 from services.workspace.ports import Gateway, GatewayProblem
+from shared.errors import InvalidFileCode
 from shared.text import nfc, validate_file_code
 
 router = APIRouter()
@@ -760,6 +762,7 @@ async def review(
         findings=findings,
         runs=runs,
         package=package,
+        receipts=domain.receipts(file.get("history", [])),
         pages=sorted({p["sequence"] for p in file["pages"] if p.get("current")}),
     )
 
@@ -812,17 +815,26 @@ async def rescan(
     )
 
 
+def _acceptance(
+    minutes_number: Annotated[str, Form(max_length=50)],  # số biên bản nghiệm thu
+    role: Annotated[str, Form(max_length=200)],  # chức vụ người nghiệm thu
+) -> dict[str, str]:
+    """The body of ``POST /files/{mã}/accept``: the biên bản and who signs it, as typed."""
+    return {"minutes_number": nfc(minutes_number).strip(), "role": nfc(role).strip()}
+
+
+AcceptanceForm = Annotated[dict[str, str], Depends(_acceptance)]
+
+
 @router.post("/ho-so/{file_code}/nghiem-thu")
 async def accept(
     file_code: str,
     session: Signed,
     gateway: GatewayDep,
     csrf: Csrf,
-    minutes_number: Annotated[str, Form(max_length=50)],
-    role: Annotated[str, Form(max_length=200)],
+    body: AcceptanceForm,
 ) -> RedirectResponse:
     session.check_csrf(csrf)
-    body = {"minutes_number": nfc(minutes_number).strip(), "role": nfc(role).strip()}
     return await _step(
         session,
         f"Đã nghiệm thu theo biên bản số {body['minutes_number']}",
@@ -837,3 +849,67 @@ async def package(file_code: str, session: Signed, gateway: GatewayDep) -> Strea
         session.token, f"/files/{quote(validate_file_code(file_code))}/package/download"
     )
     return StreamingResponse(body.chunks, media_type=body.media_type, headers=body.headers)
+
+
+@router.get("/nghiem-thu", response_class=HTMLResponse)
+async def acceptance_desk(request: Request, session: Signed, gateway: GatewayDep) -> HTMLResponse:
+    """The hồ sơ kiểm tra passed, to accept several under one biên bản; the last batch's
+    outcome per hồ sơ above them."""
+    listing = await gateway.get(
+        session.token, "/files", {"state": "verified", "limit": domain.MAX_BATCH}
+    )
+    done = session.pending.pop("acceptances", None)
+    return render(
+        request,
+        "acceptance.html",
+        session,
+        files=listing.get("items", []),
+        more=bool(listing.get("next_cursor")),
+        done=done if isinstance(done, dict) else None,
+    )
+
+
+@router.post("/nghiem-thu")
+async def accept_batch(
+    request: Request,
+    session: Signed,
+    gateway: GatewayDep,
+    csrf: Csrf,
+    body: AcceptanceForm,
+) -> RedirectResponse:
+    """Each chosen hồ sơ accepted on its own through ``POST /files/{mã}/accept`` with the same
+    biên bản: the batch route is all or nothing, and a person wants to see which passed."""
+    session.check_csrf(csrf)
+    chosen = list(dict.fromkeys(str(c) for c in (await request.form()).getlist("file_code")))
+    if not chosen:
+        flash(session, "error", "Chưa chọn hồ sơ nào để nghiệm thu")
+        return _back("/nghiem-thu")
+    outcomes: list[Outcome] = []
+    for code in chosen[: domain.MAX_BATCH]:
+        outcomes.append(await _accept_one(gateway, session, code, body))
+    accepted = sum(o.accepted for o in outcomes)
+    session.pending["acceptances"] = {
+        "minutes_number": body["minutes_number"],
+        "outcomes": outcomes,
+    }
+    flash(
+        session,
+        "ok" if accepted == len(outcomes) else "error",
+        f"Biên bản số {body['minutes_number']}: nghiệm thu {accepted}/{len(outcomes)} hồ sơ",
+    )
+    return _back("/nghiem-thu")
+
+
+async def _accept_one(
+    gateway: Gateway, session: Session, file_code: str, body: dict[str, str]
+) -> Outcome:
+    try:
+        code = validate_file_code(file_code)
+        await gateway.send(session.token, "POST", f"/files/{quote(code)}/accept", json=body)
+    except GatewayProblem as refused:
+        if refused.status == 401:
+            raise
+        return Outcome(file_code, False, refused.code, refused.detail)
+    except InvalidFileCode as invalid:  # out of shape: never sent to the gateway
+        return Outcome(file_code, False, invalid.code, str(invalid))
+    return Outcome(file_code, True)

@@ -333,3 +333,57 @@ def crop(boxes: Sequence[Sequence[int]], *, margin: int = 40) -> tuple[int, int,
     x1 = max(b[2] for b in boxes) + margin
     y1 = max(b[3] for b in boxes) + margin
     return max(x0, 0), max(y0, 0), x1 - max(x0, 0), y1 - max(y0, 0)
+
+
+# --- nghiệm thu of several hồ sơ, the national archive's receipt -----------------------------
+
+MAX_BATCH = 200
+"""Hồ sơ accepted from one form at most (one biên bản rarely covers more)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the gateway answered for one hồ sơ of a batch nghiệm thu: accepted, or refused with
+    its problem's ``code`` (each hồ sơ is accepted on its own, so one refusal stops no other)."""
+
+    file_code: str
+    accepted: bool
+    code: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The national archive's biên nhận of a package, as the hồ sơ's history records it: the
+    gateway serves no receipt document, only the transition it caused."""
+
+    receipt_id: str
+    accepted: bool
+    by: str
+    at: str
+    reasons: str = ""
+
+
+_RECEIPT = re.compile(r"^biên nhận (\S+?)(?:: từ chối — (.*))?$", re.DOTALL)
+
+
+def receipts(history: Iterable[Mapping[str, object]]) -> list[Receipt]:
+    """Every receipt in a hồ sơ's history, oldest first: ``packaged → handed_over`` when the
+    archive accepted the package, ``packaged → described`` with the reasons when it refused."""
+    found = []
+    for step in history:
+        if step.get("from_state") != "packaged":
+            continue
+        matched = _RECEIPT.match(str(step.get("reason") or ""))
+        if matched is None:
+            continue
+        found.append(
+            Receipt(
+                receipt_id=matched.group(1),
+                accepted=step.get("to_state") == "handed_over",
+                by=str(step.get("actor") or step.get("client") or ""),
+                at=str(step.get("at") or ""),
+                reasons=matched.group(2) or "",
+            )
+        )
+    return found

@@ -295,18 +295,24 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     desk.page.get_by_role("button", name="Ký kiểm tra").click()
     desk.said("Kiểm tra đã ký")
 
-    # Nghiệm thu by the approver, then the package, downloaded whole.
+    # Nghiệm thu by the approver on the batch screen, one biên bản for what is chosen; the
+    # outcome per hồ sơ; then the package, downloaded whole, and the archive's receipt.
     desk.sign_out()
     desk.sign_in("pheduyet")
-    desk.go(f"/ho-so/{FILE_CODE}/kiem-tra")
+    desk.page.get_by_role("link", name="Nghiệm thu", exact=True).click()
+    desk.page.get_by_label(f"Chọn {FILE_CODE}").check()
     desk.page.get_by_label("Số biên bản nghiệm thu").fill("15/BB-NT")
-    desk.page.get_by_role("button", name="Nghiệm thu hồ sơ").click()
-    desk.said("Đã nghiệm thu theo biên bản số 15/BB-NT")
-    wait_until(
-        lambda: _state(client, FILE_CODE, "packaged", "handed_over"), timeout=300, what="package"
-    )
+    desk.page.get_by_role("button", name="Nghiệm thu các hồ sơ đã chọn").click()
+    desk.said("Biên bản số 15/BB-NT: nghiệm thu 1/1 hồ sơ")
+    expect(desk.page.locator("tr.outcome.accepted")).to_contain_text(FILE_CODE)
+    desk.screen("08-nghiem-thu")
+    accepted = client.get(f"/api/v1/files/{FILE_CODE}").json()
+    assert accepted["acceptance"]["minutes_number"] == "15/BB-NT"
+    wait_until(lambda: _state(client, FILE_CODE, "handed_over"), timeout=300, what="the receipt")
     desk.go(f"/ho-so/{FILE_CODE}/kiem-tra")
-    desk.screen("08-nghiem-thu-goi")
+    expect(desk.page.locator("table.receipts")).to_contain_text("đã nhận")
+    desk.screen("09-goi-bien-nhan")
+    assert "/objects/" not in desk.page.content()  # never where the package is stored
     with desk.page.expect_download() as download:
         desk.page.get_by_role("link", name="Tải gói bàn giao (.zip)").click()
     saved = tmp_path / "goi.zip"
@@ -319,9 +325,9 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     # Tổng quan: the chart counts the hồ sơ.
     desk.go("/tong-quan")
     expect(desk.page.locator("svg.chart").first).to_be_visible()
-    desk.screen("09-tong-quan")
+    desk.screen("10-tong-quan")
     context.close()
-    assert len(desk.checked) == 9
+    assert len(desk.checked) == 10
 
 
 def test_a_partner_sees_no_restricted_hồ_sơ(
@@ -359,7 +365,7 @@ def test_a_partner_sees_no_restricted_hồ_sơ(
     expect(desk.page.get_by_role("link", name="Nhập mục lục hồ sơ")).to_have_count(0)
     desk.go(f"/ho-so/{RESTRICTED}")
     expect(desk.page.locator(".problem-code")).to_have_text("catalogue.file-not-found")
-    desk.screen("10-doi-tac-khong-thay")
+    desk.screen("11-doi-tac-khong-thay")
     desk.go(f"/ho-so/{RESTRICTED}.CK")
     expect(desk.page.get_by_role("button", name="Lựa chọn hồ sơ")).to_have_count(0)
     expect(desk.page.get_by_role("button", name="Lưu thông tin hồ sơ")).to_have_count(0)

@@ -16,18 +16,20 @@ from services.workspace.config import WorkspaceSettings
 from services.workspace.domain import (
     Action,
     Person,
+    Receipt,
     SessionStore,
     SignInRefused,
     ViewBox,
     marked_segments,
     offers,
+    receipts,
     viewed_words,
 )
 from services.workspace.ports import GatewayProblem, Grant, Params, Streamed
 
 pytestmark = pytest.mark.unit
 
-FILE = {
+FILE: dict[str, Any] = {
     "file_code": "H49.64.33.2024.01.VP",
     "title": "Hồ sơ hội nghị",
     "state": "inventoried",
@@ -65,6 +67,15 @@ WORDS: dict[str, Any] = {
     ],
 }
 
+PACKAGE = {
+    "package_id": "70caf66b-0000-4000-8000-000000000001",
+    "file_code": FILE["file_code"],
+    "object_key": "handover/H49.64.33.2024.01.VP/70caf66b.zip",
+    "location": "s3://sohoa-handover/handover/H49.64.33.2024.01.VP/70caf66b.zip",
+    "sha256": "ab" * 32,
+    "size": 1234,
+}
+
 
 class FakeGateway:
     """The gateway port in memory: two people, one hồ sơ, and every call recorded."""
@@ -73,7 +84,10 @@ class FakeGateway:
         self.people = {
             "luutru": ("mat-khau-1", Person("luutru", "Nguyễn Thị Lưu", frozenset({"archivist"}))),
             "doitac": ("mat-khau-2", Person("doitac", "Đối Tác Tỉnh", frozenset({"partner_read"}))),
+            "pheduyet": ("mat-khau-3", Person("pheduyet", "Lê Văn Hân", frozenset({"approver"}))),
         }
+        self.file: dict[str, Any] = dict(FILE)
+        self.refuse_accept: set[str] = set()
         self.tokens: dict[str, Person] = {}
         self.calls: list[tuple[str, str, Any]] = []
         self.import_refused: list[dict[str, Any]] = []
@@ -111,7 +125,11 @@ class FakeGateway:
                 "next_cursor": None,
             }
         if path == f"/files/{FILE['file_code']}":
-            return FILE
+            return self.file
+        if path.endswith(("/checks", "/verifications")):
+            return []
+        if path.endswith("/package"):
+            return PACKAGE
         if path.endswith("/page-words"):
             return WORDS
         raise GatewayProblem(404, {"code": "catalogue.file-not-found", "detail": "không có"})
@@ -145,6 +163,10 @@ class FakeGateway:
             if self.import_refused and not dry_run:
                 raise GatewayProblem(422, {**report, "code": "catalogue.import-refused"})
             return report
+        if path.endswith("/accept") and path.split("/")[2] in self.refuse_accept:
+            raise GatewayProblem(
+                409, {"code": "catalogue.illegal-transition", "detail": "hồ sơ chưa kiểm tra"}
+            )
         return {}
 
     async def stream(self, token: str, path: str, params: Params | None = None) -> Streamed:
@@ -400,3 +422,110 @@ def test_viewed_words_start_a_line_where_the_text_goes_back_left() -> None:
     words = viewed_words(WORDS["words"])
     assert [w.starts_line for w in words] == [False, False, True]
     assert [w.low for w in words] == [False, True, False]
+
+
+def test_a_batch_nghiệm_thu_accepts_each_hồ_sơ_and_shows_each_outcome(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    first, refused = FILE["file_code"], "H49.64.33.2024.02.VP"
+    gateway.refuse_accept = {refused}
+    sign_in(browser, "pheduyet", "mat-khau-3")
+    desk = browser.get("/nghiem-thu")
+    assert "Nghiệm thu các hồ sơ đã chọn" in desk.text
+    assert ("GET", "/files", {"state": "verified", "limit": 200}) in gateway.calls
+    done = browser.post(
+        "/nghiem-thu",
+        data={
+            "csrf": csrf_of(desk.text),
+            "file_code": [first, refused, "../x"],
+            "minutes_number": "15/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+        },
+    )
+    assert done.status_code == 303
+    sent = [c for c in gateway.calls if c[0] == "POST"]
+    body = {"minutes_number": "15/BB-NT", "role": "Giám đốc Sở Nội vụ"}
+    assert sent == [  # one call each, the same biên bản; the malformed code never sent
+        ("POST", f"/files/{first}/accept", {"params": {}, "body": body}),
+        ("POST", f"/files/{refused}/accept", {"params": {}, "body": body}),
+    ]
+    shown = browser.get("/nghiem-thu").text
+    rows = re.findall(r'<tr class="outcome (\w+)">\s*<td><a [^>]+>([^<]+)</a>', shown)
+    assert rows == [("accepted", first), ("refused", refused), ("refused", "../x")]
+    assert "catalogue.illegal-transition" in shown
+    assert "file-code.invalid" in shown
+    assert "nghiệm thu 1/3 hồ sơ" in shown
+    assert 'class="outcome' not in browser.get("/nghiem-thu").text  # shown once
+
+
+def test_only_an_approver_is_offered_the_batch_nghiệm_thu(browser: TestClient) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get("/nghiem-thu").text
+    assert "Nghiệm thu các hồ sơ đã chọn" not in page
+    assert 'name="file_code"' not in page
+    assert 'href="/nghiem-thu"' not in page  # not in the menu either
+
+
+def test_the_receipt_is_shown_and_no_storage_location_ever_is(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.file = {
+        **FILE,
+        "state": "handed_over",
+        "history": [
+            *FILE["history"],
+            {
+                "from_state": "packaged",
+                "to_state": "handed_over",
+                "person": None,
+                "client": "national-archive",
+                "actor": "national-archive",
+                "reason": "biên nhận BN-dff4f276",
+                "at": "2026-12-03T08:00:00+00:00",
+            },
+        ],
+    }
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/kiem-tra").text
+    assert "<code>BN-dff4f276</code>" in page
+    assert "đã nhận" in page
+    assert f"/ho-so/{FILE['file_code']}/goi-ban-giao" in page
+    assert PACKAGE["package_id"] in page
+    assert "sohoa-handover" not in page
+    assert "handover/" not in page
+
+
+def test_receipts_read_the_archive_s_answers_from_the_history() -> None:
+    history = [
+        {"from_state": "accepted", "to_state": "packaged", "reason": "gói 1"},
+        {
+            "from_state": "packaged",
+            "to_state": "described",
+            "actor": "national-archive",
+            "reason": "biên nhận BN-1: từ chối — METS.xml: thiếu chữ ký",
+            "at": "2026-12-01T00:00:00+00:00",
+        },
+        {"from_state": "packaged", "to_state": "handed_over", "reason": "biên nhận BN-2"},
+    ]
+    assert receipts(history) == [
+        Receipt(
+            "BN-1", False, "national-archive", "2026-12-01T00:00:00+00:00", "METS.xml: thiếu chữ ký"
+        ),
+        Receipt("BN-2", True, "", "", ""),
+    ]
+
+
+def test_the_nghiệm_thu_of_one_hồ_sơ_sends_its_biên_bản(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "pheduyet", "mat-khau-3")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/kiem-tra")
+    done = browser.post(
+        f"/ho-so/{FILE['file_code']}/nghiem-thu",
+        data={"csrf": csrf_of(page.text), "minutes_number": " 16/BB-NT ", "role": "Giám đốc"},
+    )
+    assert done.status_code == 303
+    body = {"minutes_number": "16/BB-NT", "role": "Giám đốc"}
+    assert [c for c in gateway.calls if c[0] == "POST"] == [
+        ("POST", f"/files/{FILE['file_code']}/accept", {"params": {}, "body": body})
+    ]
