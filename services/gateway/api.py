@@ -404,6 +404,18 @@ ROUTES: tuple[Route, ...] = (
         "passes through the gateway as it is read, in constant memory.",
         answers={200: ZIP},
     ),
+    # --- deliveries to the national archive (issue 15: Tổng quan's overdue deliveries) ------
+    Route(
+        "GET",
+        "/deliveries",
+        "handover",
+        "Deliveries of packages to the national archive and their receipts (?overdue=true)",
+        description="One per package: `state` (pending, received, re-delivered, accepted, "
+        "rejected), `attempts`, `first_sent_at`, `last_sent_at`, `receipt_id`, `reasons`, and "
+        "`overdue` once unanswered past `SOHOA_HANDOVER_OVERDUE_AFTER_SECONDS`. It names hồ sơ "
+        "of every chế độ sử dụng, so it is the approver's, not a partner's read.",
+        answers={200: LIST},
+    ),
 )
 
 

@@ -50,6 +50,7 @@ TEMPLATES.globals.update(
     state_label=lambda s: domain.label(domain.STATE_LABELS, s),
     role_label=lambda r: domain.label(domain.ROLE_LABELS, r),
     mode_label=lambda m: domain.label(domain.MODE_LABELS, m),
+    delivery_label=lambda d: domain.label(domain.DELIVERY_LABELS, d),
     FILE_FIELDS=domain.FILE_FIELDS,
     DOCUMENT_FIELDS=domain.DOCUMENT_FIELDS,
     STATE_LABELS=domain.STATE_LABELS,
@@ -226,13 +227,25 @@ async def overview(request: Request, session: Signed, gateway: GatewayDep) -> HT
         for state, count in report.get("files_by_state", {}).items()
     ]
     per_day = [(str(d["date"])[5:], int(d["pages"])) for d in report.get("pages_per_day", [])]
+    overdue: list[dict[str, Any]] | None = None
+    deliveries_problem = None
+    if offers(session.person.roles, Action.DELIVERIES):
+        try:
+            overdue = await gateway.get(session.token, "/deliveries", {"overdue": "true"})
+        except GatewayProblem as problem:  # handover away: the rest of the screen still shows
+            if problem.status == 401:
+                raise
+            deliveries_problem = problem
     return render(
         request,
         "overview.html",
         session,
         report=report,
+        ocr=report.get("ocr") or {},
         state_bars=domain.bar_chart(by_state),
         day_bars=domain.bar_chart(per_day[-14:]),
+        overdue=overdue,
+        deliveries_problem=deliveries_problem,
     )
 
 

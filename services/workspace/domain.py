@@ -25,6 +25,7 @@ class Action(StrEnum):
     APPROVE = "approve"  # phê duyệt danh mục
     VERIFY = "verify"  # kiểm tra, miễn trừ, quét lại
     ACCEPT = "accept"  # nghiệm thu
+    DELIVERIES = "deliveries"  # theo dõi bàn giao: overdue deliveries name restricted hồ sơ
 
 
 NEEDS: Mapping[Action, str] = {
@@ -36,6 +37,7 @@ NEEDS: Mapping[Action, str] = {
     Action.APPROVE: "approver",
     Action.VERIFY: "reviewer",
     Action.ACCEPT: "approver",
+    Action.DELIVERIES: "approver",
 }
 
 # The states in which each step of a hồ sơ applies (the catalogue decides; this only keeps a
@@ -113,6 +115,14 @@ DOCUMENT_FIELDS: Mapping[str, str] = {
     "signerName": "Người ký",
     "signerTitle": "Chức vụ người ký",
     "signingAuthority": "Thẩm quyền ký",
+}
+
+DELIVERY_LABELS: Mapping[str, str] = {
+    "pending": "đã gửi, chưa tải",
+    "received": "đã tải, chưa có biên nhận",
+    "re-delivered": "đã gửi lại",
+    "accepted": "đã nhận",
+    "rejected": "bị từ chối",
 }
 
 MODE_LABELS: Mapping[str, str] = {"01": "Công khai", "02": "Sử dụng có điều kiện", "03": "Mật"}

@@ -322,9 +322,18 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     with zipfile.ZipFile(saved) as bag:
         assert any(name.endswith("bagit.txt") for name in bag.namelist())
 
-    # Tổng quan: the chart counts the hồ sơ.
+    # Tổng quan: the chart counts the hồ sơ; beside it the OCR queue and, for the approver,
+    # the deliveries past their time without a receipt (none: the receiver answered).
     desk.go("/tong-quan")
     expect(desk.page.locator("svg.chart").first).to_be_visible()
+    ocr = client.get("/api/v1/reports/progress").json()["ocr"]
+    assert (ocr["waiting"], ocr["failed"]) == (0, 0)  # every page read, the re-scan too
+    expect(desk.page.locator("#ocr-waiting")).to_have_text("0")
+    expect(desk.page.locator("#ocr-failed")).to_have_text("0")
+    deliveries = client.get("/api/v1/deliveries").json()
+    assert [d["file_code"] for d in deliveries if d["state"] == "accepted"] == [FILE_CODE]
+    assert not [d for d in deliveries if d["overdue"]]
+    expect(desk.page.locator("table.deliveries")).to_contain_text("Không có gói nào quá hạn")
     desk.screen("10-tong-quan")
     context.close()
     assert len(desk.checked) == 10

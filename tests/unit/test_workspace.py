@@ -77,6 +77,33 @@ PACKAGE = {
 }
 
 
+PROGRESS: dict[str, Any] = {
+    "date": "2026-12-03",
+    "files_by_state": {"verified": 1, "packaged": 1},
+    "files_by_fonds": {"64": {"verified": 1, "packaged": 1}},
+    "pages_per_day": [{"date": "2026-12-02", "pages": 7}],
+    "digitization": {"done": 2, "of": 2, "planned_share": None},
+    "handover": {"done": 0, "of": 2, "planned_share": None},
+    "ocr": {
+        "waiting": 17,
+        "oldest_waiting_since": "2026-12-03T01:02:03+00:00",
+        "failed": 3,
+        "failed_by_code": {"ocr.page-timeout": 1, "ocr.unreadable-image": 2},
+    },
+}
+OVERDUE = {
+    "package_id": "9d0c1a7e-0000-4000-8000-000000000002",
+    "file_code": "H49.64.33.2024.07.VP",
+    "state": "re-delivered",
+    "attempts": 4,
+    "first_sent_at": "2026-11-28T09:00:00Z",
+    "last_sent_at": "2026-12-02T09:00:00Z",
+    "overdue": True,
+    "receipt_id": None,
+    "reasons": [],
+}
+
+
 class FakeGateway:
     """The gateway port in memory: two people, one hồ sơ, and every call recorded."""
 
@@ -130,6 +157,10 @@ class FakeGateway:
             return []
         if path.endswith("/package"):
             return PACKAGE
+        if path == "/reports/progress":
+            return PROGRESS
+        if path == "/deliveries":
+            return [OVERDUE]
         if path.endswith("/page-words"):
             return WORDS
         raise GatewayProblem(404, {"code": "catalogue.file-not-found", "detail": "không có"})
@@ -529,3 +560,29 @@ def test_the_nghiệm_thu_of_one_hồ_sơ_sends_its_biên_bản(
     assert [c for c in gateway.calls if c[0] == "POST"] == [
         ("POST", f"/files/{FILE['file_code']}/accept", {"params": {}, "body": body})
     ]
+
+
+def test_tổng_quan_shows_the_ocr_queue_and_failures_and_an_approver_the_overdue_deliveries(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    for username, password, approver in (
+        ("pheduyet", "mat-khau-3", True),
+        ("luutru", "mat-khau-1", False),  # deliveries name restricted hồ sơ: approvers only
+    ):
+        browser.cookies.clear()
+        gateway.calls.clear()
+        sign_in(browser, username, password)
+        page = browser.get("/tong-quan").text
+        assert re.search(r'id="ocr-waiting">\s*17\s*<', page)
+        assert re.search(r'id="ocr-failed">\s*3\s*<', page)
+        assert "<code>ocr.unreadable-image</code></td><td>2</td>" in page
+        assert "2026-12-03 01:02:03" in page  # since when the oldest page has waited
+        asked = [c for c in gateway.calls if c[1] == "/deliveries"]
+        overdue = re.findall(r'<tr class="overdue">\s*<td><a [^>]+>([^<]+)</a>', page)
+        if approver:
+            assert asked == [("GET", "/deliveries", {"overdue": "true"})]
+            assert overdue == [OVERDUE["file_code"]]
+            assert "đã gửi lại" in page
+        else:
+            assert asked == []
+            assert OVERDUE["file_code"] not in page
