@@ -226,7 +226,10 @@ ROUTES: tuple[Route, ...] = (
         "/files/{file_code}/page-image",
         "catalogue",
         "The cleaned image (JPEG) of page ?sequence=N, as OCR read it (the page viewer)",
-        answers={200: JPEG},
+        description="`?variant=original` answers the scan as stored instead: JPEG and PNG as "
+        "they are, TIFF and JPEG 2000 as a JPEG at most 3508 px on the long side. "
+        "`page-words` gives its size (`original`) to lay the word boxes over it.",
+        answers={200: {**JPEG, "image/png": JPEG["image/jpeg"]}},
     ),
     Route(
         "GET",

@@ -25,6 +25,7 @@ from services.workspace import domain
 from services.workspace.domain import (
     Action,
     CsrfRefused,
+    Original,
     Outcome,
     Person,
     Session,
@@ -604,6 +605,9 @@ async def upload_page(
 # --- the page viewer -------------------------------------------------------------------------
 
 
+ORIGINAL = "goc"  # ?anh=goc: the original scan instead of the cleaned image
+
+
 @router.get("/ho-so/{file_code}/trang/{sequence}", response_class=HTMLResponse)
 async def page_viewer(
     file_code: str,
@@ -613,6 +617,7 @@ async def page_viewer(
     gateway: GatewayDep,
     zoom: int | None = None,
     rotate: int | None = None,
+    anh: str | None = None,
 ) -> HTMLResponse:
     file = await _file(gateway, session, file_code)
     words = await gateway.get(
@@ -620,6 +625,12 @@ async def page_viewer(
     )
     view = ViewBox.parse(zoom, rotate)
     width, height = int(words.get("width") or 2480), int(words.get("height") or 3508)
+    read = domain.viewed_words(words.get("words", []))
+    boxes = read
+    original = Original.of(words) if anh == ORIGINAL else None
+    if original is not None:  # the boxes follow the original's size, unless it was turned
+        boxes = original.boxes(read, width, height) if original.aligned else []
+        width, height = original.width, original.height
     shown_w, shown_h, transform = view.frame(width, height)
     numbers = sorted({p["sequence"] for p in file["pages"] if p.get("current")})
     return render(
@@ -631,7 +642,10 @@ async def page_viewer(
         sequence=sequence,
         numbers=numbers,
         page_words=words,
-        words=domain.viewed_words(words.get("words", [])),
+        words=read,
+        boxes=boxes,
+        original=original,
+        image_query=f"?anh={ORIGINAL}" if original else "",
         width=width,
         height=height,
         shown_w=shown_w,
@@ -644,12 +658,13 @@ async def page_viewer(
 
 @router.get("/ho-so/{file_code}/trang/{sequence}/anh")
 async def page_image(
-    file_code: str, sequence: int, session: Signed, gateway: GatewayDep
+    file_code: str, sequence: int, session: Signed, gateway: GatewayDep, anh: str | None = None
 ) -> StreamingResponse:
+    params: dict[str, str | int] = {"sequence": sequence}
+    if anh == ORIGINAL:
+        params["variant"] = "original"
     body = await gateway.stream(
-        session.token,
-        f"/files/{quote(validate_file_code(file_code))}/page-image",
-        {"sequence": sequence},
+        session.token, f"/files/{quote(validate_file_code(file_code))}/page-image", params
     )
     return StreamingResponse(
         body.chunks, media_type=body.media_type, headers={"cache-control": "private, max-age=3600"}

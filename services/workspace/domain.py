@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shared.errors import SohoaError
@@ -304,6 +304,52 @@ def viewed_words(words: Sequence[Mapping[str, object]]) -> list[ViewedWord]:
             )
         )
     return shown
+
+
+@dataclass(frozen=True)
+class Original:
+    """The scan as stored beside the cleaned image OCR read (``page-words``' ``original``):
+    the hOCR boxes are in the cleaned image's pixels, so they are scaled by the two images'
+    natural sizes; a page OCR turned upright lies otherwise on the original, so no box is
+    laid over it."""
+
+    width: int
+    height: int
+    rotation: int = 0
+
+    @classmethod
+    def of(cls, page_words: Mapping[str, object]) -> Original:
+        given = page_words.get("original")
+        found: Mapping[str, object] = given if isinstance(given, Mapping) else {}
+
+        def number(value: object, default: int) -> int:
+            return int(value) if isinstance(value, int | float) and value > 0 else default
+
+        rotation = found.get("rotation")
+        return cls(
+            number(found.get("width"), number(page_words.get("width"), 2480)),
+            number(found.get("height"), number(page_words.get("height"), 3508)),
+            rotation % 360 if isinstance(rotation, int) else 0,
+        )
+
+    @property
+    def aligned(self) -> bool:
+        """Whether the boxes can be laid over it: the page was not turned to be read."""
+        return self.rotation == 0
+
+    def boxes(self, words: Sequence[ViewedWord], width: int, height: int) -> list[ViewedWord]:
+        """``words`` boxed in the cleaned image (``width`` × ``height``) moved onto this one."""
+        sx, sy = self.width / max(width, 1), self.height / max(height, 1)
+        return [
+            replace(
+                w,
+                x=round(w.x * sx),
+                y=round(w.y * sy),
+                width=max(round(w.width * sx), 1),
+                height=max(round(w.height * sy), 1),
+            )
+            for w in words
+        ]
 
 
 @dataclass(frozen=True)

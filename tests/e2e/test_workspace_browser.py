@@ -230,6 +230,23 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
         "transform", re.compile(r"rotate\(90\)")
     )
 
+    # The original scan instead of the cleaned one, the word boxes moved onto its own size.
+    desk.go(f"/ho-so/{FILE_CODE}/trang/1")
+    desk.page.get_by_role("link", name="Ảnh gốc").click()
+    expect(desk.page.locator(".toggle .chosen")).to_have_text("Ảnh gốc")
+    original = desk.page.request.get(f"{stack.workspace_url}/ho-so/{FILE_CODE}/trang/1/anh?anh=goc")
+    assert original.headers["content-type"] == "image/png"  # the sample is scanned as PNG
+    assert original.body() == scans[0].read_bytes()  # the very original, as stored
+    read = client.get(f"/api/v1/files/{FILE_CODE}/page-words", params={"sequence": 1}).json()
+    assert read["original"]["rotation"] == 0  # upright: the boxes lie over it
+    scale = read["original"]["width"] / read["width"]
+    boxes = desk.page.locator("svg#scan rect.word")
+    assert boxes.count() == len(read["words"])
+    assert boxes.nth(3).get_attribute("x") == str(round(read["words"][3]["box"][0] * scale))
+    boxes.nth(3).hover()
+    expect(desk.page.locator("#t-3")).to_have_class(re.compile(r"\bhot\b"))
+    desk.screen("05b-xem-trang-goc")
+
     # Biên mục: the suggestion corrected where it is wrong, the hồ sơ's own elements, done.
     desk.go(f"/ho-so/{FILE_CODE}/bien-muc")
     expect(desk.page.locator("svg.where").first).to_be_visible()  # where each was read
@@ -336,7 +353,7 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     expect(desk.page.locator("table.deliveries")).to_contain_text("Không có gói nào quá hạn")
     desk.screen("10-tong-quan")
     context.close()
-    assert len(desk.checked) == 10
+    assert len(desk.checked) == 11
 
 
 def test_a_partner_sees_no_restricted_hồ_sơ(

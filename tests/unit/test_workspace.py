@@ -15,6 +15,7 @@ from services.workspace.app import create_app
 from services.workspace.config import WorkspaceSettings
 from services.workspace.domain import (
     Action,
+    Original,
     Person,
     Receipt,
     SessionStore,
@@ -60,6 +61,7 @@ WORDS: dict[str, Any] = {
     "width": 1000,
     "height": 1400,
     "confidence": 80.0,
+    "original": {"width": 2000, "height": 2800, "media_type": "image/tiff", "rotation": 0},
     "words": [
         {"text": "ỦY", "box": [10, 10, 60, 40], "confidence": 95},
         {"text": "BAN", "box": [70, 10, 130, 40], "confidence": 41},
@@ -114,6 +116,7 @@ class FakeGateway:
             "pheduyet": ("mat-khau-3", Person("pheduyet", "Lê Văn Hân", frozenset({"approver"}))),
         }
         self.file: dict[str, Any] = dict(FILE)
+        self.words: dict[str, Any] = dict(WORDS)
         self.refuse_accept: set[str] = set()
         self.tokens: dict[str, Person] = {}
         self.calls: list[tuple[str, str, Any]] = []
@@ -162,7 +165,7 @@ class FakeGateway:
         if path == "/deliveries":
             return [OVERDUE]
         if path.endswith("/page-words"):
-            return WORDS
+            return self.words
         raise GatewayProblem(404, {"code": "catalogue.file-not-found", "detail": "không có"})
 
     async def send(
@@ -586,3 +589,47 @@ def test_tổng_quan_shows_the_ocr_queue_and_failures_and_an_approver_the_overdu
         else:
             assert asked == []
             assert OVERDUE["file_code"] not in page
+
+
+def test_the_original_scan_is_shown_with_the_boxes_scaled_to_its_size(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh?anh=goc"' in page
+    assert 'viewBox="0 0 2000 2800"' in page  # the original's own size, twice the cleaned
+    first = re.search(r'<rect id="w-0" [^>]*x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', page)
+    assert first is not None
+    assert first.groups() == ("20", "20", "100", "60")  # [10, 10, 60, 40] × 2
+    assert "Ảnh đã xử lý</a>" in page  # the way back to the cleaned image
+    cleaned = browser.get(f"/ho-so/{FILE['file_code']}/trang/1").text
+    assert 'viewBox="0 0 1000 1400"' in cleaned
+    assert '<rect id="w-0" data-w="0" class="word" x="10" y="10" width="50"' in cleaned
+    image = browser.get(f"/ho-so/{FILE['file_code']}/trang/1/anh", params={"anh": "goc"})
+    assert image.status_code == 200
+    assert gateway.calls[-1] == (
+        "STREAM",
+        f"/files/{FILE['file_code']}/page-image",
+        {"sequence": 1, "variant": "original"},
+    )
+
+
+def test_an_original_turned_for_ocr_is_shown_without_boxes_and_says_why(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.words = {**WORDS, "original": {"width": 1400, "height": 1000, "rotation": 90}}
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert "<rect id=" not in page
+    assert "xoay 90°" in page
+    assert '<span id="t-1" data-w="1" class="word low">BAN</span>' in page  # the text stays
+
+
+def test_original_falls_back_to_the_cleaned_size_when_ingest_gave_none() -> None:
+    assert Original.of({"width": 1000, "height": 1400}) == Original(1000, 1400, 0)
+    assert Original.of({"original": {"width": 500, "height": 700, "rotation": 270}}) == Original(
+        500, 700, 270
+    )
+    words = viewed_words(WORDS["words"])
+    (moved, *_) = Original(500, 700).boxes(words, 1000, 1400)
+    assert (moved.x, moved.y, moved.width, moved.height) == (5, 5, 25, 15)
