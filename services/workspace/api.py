@@ -909,12 +909,10 @@ async def accept_batch(
     biên bản: the batch route is all or nothing, and a person wants to see which passed."""
     session.check_csrf(csrf)
     chosen = list(dict.fromkeys(str(c) for c in (await request.form()).getlist("file_code")))
-    if not chosen:
-        flash(session, "error", "Chưa chọn hồ sơ nào để nghiệm thu")
+    if not chosen or len(chosen) > domain.MAX_BATCH:
+        flash(session, "error", f"Chọn từ 1 đến {domain.MAX_BATCH} hồ sơ để nghiệm thu")
         return _back("/nghiem-thu")
-    outcomes: list[Outcome] = []
-    for code in chosen[: domain.MAX_BATCH]:
-        outcomes.append(await _accept_one(gateway, session, code, body))
+    outcomes = [await _accept_one(gateway, session, code, body) for code in chosen]
     accepted = sum(o.accepted for o in outcomes)
     session.pending["acceptances"] = {
         "minutes_number": body["minutes_number"],

@@ -490,6 +490,18 @@ def test_a_batch_nghiệm_thu_accepts_each_hồ_sơ_and_shows_each_outcome(
     assert "file-code.invalid" in shown
     assert "nghiệm thu 1/3 hồ sơ" in shown
     assert 'class="outcome' not in browser.get("/nghiem-thu").text  # shown once
+    too_many = browser.post(
+        "/nghiem-thu",
+        data={
+            "csrf": csrf_of(desk.text),
+            "file_code": [f"H49.64.33.2024.{n}" for n in range(201)],
+            "minutes_number": "16/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+        },
+    )
+    assert too_many.status_code == 303
+    assert len([c for c in gateway.calls if c[0] == "POST"]) == 2  # none of them sent
+    assert "Chọn từ 1 đến 200 hồ sơ" in browser.get("/nghiem-thu").text
 
 
 def test_only_an_approver_is_offered_the_batch_nghiệm_thu(browser: TestClient) -> None:
