@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from services.catalogue import handlers, suggester
-from services.catalogue.adapters.hocr import StoredHocr
+from services.catalogue.adapters.hocr import StoredHocr, StoredOriginals
 from services.catalogue.adapters.repository import SOURCE, SqlUnitOfWork
 from services.catalogue.adapters.sheets import OpenpyxlSpreadsheets
 from services.catalogue.adapters.views import SqlCatalogueViews
@@ -117,6 +117,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                 spool_dir=settings.spool_dir,
                 hocr=hocr,
                 images=hocr,
+                originals=StoredOriginals(await open_store(settings.storage, "originals")),
             )
             app.state.ready_checks = {**runtime.ready_checks, "storage": derivatives.ping}
             yield

@@ -171,3 +171,12 @@ class PageImages(Protocol):
     """The cleaned image of a page (``clean.jpg`` in the derivatives area), for people."""
 
     async def image(self, key: str) -> bytes | None: ...
+
+
+class PageOriginals(Protocol):
+    """The original scan of a page (the originals area) in a form a browser shows, for the
+    page viewer's comparison with the cleaned image."""
+
+    async def preview(self, key: str, media_type: str | None) -> tuple[bytes, str] | None:
+        """(bytes, media type), or None when the original is not stored."""
+        ...

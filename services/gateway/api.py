@@ -226,7 +226,10 @@ ROUTES: tuple[Route, ...] = (
         "/files/{file_code}/page-image",
         "catalogue",
         "The cleaned image (JPEG) of page ?sequence=N, as OCR read it (the page viewer)",
-        answers={200: JPEG},
+        description="`?variant=original` answers the scan as stored instead: JPEG and PNG as "
+        "they are, TIFF and JPEG 2000 as a JPEG at most 3508 px on the long side. "
+        "`page-words` gives its size (`original`) to lay the word boxes over it.",
+        answers={200: {**JPEG, "image/png": JPEG["image/jpeg"]}},
     ),
     Route(
         "GET",
@@ -403,6 +406,18 @@ ROUTES: tuple[Route, ...] = (
         "`package-ready`; a wrong or expired one is 403 `handover.download-refused`. The zip "
         "passes through the gateway as it is read, in constant memory.",
         answers={200: ZIP},
+    ),
+    # --- deliveries to the national archive (issue 15: Tổng quan's overdue deliveries) ------
+    Route(
+        "GET",
+        "/deliveries",
+        "handover",
+        "Deliveries of packages to the national archive and their receipts (?overdue=true)",
+        description="One per package: `state` (pending, received, re-delivered, accepted, "
+        "rejected), `attempts`, `first_sent_at`, `last_sent_at`, `receipt_id`, `reasons`, and "
+        "`overdue` once unanswered past `SOHOA_HANDOVER_OVERDUE_AFTER_SECONDS`. It names hồ sơ "
+        "of every chế độ sử dụng, so it is the approver's, not a partner's read.",
+        answers={200: LIST},
     ),
 )
 

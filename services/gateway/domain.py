@@ -197,6 +197,7 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("POST", "/acceptances"): Role.APPROVER,
     ("PUT", "/fonds/{code}"): Role.ARCHIVIST,
     ("GET", "/packages/{package_id}/download"): Role.NATIONAL_ARCHIVE,
+    ("GET", "/deliveries"): Role.APPROVER,  # names restricted hồ sơ too: not a partner read
     ("GET", "/admin/dead-letters"): Role.ADMIN,
     ("POST", "/admin/dead-letters/replay"): Role.ADMIN,
     ("GET", "/admin/audit"): Role.ADMIN,

@@ -25,6 +25,8 @@ from services.workspace import domain
 from services.workspace.domain import (
     Action,
     CsrfRefused,
+    Original,
+    Outcome,
     Person,
     Session,
     SessionStore,
@@ -33,6 +35,7 @@ from services.workspace.domain import (
     offers,
 )
 from services.workspace.ports import Gateway, GatewayProblem
+from shared.errors import InvalidFileCode
 from shared.text import nfc, validate_file_code
 
 router = APIRouter()
@@ -48,6 +51,7 @@ TEMPLATES.globals.update(
     state_label=lambda s: domain.label(domain.STATE_LABELS, s),
     role_label=lambda r: domain.label(domain.ROLE_LABELS, r),
     mode_label=lambda m: domain.label(domain.MODE_LABELS, m),
+    delivery_label=lambda d: domain.label(domain.DELIVERY_LABELS, d),
     FILE_FIELDS=domain.FILE_FIELDS,
     DOCUMENT_FIELDS=domain.DOCUMENT_FIELDS,
     STATE_LABELS=domain.STATE_LABELS,
@@ -224,13 +228,25 @@ async def overview(request: Request, session: Signed, gateway: GatewayDep) -> HT
         for state, count in report.get("files_by_state", {}).items()
     ]
     per_day = [(str(d["date"])[5:], int(d["pages"])) for d in report.get("pages_per_day", [])]
+    overdue: list[dict[str, Any]] | None = None
+    deliveries_problem = None
+    if offers(session.person.roles, Action.DELIVERIES):
+        try:
+            overdue = await gateway.get(session.token, "/deliveries", {"overdue": "true"})
+        except GatewayProblem as problem:  # handover away: the rest of the screen still shows
+            if problem.status == 401:
+                raise
+            deliveries_problem = problem
     return render(
         request,
         "overview.html",
         session,
         report=report,
+        ocr=report.get("ocr") or {},
         state_bars=domain.bar_chart(by_state),
         day_bars=domain.bar_chart(per_day[-14:]),
+        overdue=overdue,
+        deliveries_problem=deliveries_problem,
     )
 
 
@@ -589,6 +605,9 @@ async def upload_page(
 # --- the page viewer -------------------------------------------------------------------------
 
 
+ORIGINAL = "goc"  # ?anh=goc: the original scan instead of the cleaned image
+
+
 @router.get("/ho-so/{file_code}/trang/{sequence}", response_class=HTMLResponse)
 async def page_viewer(
     file_code: str,
@@ -598,6 +617,7 @@ async def page_viewer(
     gateway: GatewayDep,
     zoom: int | None = None,
     rotate: int | None = None,
+    anh: str | None = None,
 ) -> HTMLResponse:
     file = await _file(gateway, session, file_code)
     words = await gateway.get(
@@ -605,6 +625,12 @@ async def page_viewer(
     )
     view = ViewBox.parse(zoom, rotate)
     width, height = int(words.get("width") or 2480), int(words.get("height") or 3508)
+    read = domain.viewed_words(words.get("words", []))
+    boxes = read
+    original = Original.of(words) if anh == ORIGINAL else None
+    if original is not None:  # the boxes follow the original's size, unless it was turned
+        boxes = original.boxes(read, width, height) if original.aligned else []
+        width, height = original.width, original.height
     shown_w, shown_h, transform = view.frame(width, height)
     numbers = sorted({p["sequence"] for p in file["pages"] if p.get("current")})
     return render(
@@ -616,7 +642,10 @@ async def page_viewer(
         sequence=sequence,
         numbers=numbers,
         page_words=words,
-        words=domain.viewed_words(words.get("words", [])),
+        words=read,
+        boxes=boxes,
+        original=original,
+        image_query=f"?anh={ORIGINAL}" if original else "",
         width=width,
         height=height,
         shown_w=shown_w,
@@ -629,12 +658,13 @@ async def page_viewer(
 
 @router.get("/ho-so/{file_code}/trang/{sequence}/anh")
 async def page_image(
-    file_code: str, sequence: int, session: Signed, gateway: GatewayDep
+    file_code: str, sequence: int, session: Signed, gateway: GatewayDep, anh: str | None = None
 ) -> StreamingResponse:
+    params: dict[str, str | int] = {"sequence": sequence}
+    if anh == ORIGINAL:
+        params["variant"] = "original"
     body = await gateway.stream(
-        session.token,
-        f"/files/{quote(validate_file_code(file_code))}/page-image",
-        {"sequence": sequence},
+        session.token, f"/files/{quote(validate_file_code(file_code))}/page-image", params
     )
     return StreamingResponse(
         body.chunks, media_type=body.media_type, headers={"cache-control": "private, max-age=3600"}
@@ -760,6 +790,7 @@ async def review(
         findings=findings,
         runs=runs,
         package=package,
+        receipts=domain.receipts(file.get("history", [])),
         pages=sorted({p["sequence"] for p in file["pages"] if p.get("current")}),
     )
 
@@ -812,17 +843,26 @@ async def rescan(
     )
 
 
+def _acceptance(
+    minutes_number: Annotated[str, Form(max_length=50)],  # số biên bản nghiệm thu
+    role: Annotated[str, Form(max_length=200)],  # chức vụ người nghiệm thu
+) -> dict[str, str]:
+    """The body of ``POST /files/{mã}/accept``: the biên bản and who signs it, as typed."""
+    return {"minutes_number": nfc(minutes_number).strip(), "role": nfc(role).strip()}
+
+
+AcceptanceForm = Annotated[dict[str, str], Depends(_acceptance)]
+
+
 @router.post("/ho-so/{file_code}/nghiem-thu")
 async def accept(
     file_code: str,
     session: Signed,
     gateway: GatewayDep,
     csrf: Csrf,
-    minutes_number: Annotated[str, Form(max_length=50)],
-    role: Annotated[str, Form(max_length=200)],
+    body: AcceptanceForm,
 ) -> RedirectResponse:
     session.check_csrf(csrf)
-    body = {"minutes_number": nfc(minutes_number).strip(), "role": nfc(role).strip()}
     return await _step(
         session,
         f"Đã nghiệm thu theo biên bản số {body['minutes_number']}",
@@ -837,3 +877,65 @@ async def package(file_code: str, session: Signed, gateway: GatewayDep) -> Strea
         session.token, f"/files/{quote(validate_file_code(file_code))}/package/download"
     )
     return StreamingResponse(body.chunks, media_type=body.media_type, headers=body.headers)
+
+
+@router.get("/nghiem-thu", response_class=HTMLResponse)
+async def acceptance_desk(request: Request, session: Signed, gateway: GatewayDep) -> HTMLResponse:
+    """The hồ sơ kiểm tra passed, to accept several under one biên bản; the last batch's
+    outcome per hồ sơ above them."""
+    listing = await gateway.get(
+        session.token, "/files", {"state": "verified", "limit": domain.MAX_BATCH}
+    )
+    done = session.pending.pop("acceptances", None)
+    return render(
+        request,
+        "acceptance.html",
+        session,
+        files=listing.get("items", []),
+        more=bool(listing.get("next_cursor")),
+        done=done if isinstance(done, dict) else None,
+    )
+
+
+@router.post("/nghiem-thu")
+async def accept_batch(
+    request: Request,
+    session: Signed,
+    gateway: GatewayDep,
+    csrf: Csrf,
+    body: AcceptanceForm,
+) -> RedirectResponse:
+    """Each chosen hồ sơ accepted on its own through ``POST /files/{mã}/accept`` with the same
+    biên bản: the batch route is all or nothing, and a person wants to see which passed."""
+    session.check_csrf(csrf)
+    chosen = list(dict.fromkeys(str(c) for c in (await request.form()).getlist("file_code")))
+    if not chosen or len(chosen) > domain.MAX_BATCH:
+        flash(session, "error", f"Chọn từ 1 đến {domain.MAX_BATCH} hồ sơ để nghiệm thu")
+        return _back("/nghiem-thu")
+    outcomes = [await _accept_one(gateway, session, code, body) for code in chosen]
+    accepted = sum(o.accepted for o in outcomes)
+    session.pending["acceptances"] = {
+        "minutes_number": body["minutes_number"],
+        "outcomes": outcomes,
+    }
+    flash(
+        session,
+        "ok" if accepted == len(outcomes) else "error",
+        f"Biên bản số {body['minutes_number']}: nghiệm thu {accepted}/{len(outcomes)} hồ sơ",
+    )
+    return _back("/nghiem-thu")
+
+
+async def _accept_one(
+    gateway: Gateway, session: Session, file_code: str, body: dict[str, str]
+) -> Outcome:
+    try:
+        code = validate_file_code(file_code)
+        await gateway.send(session.token, "POST", f"/files/{quote(code)}/accept", json=body)
+    except GatewayProblem as refused:
+        if refused.status == 401:
+            raise
+        return Outcome(file_code, False, refused.code, refused.detail)
+    except InvalidFileCode as invalid:  # out of shape: never sent to the gateway
+        return Outcome(file_code, False, invalid.code, str(invalid))
+    return Outcome(file_code, True)

@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shared.errors import SohoaError
@@ -25,6 +25,7 @@ class Action(StrEnum):
     APPROVE = "approve"  # phê duyệt danh mục
     VERIFY = "verify"  # kiểm tra, miễn trừ, quét lại
     ACCEPT = "accept"  # nghiệm thu
+    DELIVERIES = "deliveries"  # theo dõi bàn giao: overdue deliveries name restricted hồ sơ
 
 
 NEEDS: Mapping[Action, str] = {
@@ -36,6 +37,7 @@ NEEDS: Mapping[Action, str] = {
     Action.APPROVE: "approver",
     Action.VERIFY: "reviewer",
     Action.ACCEPT: "approver",
+    Action.DELIVERIES: "approver",
 }
 
 # The states in which each step of a hồ sơ applies (the catalogue decides; this only keeps a
@@ -113,6 +115,14 @@ DOCUMENT_FIELDS: Mapping[str, str] = {
     "signerName": "Người ký",
     "signerTitle": "Chức vụ người ký",
     "signingAuthority": "Thẩm quyền ký",
+}
+
+DELIVERY_LABELS: Mapping[str, str] = {
+    "pending": "đã gửi, chưa tải",
+    "received": "đã tải, chưa có biên nhận",
+    "re-delivered": "đã gửi lại",
+    "accepted": "đã nhận",
+    "rejected": "bị từ chối",
 }
 
 MODE_LABELS: Mapping[str, str] = {"01": "Công khai", "02": "Sử dụng có điều kiện", "03": "Mật"}
@@ -297,6 +307,52 @@ def viewed_words(words: Sequence[Mapping[str, object]]) -> list[ViewedWord]:
 
 
 @dataclass(frozen=True)
+class Original:
+    """The scan as stored beside the cleaned image OCR read (``page-words``' ``original``):
+    the hOCR boxes are in the cleaned image's pixels, so they are scaled by the two images'
+    natural sizes; a page OCR turned upright lies otherwise on the original, so no box is
+    laid over it."""
+
+    width: int
+    height: int
+    rotation: int = 0
+
+    @classmethod
+    def of(cls, page_words: Mapping[str, object]) -> Original:
+        given = page_words.get("original")
+        found: Mapping[str, object] = given if isinstance(given, Mapping) else {}
+
+        def number(value: object, default: int) -> int:
+            return int(value) if isinstance(value, int | float) and value > 0 else default
+
+        rotation = found.get("rotation")
+        return cls(
+            number(found.get("width"), number(page_words.get("width"), 2480)),
+            number(found.get("height"), number(page_words.get("height"), 3508)),
+            rotation % 360 if isinstance(rotation, int) else 0,
+        )
+
+    @property
+    def aligned(self) -> bool:
+        """Whether the boxes can be laid over it: the page was not turned to be read."""
+        return self.rotation == 0
+
+    def boxes(self, words: Sequence[ViewedWord], width: int, height: int) -> list[ViewedWord]:
+        """``words`` boxed in the cleaned image (``width`` × ``height``) moved onto this one."""
+        sx, sy = self.width / max(width, 1), self.height / max(height, 1)
+        return [
+            replace(
+                w,
+                x=round(w.x * sx),
+                y=round(w.y * sy),
+                width=max(round(w.width * sx), 1),
+                height=max(round(w.height * sy), 1),
+            )
+            for w in words
+        ]
+
+
+@dataclass(frozen=True)
 class Bar:
     label: str
     value: int
@@ -333,3 +389,57 @@ def crop(boxes: Sequence[Sequence[int]], *, margin: int = 40) -> tuple[int, int,
     x1 = max(b[2] for b in boxes) + margin
     y1 = max(b[3] for b in boxes) + margin
     return max(x0, 0), max(y0, 0), x1 - max(x0, 0), y1 - max(y0, 0)
+
+
+# --- nghiệm thu of several hồ sơ, the national archive's receipt -----------------------------
+
+MAX_BATCH = 200
+"""Hồ sơ accepted from one form at most (one biên bản rarely covers more)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the gateway answered for one hồ sơ of a batch nghiệm thu: accepted, or refused with
+    its problem's ``code`` (each hồ sơ is accepted on its own, so one refusal stops no other)."""
+
+    file_code: str
+    accepted: bool
+    code: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The national archive's biên nhận of a package, as the hồ sơ's history records it: the
+    gateway serves no receipt document, only the transition it caused."""
+
+    receipt_id: str
+    accepted: bool
+    by: str
+    at: str
+    reasons: str = ""
+
+
+_RECEIPT = re.compile(r"^biên nhận (\S+?)(?:: từ chối — (.*))?$", re.DOTALL)
+
+
+def receipts(history: Iterable[Mapping[str, object]]) -> list[Receipt]:
+    """Every receipt in a hồ sơ's history, oldest first: ``packaged → handed_over`` when the
+    archive accepted the package, ``packaged → described`` with the reasons when it refused."""
+    found = []
+    for step in history:
+        if step.get("from_state") != "packaged":
+            continue
+        matched = _RECEIPT.match(str(step.get("reason") or ""))
+        if matched is None:
+            continue
+        found.append(
+            Receipt(
+                receipt_id=matched.group(1),
+                accepted=step.get("to_state") == "handed_over",
+                by=str(step.get("actor") or step.get("client") or ""),
+                at=str(step.get("at") or ""),
+                reasons=matched.group(2) or "",
+            )
+        )
+    return found

@@ -230,6 +230,23 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
         "transform", re.compile(r"rotate\(90\)")
     )
 
+    # The original scan instead of the cleaned one, the word boxes moved onto its own size.
+    desk.go(f"/ho-so/{FILE_CODE}/trang/1")
+    desk.page.get_by_role("link", name="Ảnh gốc").click()
+    expect(desk.page.locator(".toggle .chosen")).to_have_text("Ảnh gốc")
+    original = desk.page.request.get(f"{stack.workspace_url}/ho-so/{FILE_CODE}/trang/1/anh?anh=goc")
+    assert original.headers["content-type"] == "image/png"  # the sample is scanned as PNG
+    assert original.body() == scans[0].read_bytes()  # the very original, as stored
+    read = client.get(f"/api/v1/files/{FILE_CODE}/page-words", params={"sequence": 1}).json()
+    assert read["original"]["rotation"] == 0  # upright: the boxes lie over it
+    scale = read["original"]["width"] / read["width"]
+    boxes = desk.page.locator("svg#scan rect.word")
+    assert boxes.count() == len(read["words"])
+    assert boxes.nth(3).get_attribute("x") == str(round(read["words"][3]["box"][0] * scale))
+    boxes.nth(3).hover()
+    expect(desk.page.locator("#t-3")).to_have_class(re.compile(r"\bhot\b"))
+    desk.screen("05b-xem-trang-goc")
+
     # Biên mục: the suggestion corrected where it is wrong, the hồ sơ's own elements, done.
     desk.go(f"/ho-so/{FILE_CODE}/bien-muc")
     expect(desk.page.locator("svg.where").first).to_be_visible()  # where each was read
@@ -295,18 +312,24 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     desk.page.get_by_role("button", name="Ký kiểm tra").click()
     desk.said("Kiểm tra đã ký")
 
-    # Nghiệm thu by the approver, then the package, downloaded whole.
+    # Nghiệm thu by the approver on the batch screen, one biên bản for what is chosen; the
+    # outcome per hồ sơ; then the package, downloaded whole, and the archive's receipt.
     desk.sign_out()
     desk.sign_in("pheduyet")
-    desk.go(f"/ho-so/{FILE_CODE}/kiem-tra")
+    desk.page.get_by_role("link", name="Nghiệm thu", exact=True).click()
+    desk.page.get_by_label(f"Chọn {FILE_CODE}").check()
     desk.page.get_by_label("Số biên bản nghiệm thu").fill("15/BB-NT")
-    desk.page.get_by_role("button", name="Nghiệm thu hồ sơ").click()
-    desk.said("Đã nghiệm thu theo biên bản số 15/BB-NT")
-    wait_until(
-        lambda: _state(client, FILE_CODE, "packaged", "handed_over"), timeout=300, what="package"
-    )
+    desk.page.get_by_role("button", name="Nghiệm thu các hồ sơ đã chọn").click()
+    desk.said("Biên bản số 15/BB-NT: nghiệm thu 1/1 hồ sơ")
+    expect(desk.page.locator("tr.outcome.accepted")).to_contain_text(FILE_CODE)
+    desk.screen("08-nghiem-thu")
+    accepted = client.get(f"/api/v1/files/{FILE_CODE}").json()
+    assert accepted["acceptance"]["minutes_number"] == "15/BB-NT"
+    wait_until(lambda: _state(client, FILE_CODE, "handed_over"), timeout=300, what="the receipt")
     desk.go(f"/ho-so/{FILE_CODE}/kiem-tra")
-    desk.screen("08-nghiem-thu-goi")
+    expect(desk.page.locator("table.receipts")).to_contain_text("đã nhận")
+    desk.screen("09-goi-bien-nhan")
+    assert "/objects/" not in desk.page.content()  # never where the package is stored
     with desk.page.expect_download() as download:
         desk.page.get_by_role("link", name="Tải gói bàn giao (.zip)").click()
     saved = tmp_path / "goi.zip"
@@ -316,12 +339,21 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     with zipfile.ZipFile(saved) as bag:
         assert any(name.endswith("bagit.txt") for name in bag.namelist())
 
-    # Tổng quan: the chart counts the hồ sơ.
+    # Tổng quan: the chart counts the hồ sơ; beside it the OCR queue and, for the approver,
+    # the deliveries past their time without a receipt (none: the receiver answered).
     desk.go("/tong-quan")
     expect(desk.page.locator("svg.chart").first).to_be_visible()
-    desk.screen("09-tong-quan")
+    ocr = client.get("/api/v1/reports/progress").json()["ocr"]
+    assert (ocr["waiting"], ocr["failed"]) == (0, 0)  # every page read, the re-scan too
+    expect(desk.page.locator("#ocr-waiting")).to_have_text("0")
+    expect(desk.page.locator("#ocr-failed")).to_have_text("0")
+    deliveries = client.get("/api/v1/deliveries").json()
+    assert [d["file_code"] for d in deliveries if d["state"] == "accepted"] == [FILE_CODE]
+    assert not [d for d in deliveries if d["overdue"]]
+    expect(desk.page.locator("table.deliveries")).to_contain_text("Không có gói nào quá hạn")
+    desk.screen("10-tong-quan")
     context.close()
-    assert len(desk.checked) == 9
+    assert len(desk.checked) == 11
 
 
 def test_a_partner_sees_no_restricted_hồ_sơ(
@@ -359,7 +391,7 @@ def test_a_partner_sees_no_restricted_hồ_sơ(
     expect(desk.page.get_by_role("link", name="Nhập mục lục hồ sơ")).to_have_count(0)
     desk.go(f"/ho-so/{RESTRICTED}")
     expect(desk.page.locator(".problem-code")).to_have_text("catalogue.file-not-found")
-    desk.screen("10-doi-tac-khong-thay")
+    desk.screen("11-doi-tac-khong-thay")
     desk.go(f"/ho-so/{RESTRICTED}.CK")
     expect(desk.page.get_by_role("button", name="Lựa chọn hồ sơ")).to_have_count(0)
     expect(desk.page.get_by_role("button", name="Lưu thông tin hồ sơ")).to_have_count(0)

@@ -53,12 +53,18 @@ from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
 from services.catalogue.domain.model import Criterion, FileState
 from services.catalogue.domain.queries import FileFilter, SearchQuery
-from services.catalogue.domain.reports import ProgrammePlan, annual_report, annual_sheets
+from services.catalogue.domain.reports import (
+    ProgrammePlan,
+    annual_report,
+    annual_sheets,
+    progress_report,
+    progress_sheets,
+)
 from services.catalogue.domain.search import parse_query
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate, utcnow
-from shared.events import FileAccepted, PageIngested, PageReadRequested
+from shared.events import FileAccepted, PageFailed, PageIngested, PageReadRequested
 from shared.outbox import OutboxMessage
 from shared.xlsx import write_xlsx
 from tests.support.catalogue import (
@@ -404,6 +410,52 @@ def test_progress_counts_files_and_pages_by_state_fonds_year_and_day(engine: Eng
     ((day, pages),) = counts.pages_per_day
     assert pages == 2
     assert abs((day - date.today()).days) <= 1  # Vietnam's day, not the machine's
+    assert counts.ocr.waiting == 0
+    assert counts.ocr.failed_by_code == {}
+
+
+def test_progress_counts_the_pages_waiting_for_ocr_and_those_it_could_not_read(
+    engine: Engine, tmp_path: Path
+) -> None:
+    code = "H49.64.33.2001.OCR"
+    _to_verified(engine, "H49.64.33.2001.160")  # read pages: in neither count
+    parts = FileCodeParts("H49.64.33", 2001, "OCR")
+    _run(engine, handlers.register_file, RegisterFile(code, description(3), ARCHIVIST, parts))
+    criteria = (Criterion(SelectionCriterion.PERMANENT_RETENTION, "vĩnh viễn"),)
+    _run(engine, handlers.select_file, SelectFile(code, criteria, ARCHIVIST))
+    _run(engine, handlers.confirm_arrangement, ConfirmArrangement(code, "Phạm Chỉnh", ARCHIVIST))
+    decision = ApproveSelection("QĐ-OCR", PartialDate(2026, 3, 5), "Lê Văn Hân", (code,), APPROVER)
+    _run(engine, handlers.approve_selection, decision)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    first = ingested(code, 1)
+    handlers.on_page_ingested(first, SqlUnitOfWork(engine, clock=lambda: an_hour_ago))
+    _run(engine, handlers.on_page_ingested, ingested(code, 2))
+    bad = ingested(code, 3)
+    _run(engine, handlers.on_page_ingested, bad)
+    failed = PageFailed(
+        file_code=code,
+        page_id=bad.page_id,
+        sequence=3,
+        reason_code="ocr.unreadable-image",
+        detail="không đọc được ảnh",
+    )
+    _run(engine, handlers.on_page_failed, failed)
+
+    ocr = SqlCatalogueViews(engine).progress(date.today()).ocr
+    assert ocr.waiting == 2
+    assert ocr.oldest_waiting_since is not None
+    assert abs((ocr.oldest_waiting_since - an_hour_ago).total_seconds()) < 1
+    assert ocr.failed_by_code == {"ocr.unreadable-image": 1}
+    report = progress_report(
+        SqlCatalogueViews(engine).progress(date.today()), ProgrammePlan(), date.today()
+    )
+    assert report["ocr"]["waiting"] == 2
+    assert report["ocr"]["failed"] == 1
+    path = tmp_path / "tien-do.xlsx"
+    write_xlsx(path, progress_sheets(report))
+    sheet = openpyxl.load_workbook(path)["Nhận dạng"]
+    rows = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=3)}
+    assert rows == {"Chờ nhận dạng (OCR)": 2, "Không nhận dạng được: ocr.unreadable-image": 1}
 
 
 _accepted_rows = select(OutboxMessage).where(OutboxMessage.topic == FileAccepted.TOPIC)

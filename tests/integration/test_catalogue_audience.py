@@ -58,3 +58,20 @@ def test_a_restricted_hồ_sơ_is_absent_for_a_public_caller(catalogue: TestClie
 
     assert found({}) == {OPEN, RESTRICTED}
     assert found(PUBLIC) == {OPEN}
+
+
+def test_a_restricted_hồ_sơ_s_original_scan_is_as_absent_as_its_cleaned_image(
+    catalogue: TestClient,
+) -> None:
+    for variant in ("cleaned", "original"):
+        params = {"sequence": 1, "variant": variant}
+        hidden = catalogue.get(
+            f"/api/v1/files/{RESTRICTED}/page-image", params=params, headers=PUBLIC
+        )
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "catalogue.file-not-found")
+        unread = catalogue.get(f"/api/v1/files/{OPEN}/page-image", params=params, headers=PUBLIC)
+        assert (unread.status_code, unread.json()["code"]) == (404, "catalogue.page-not-found")
+    unknown = catalogue.get(
+        f"/api/v1/files/{OPEN}/page-image", params={"sequence": 1, "variant": "thumbnail"}
+    )
+    assert unknown.status_code == 422

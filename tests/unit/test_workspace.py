@@ -15,19 +15,22 @@ from services.workspace.app import create_app
 from services.workspace.config import WorkspaceSettings
 from services.workspace.domain import (
     Action,
+    Original,
     Person,
+    Receipt,
     SessionStore,
     SignInRefused,
     ViewBox,
     marked_segments,
     offers,
+    receipts,
     viewed_words,
 )
 from services.workspace.ports import GatewayProblem, Grant, Params, Streamed
 
 pytestmark = pytest.mark.unit
 
-FILE = {
+FILE: dict[str, Any] = {
     "file_code": "H49.64.33.2024.01.VP",
     "title": "Hồ sơ hội nghị",
     "state": "inventoried",
@@ -58,11 +61,48 @@ WORDS: dict[str, Any] = {
     "width": 1000,
     "height": 1400,
     "confidence": 80.0,
+    "original": {"width": 2000, "height": 2800, "media_type": "image/tiff", "rotation": 0},
     "words": [
         {"text": "ỦY", "box": [10, 10, 60, 40], "confidence": 95},
         {"text": "BAN", "box": [70, 10, 130, 40], "confidence": 41},
         {"text": "Số:", "box": [10, 60, 50, 90], "confidence": 90},
     ],
+}
+
+PACKAGE = {
+    "package_id": "70caf66b-0000-4000-8000-000000000001",
+    "file_code": FILE["file_code"],
+    "object_key": "handover/H49.64.33.2024.01.VP/70caf66b.zip",
+    "location": "s3://sohoa-handover/handover/H49.64.33.2024.01.VP/70caf66b.zip",
+    "sha256": "ab" * 32,
+    "size": 1234,
+}
+
+
+PROGRESS: dict[str, Any] = {
+    "date": "2026-12-03",
+    "files_by_state": {"verified": 1, "packaged": 1},
+    "files_by_fonds": {"64": {"verified": 1, "packaged": 1}},
+    "pages_per_day": [{"date": "2026-12-02", "pages": 7}],
+    "digitization": {"done": 2, "of": 2, "planned_share": None},
+    "handover": {"done": 0, "of": 2, "planned_share": None},
+    "ocr": {
+        "waiting": 17,
+        "oldest_waiting_since": "2026-12-03T01:02:03+00:00",
+        "failed": 3,
+        "failed_by_code": {"ocr.page-timeout": 1, "ocr.unreadable-image": 2},
+    },
+}
+OVERDUE = {
+    "package_id": "9d0c1a7e-0000-4000-8000-000000000002",
+    "file_code": "H49.64.33.2024.07.VP",
+    "state": "re-delivered",
+    "attempts": 4,
+    "first_sent_at": "2026-11-28T09:00:00Z",
+    "last_sent_at": "2026-12-02T09:00:00Z",
+    "overdue": True,
+    "receipt_id": None,
+    "reasons": [],
 }
 
 
@@ -73,7 +113,11 @@ class FakeGateway:
         self.people = {
             "luutru": ("mat-khau-1", Person("luutru", "Nguyễn Thị Lưu", frozenset({"archivist"}))),
             "doitac": ("mat-khau-2", Person("doitac", "Đối Tác Tỉnh", frozenset({"partner_read"}))),
+            "pheduyet": ("mat-khau-3", Person("pheduyet", "Lê Văn Hân", frozenset({"approver"}))),
         }
+        self.file: dict[str, Any] = dict(FILE)
+        self.words: dict[str, Any] = dict(WORDS)
+        self.refuse_accept: set[str] = set()
         self.tokens: dict[str, Person] = {}
         self.calls: list[tuple[str, str, Any]] = []
         self.import_refused: list[dict[str, Any]] = []
@@ -111,9 +155,17 @@ class FakeGateway:
                 "next_cursor": None,
             }
         if path == f"/files/{FILE['file_code']}":
-            return FILE
+            return self.file
+        if path.endswith(("/checks", "/verifications")):
+            return []
+        if path.endswith("/package"):
+            return PACKAGE
+        if path == "/reports/progress":
+            return PROGRESS
+        if path == "/deliveries":
+            return [OVERDUE]
         if path.endswith("/page-words"):
-            return WORDS
+            return self.words
         raise GatewayProblem(404, {"code": "catalogue.file-not-found", "detail": "không có"})
 
     async def send(
@@ -145,6 +197,10 @@ class FakeGateway:
             if self.import_refused and not dry_run:
                 raise GatewayProblem(422, {**report, "code": "catalogue.import-refused"})
             return report
+        if path.endswith("/accept") and path.split("/")[2] in self.refuse_accept:
+            raise GatewayProblem(
+                409, {"code": "catalogue.illegal-transition", "detail": "hồ sơ chưa kiểm tra"}
+            )
         return {}
 
     async def stream(self, token: str, path: str, params: Params | None = None) -> Streamed:
@@ -400,3 +456,192 @@ def test_viewed_words_start_a_line_where_the_text_goes_back_left() -> None:
     words = viewed_words(WORDS["words"])
     assert [w.starts_line for w in words] == [False, False, True]
     assert [w.low for w in words] == [False, True, False]
+
+
+def test_a_batch_nghiệm_thu_accepts_each_hồ_sơ_and_shows_each_outcome(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    first, refused = FILE["file_code"], "H49.64.33.2024.02.VP"
+    gateway.refuse_accept = {refused}
+    sign_in(browser, "pheduyet", "mat-khau-3")
+    desk = browser.get("/nghiem-thu")
+    assert "Nghiệm thu các hồ sơ đã chọn" in desk.text
+    assert ("GET", "/files", {"state": "verified", "limit": 200}) in gateway.calls
+    done = browser.post(
+        "/nghiem-thu",
+        data={
+            "csrf": csrf_of(desk.text),
+            "file_code": [first, refused, "../x"],
+            "minutes_number": "15/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+        },
+    )
+    assert done.status_code == 303
+    sent = [c for c in gateway.calls if c[0] == "POST"]
+    body = {"minutes_number": "15/BB-NT", "role": "Giám đốc Sở Nội vụ"}
+    assert sent == [  # one call each, the same biên bản; the malformed code never sent
+        ("POST", f"/files/{first}/accept", {"params": {}, "body": body}),
+        ("POST", f"/files/{refused}/accept", {"params": {}, "body": body}),
+    ]
+    shown = browser.get("/nghiem-thu").text
+    rows = re.findall(r'<tr class="outcome (\w+)">\s*<td><a [^>]+>([^<]+)</a>', shown)
+    assert rows == [("accepted", first), ("refused", refused), ("refused", "../x")]
+    assert "catalogue.illegal-transition" in shown
+    assert "file-code.invalid" in shown
+    assert "nghiệm thu 1/3 hồ sơ" in shown
+    assert 'class="outcome' not in browser.get("/nghiem-thu").text  # shown once
+    too_many = browser.post(
+        "/nghiem-thu",
+        data={
+            "csrf": csrf_of(desk.text),
+            "file_code": [f"H49.64.33.2024.{n}" for n in range(201)],
+            "minutes_number": "16/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+        },
+    )
+    assert too_many.status_code == 303
+    assert len([c for c in gateway.calls if c[0] == "POST"]) == 2  # none of them sent
+    assert "Chọn từ 1 đến 200 hồ sơ" in browser.get("/nghiem-thu").text
+
+
+def test_only_an_approver_is_offered_the_batch_nghiệm_thu(browser: TestClient) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get("/nghiem-thu").text
+    assert "Nghiệm thu các hồ sơ đã chọn" not in page
+    assert 'name="file_code"' not in page
+    assert 'href="/nghiem-thu"' not in page  # not in the menu either
+
+
+def test_the_receipt_is_shown_and_no_storage_location_ever_is(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.file = {
+        **FILE,
+        "state": "handed_over",
+        "history": [
+            *FILE["history"],
+            {
+                "from_state": "packaged",
+                "to_state": "handed_over",
+                "person": None,
+                "client": "national-archive",
+                "actor": "national-archive",
+                "reason": "biên nhận BN-dff4f276",
+                "at": "2026-12-03T08:00:00+00:00",
+            },
+        ],
+    }
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/kiem-tra").text
+    assert "<code>BN-dff4f276</code>" in page
+    assert "đã nhận" in page
+    assert f"/ho-so/{FILE['file_code']}/goi-ban-giao" in page
+    assert PACKAGE["package_id"] in page
+    assert "sohoa-handover" not in page
+    assert "handover/" not in page
+
+
+def test_receipts_read_the_archive_s_answers_from_the_history() -> None:
+    history = [
+        {"from_state": "accepted", "to_state": "packaged", "reason": "gói 1"},
+        {
+            "from_state": "packaged",
+            "to_state": "described",
+            "actor": "national-archive",
+            "reason": "biên nhận BN-1: từ chối — METS.xml: thiếu chữ ký",
+            "at": "2026-12-01T00:00:00+00:00",
+        },
+        {"from_state": "packaged", "to_state": "handed_over", "reason": "biên nhận BN-2"},
+    ]
+    assert receipts(history) == [
+        Receipt(
+            "BN-1", False, "national-archive", "2026-12-01T00:00:00+00:00", "METS.xml: thiếu chữ ký"
+        ),
+        Receipt("BN-2", True, "", "", ""),
+    ]
+
+
+def test_the_nghiệm_thu_of_one_hồ_sơ_sends_its_biên_bản(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "pheduyet", "mat-khau-3")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/kiem-tra")
+    done = browser.post(
+        f"/ho-so/{FILE['file_code']}/nghiem-thu",
+        data={"csrf": csrf_of(page.text), "minutes_number": " 16/BB-NT ", "role": "Giám đốc"},
+    )
+    assert done.status_code == 303
+    body = {"minutes_number": "16/BB-NT", "role": "Giám đốc"}
+    assert [c for c in gateway.calls if c[0] == "POST"] == [
+        ("POST", f"/files/{FILE['file_code']}/accept", {"params": {}, "body": body})
+    ]
+
+
+def test_tổng_quan_shows_the_ocr_queue_and_failures_and_an_approver_the_overdue_deliveries(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    for username, password, approver in (
+        ("pheduyet", "mat-khau-3", True),
+        ("luutru", "mat-khau-1", False),  # deliveries name restricted hồ sơ: approvers only
+    ):
+        browser.cookies.clear()
+        gateway.calls.clear()
+        sign_in(browser, username, password)
+        page = browser.get("/tong-quan").text
+        assert re.search(r'id="ocr-waiting">\s*17\s*<', page)
+        assert re.search(r'id="ocr-failed">\s*3\s*<', page)
+        assert "<code>ocr.unreadable-image</code></td><td>2</td>" in page
+        assert "2026-12-03 01:02:03" in page  # since when the oldest page has waited
+        asked = [c for c in gateway.calls if c[1] == "/deliveries"]
+        overdue = re.findall(r'<tr class="overdue">\s*<td><a [^>]+>([^<]+)</a>', page)
+        if approver:
+            assert asked == [("GET", "/deliveries", {"overdue": "true"})]
+            assert overdue == [OVERDUE["file_code"]]
+            assert "đã gửi lại" in page
+        else:
+            assert asked == []
+            assert OVERDUE["file_code"] not in page
+
+
+def test_the_original_scan_is_shown_with_the_boxes_scaled_to_its_size(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh?anh=goc"' in page
+    assert 'viewBox="0 0 2000 2800"' in page  # the original's own size, twice the cleaned
+    first = re.search(r'<rect id="w-0" [^>]*x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', page)
+    assert first is not None
+    assert first.groups() == ("20", "20", "100", "60")  # [10, 10, 60, 40] × 2
+    assert "Ảnh đã xử lý</a>" in page  # the way back to the cleaned image
+    cleaned = browser.get(f"/ho-so/{FILE['file_code']}/trang/1").text
+    assert 'viewBox="0 0 1000 1400"' in cleaned
+    assert '<rect id="w-0" data-w="0" class="word" x="10" y="10" width="50"' in cleaned
+    image = browser.get(f"/ho-so/{FILE['file_code']}/trang/1/anh", params={"anh": "goc"})
+    assert image.status_code == 200
+    assert gateway.calls[-1] == (
+        "STREAM",
+        f"/files/{FILE['file_code']}/page-image",
+        {"sequence": 1, "variant": "original"},
+    )
+
+
+def test_an_original_turned_for_ocr_is_shown_without_boxes_and_says_why(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.words = {**WORDS, "original": {"width": 1400, "height": 1000, "rotation": 90}}
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert "<rect id=" not in page
+    assert "xoay 90°" in page
+    assert '<span id="t-1" data-w="1" class="word low">BAN</span>' in page  # the text stays
+
+
+def test_original_falls_back_to_the_cleaned_size_when_ingest_gave_none() -> None:
+    assert Original.of({"width": 1000, "height": 1400}) == Original(1000, 1400, 0)
+    assert Original.of({"original": {"width": 500, "height": 700, "rotation": 270}}) == Original(
+        500, 700, 270
+    )
+    words = viewed_words(WORDS["words"])
+    (moved, *_) = Original(500, 700).boxes(words, 1000, 1400)
+    assert (moved.x, moved.y, moved.width, moved.height) == (5, 5, 25, 15)

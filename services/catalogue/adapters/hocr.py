@@ -1,9 +1,18 @@
-"""A page's derivatives as people and biên mục tự động read them: the hOCR (layout) and the
-cleaned image, from the derivatives area."""
+"""A page's images as people and biên mục tự động read them: the hOCR (layout) and the
+cleaned image, from the derivatives area; the original scan, from the originals area."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+
+from PIL import Image
+
 from shared.objectstore import ObjectMissing, ObjectStore
+
+SHOWN_AS_STORED = frozenset({"image/jpeg", "image/png"})
+"""Originals a browser shows as they are; TIFF and JPEG 2000 are re-encoded as JPEG."""
+PREVIEW_LONG_SIDE = 3508  # an A4 page at 300 dpi: enough to compare, never the master's size
 
 
 class StoredHocr:
@@ -24,3 +33,28 @@ class StoredHocr:
             return await self._store.read_bytes(key)
         except ObjectMissing:
             return None
+
+
+class StoredOriginals:
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    async def preview(self, key: str, media_type: str | None) -> tuple[bytes, str] | None:
+        try:
+            data = await self._store.read_bytes(key)
+        except ObjectMissing:
+            return None
+        if media_type in SHOWN_AS_STORED:
+            return data, str(media_type)
+        return await asyncio.to_thread(_jpeg_preview, data), "image/jpeg"
+
+
+def _jpeg_preview(data: bytes) -> bytes:
+    """The scan as a JPEG no longer than :data:`PREVIEW_LONG_SIDE`; ingest has already refused
+    images past its pixel bound, so decoding it is safe."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE))
+        shown = image.convert("L" if image.mode in ("1", "L", "I;16", "I") else "RGB")
+        out = io.BytesIO()
+        shown.save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -27,6 +27,7 @@ from services.catalogue.domain.queries import (
     FileFilter,
     FileSummary,
     FondsYear,
+    OcrQueue,
     PlanCounts,
     ProgressCounts,
     SearchPage,
@@ -219,12 +220,36 @@ class SqlCatalogueViews(CatalogueViews):
             for moment in session.exec(received.execution_options(yield_per=5000)):
                 if moment is not None:
                     per_day[_vietnam_day(moment)] += 1
+            ocr = self._ocr_queue(session)
         return ProgressCounts(
             files_by_state={k: int(v) for k, v in by_state.items()},
             pages_by_state={k: int(v) for k, v in pages_by_state.items()},
             files_by_fonds=dict(by_fonds),
             files_by_year=dict(by_year),
             pages_per_day=sorted(per_day.items()),
+            ocr=ocr,
+        )
+
+    @staticmethod
+    def _ocr_queue(session: Session) -> OcrQueue:
+        """The same pages the unread-page sweep asks for again, counted, and the failed ones."""
+        unread = sa.and_(
+            _current_pages(),
+            col(PageRow.text_key).is_(None),
+            col(PageRow.failure_code).is_(None),
+        )
+        waiting, oldest = session.exec(
+            select(func.count(), func.min(PageRow.received_at)).where(unread)
+        ).one()
+        failed = session.exec(
+            select(PageRow.failure_code, func.count())
+            .where(_current_pages(), col(PageRow.failure_code).is_not(None))
+            .group_by(col(PageRow.failure_code))
+        ).all()
+        return OcrQueue(
+            waiting=int(waiting),
+            oldest_waiting_since=as_utc(oldest) if oldest is not None else None,
+            failed_by_code={str(code): int(n) for code, n in failed},
         )
 
     def plan_counts(self, year: int) -> PlanCounts:

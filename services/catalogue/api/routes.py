@@ -79,7 +79,14 @@ from services.catalogue.domain.extraction.layout import hocr_words
 from services.catalogue.domain.findings import Waiver
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
-from services.catalogue.domain.model import Actor, ArchivalFile, Criterion, Reading, RescanItem
+from services.catalogue.domain.model import (
+    Actor,
+    ArchivalFile,
+    Criterion,
+    Page,
+    Reading,
+    RescanItem,
+)
 from services.catalogue.domain.queries import FACET_TEXTS, FileFilter, SearchQuery
 from services.catalogue.domain.reports import (
     ProgrammePlan,
@@ -93,7 +100,13 @@ from services.catalogue.domain.reports import (
 from services.catalogue.domain.search import highlight, parse_query
 from services.catalogue.domain.tables import TableSheet
 from services.catalogue.messagebus import MessageBus
-from services.catalogue.ports import CatalogueViews, HocrSource, PageImages, Spreadsheets
+from services.catalogue.ports import (
+    CatalogueViews,
+    HocrSource,
+    PageImages,
+    PageOriginals,
+    Spreadsheets,
+)
 from services.catalogue.suggester import suggest_file
 from shared.errors import PermanentError
 from shared.http import correlation_id
@@ -129,6 +142,7 @@ class CatalogueApi:
     spool_dir: str | None
     hocr: HocrSource
     images: PageImages
+    originals: PageOriginals | None = None  # None: the original is not shown (404)
 
 
 class Format(StrEnum):
@@ -508,16 +522,28 @@ async def get_accuracy(api: Api) -> dict[str, Any]:
 # --- the page viewer ------------------------------------------------------------------------
 
 
-async def _reading(api: CatalogueApi, request: Request, file_code: str, sequence: int) -> Reading:
-    """What OCR made of the current page ``sequence``; restricted hồ sơ are hidden as in
+async def _read_page(api: CatalogueApi, request: Request, file_code: str, sequence: int) -> Page:
+    """The current page ``sequence`` once OCR has read it; restricted hồ sơ are hidden as in
     ``GET /files/{file_code}``."""
     file = await _load(api, request, file_code)
     if _public_only(request) and not file.public:
         raise FileNotFound(f"không có hồ sơ {file_code}")
     for page in file.current_pages():
         if page.sequence == sequence and page.reading is not None:
-            return page.reading
+            return page
     raise PageNotFound(f"hồ sơ {file_code} chưa có trang {sequence} đã nhận dạng")
+
+
+async def _reading(api: CatalogueApi, request: Request, file_code: str, sequence: int) -> Reading:
+    """What OCR made of the current page ``sequence``."""
+    reading = (await _read_page(api, request, file_code, sequence)).reading
+    assert reading is not None  # noqa: S101  # _read_page returns read pages only
+    return reading
+
+
+class Variant(StrEnum):
+    CLEANED = "cleaned"  # the image OCR read: levelled, deskewed, turned upright (JPEG)
+    ORIGINAL = "original"  # the scan as stored, JPEG/PNG as is, TIFF/JPEG 2000 as a JPEG
 
 
 Sequence_ = Annotated[int, Query(ge=1, le=100_000, description="số thứ tự trang")]
@@ -525,12 +551,19 @@ Sequence_ = Annotated[int, Query(ge=1, le=100_000, description="số thứ tự 
 
 @router.get(
     "/files/{file_code}/page-image",
-    summary="The cleaned image of a page (JPEG), as OCR read it, for the page viewer",
-    responses={200: {"content": {"image/jpeg": {}}}, 404: PROBLEM},
+    summary="The cleaned image of a page (JPEG), as OCR read it, or ?variant=original the "
+    "scan as stored (TIFF and JPEG 2000 re-encoded as JPEG), for the page viewer",
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, 404: PROBLEM},
 )
 async def get_page_image(
-    file_code: FileCode, sequence: Sequence_, request: Request, api: Api
+    file_code: FileCode,
+    sequence: Sequence_,
+    request: Request,
+    api: Api,
+    variant: Variant = Variant.CLEANED,
 ) -> Response:
+    if variant is Variant.ORIGINAL:
+        return await _original_image(api, request, file_code, sequence)
     reading = await _reading(api, request, file_code, sequence)
     image = await api.images.image(reading.image_key) if reading.image_key else None
     if image is None:
@@ -538,6 +571,24 @@ async def get_page_image(
     # A derivative is never rewritten under its key: the browser may keep it.
     return Response(
         image, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"}
+    )
+
+
+async def _original_image(
+    api: CatalogueApi, request: Request, file_code: str, sequence: int
+) -> Response:
+    page = await _read_page(api, request, file_code, sequence)
+    shown = (
+        await api.originals.preview(page.object_key, page.media_type)
+        if page.object_key and api.originals
+        else None
+    )
+    if shown is None:
+        raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} không có ảnh gốc")
+    image, media_type = shown
+    # An original is write-once under its key, and so is what is made from it.
+    return Response(
+        image, media_type=media_type, headers={"cache-control": "private, max-age=3600"}
     )
 
 
@@ -550,15 +601,25 @@ async def get_page_image(
 async def get_page_words(
     file_code: FileCode, sequence: Sequence_, request: Request, api: Api
 ) -> dict[str, Any]:
-    reading = await _reading(api, request, file_code, sequence)
+    page = await _read_page(api, request, file_code, sequence)
+    reading = page.reading
+    assert reading is not None  # noqa: S101  # _read_page returns read pages only
     hocr = await api.hocr.hocr(reading.hocr_key)
     if hocr is None:
         raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} chưa có hOCR")
     width, height, words = await asyncio.to_thread(hocr_words, hocr)
+    quality = reading.quality
     return {
         "sequence": sequence,
         "width": width,
         "height": height,
+        "original": {  # the scan as stored, to lay the boxes over it (?variant=original)
+            "width": page.width,
+            "height": page.height,
+            "media_type": page.media_type,
+            "rotation": quality.rotation if quality else None,
+            "skew": quality.skew if quality else None,
+        },
         "confidence": reading.confidence,
         "words": [
             {"text": w.text, "box": w.box.as_list(), "confidence": w.confidence} for w in words

@@ -4,7 +4,7 @@ progress, annual and selection reports are built from. Plain data, no rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from services.catalogue.domain.search import Phrase
 
@@ -88,14 +88,25 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class OcrQueue:
+    """Current pages stored and not yet read by OCR (the queue, and since when the oldest has
+    waited), and those OCR could not read, by the reason code it gave."""
+
+    waiting: int = 0
+    oldest_waiting_since: datetime | None = None
+    failed_by_code: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProgressCounts:
-    """Hồ sơ and pages by state, fonds and year, and pages stored per day."""
+    """Hồ sơ and pages by state, fonds and year, pages stored per day, and the OCR queue."""
 
     files_by_state: dict[str, int]
     pages_by_state: dict[str, int]
     files_by_fonds: dict[str, dict[str, int]]
     files_by_year: dict[int, dict[str, int]]
     pages_per_day: list[tuple[date, int]]
+    ocr: OcrQueue = field(default_factory=OcrQueue)
 
 
 @dataclass(frozen=True)

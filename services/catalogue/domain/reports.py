@@ -94,6 +94,16 @@ def progress_report(counts: ProgressCounts, plan: ProgrammePlan, today: date) ->
         "files_by_fonds": counts.files_by_fonds,
         "files_by_year": {str(y): v for y, v in sorted(counts.files_by_year.items())},
         "pages_per_day": [{"date": d.isoformat(), "pages": n} for d, n in counts.pages_per_day],
+        "ocr": {
+            "waiting": counts.ocr.waiting,
+            "oldest_waiting_since": (
+                counts.ocr.oldest_waiting_since.isoformat()
+                if counts.ocr.oldest_waiting_since
+                else None
+            ),
+            "failed": sum(counts.ocr.failed_by_code.values()),
+            "failed_by_code": dict(sorted(counts.ocr.failed_by_code.items())),
+        },
         "plan": plan.as_json(today.year),
         "digitization": {
             "done": digitized,
@@ -269,6 +279,18 @@ def progress_sheets(report: dict[str, Any]) -> list[TableSheet]:
             chart=BarChartSpec(
                 title="Trang số hóa mỗi ngày", category_column=1, value_columns=(2,), anchor="D2"
             ),
+        ),
+        TableSheet(
+            title="Nhận dạng",
+            columns=["Trang", "Số trang"],
+            rows=[
+                ["Chờ nhận dạng (OCR)", report["ocr"]["waiting"]],
+                *(
+                    [f"Không nhận dạng được: {code}", n]
+                    for code, n in report["ocr"]["failed_by_code"].items()
+                ),
+            ],
+            heading="Hàng đợi nhận dạng và các trang lỗi",
         ),
     ]
 

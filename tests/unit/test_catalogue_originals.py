@@ -1,0 +1,53 @@
+"""The original scan as the page viewer gets it from the catalogue: JPEG and PNG as stored,
+TIFF re-encoded as a JPEG no longer than an A4 page at 300 dpi, nothing for a missing one."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from services.catalogue.adapters.hocr import PREVIEW_LONG_SIDE, StoredOriginals
+from shared.objectstore import LocalStore
+
+pytestmark = pytest.mark.unit
+
+
+def _stored(tmp_path: Path, key: str, image: Image.Image, kind: str) -> StoredOriginals:
+    store = LocalStore(tmp_path)
+    data = io.BytesIO()
+    image.save(data, kind)
+    data.seek(0)
+    asyncio.run(store.put(key, data, content_type=f"image/{kind.lower()}"))
+    return StoredOriginals(store)
+
+
+def test_a_png_original_is_shown_as_it_is_stored(tmp_path: Path) -> None:
+    originals = _stored(tmp_path, "f/1.png", Image.new("RGB", (40, 60), "white"), "PNG")
+    shown = asyncio.run(originals.preview("f/1.png", "image/png"))
+    assert shown is not None
+    data, media_type = shown
+    assert media_type == "image/png"
+    assert data == (tmp_path / "f/1.png").read_bytes()
+
+
+def test_a_tiff_original_becomes_a_jpeg_of_the_same_shape_at_most_a4_at_300_dpi(
+    tmp_path: Path,
+) -> None:
+    bitonal = Image.new("1", (4000, 6000), 1)  # A3-ish at 400 dpi, a browser cannot show TIFF
+    originals = _stored(tmp_path, "f/2.tif", bitonal, "TIFF")
+    shown = asyncio.run(originals.preview("f/2.tif", "image/tiff"))
+    assert shown is not None
+    data, media_type = shown
+    assert media_type == "image/jpeg"
+    with Image.open(io.BytesIO(data)) as preview:
+        assert preview.format == "JPEG"
+        assert preview.height == PREVIEW_LONG_SIDE
+        assert abs(preview.width / preview.height - 4000 / 6000) < 0.01
+
+
+def test_a_missing_original_is_none(tmp_path: Path) -> None:
+    assert asyncio.run(StoredOriginals(LocalStore(tmp_path)).preview("f/x.tif", None)) is None
