@@ -360,6 +360,16 @@ ROUTES: tuple[Route, ...] = (
         "Download the newest handover package (zip) of a hồ sơ",
         answers={200: ZIP},
     ),
+    Route(
+        "GET",
+        "/files/{file_code}/receipt",
+        "handover",
+        "The national archive's receipt (biên nhận) for the hồ sơ's package",
+        description="The newest answered delivery: `receipt_id`, `accepted`, `reasons` (one "
+        "per finding when refused), `receiver`, `answered_at`, and the package's SHA-256 as "
+        "the archive received it beside the one sohoa recorded. 404 "
+        "`handover.receipt-not-found` until the archive has answered.",
+    ),
     Route("GET", "/fonds", "catalogue", "Every phông", answers={200: LIST}),
     Route("GET", "/fonds/{code}", "catalogue", "One phông"),
     Route(

@@ -16,12 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from services.handover.adapters.db import HandoverPackage
+from services.handover.domain import DeliveryState
 from services.handover.handlers import (
     HandoverDeps,
     latest_package,
+    latest_receipt,
     list_deliveries,
     list_fixity_failures,
     package_for_download,
+    packages_of_file,
 )
 from shared.db import utcnow
 from shared.text import validate_file_code
@@ -142,6 +145,44 @@ class DeliveryOut(BaseModel):
     overdue: bool
     receipt_id: str | None
     reasons: list[str]
+
+
+class ReceiptOut(BaseModel):
+    """The national archive's receipt (biên nhận) for the newest answered package of a hồ sơ."""
+
+    file_code: str
+    package_id: uuid.UUID
+    receipt_id: str
+    accepted: bool
+    reasons: list[str] = Field(description="why it was refused, one per finding; empty if accepted")
+    receiver: str | None = Field(description="the archive's system that answered")
+    answered_at: datetime | None = Field(description="when it answered")
+    received_sha256: str | None = Field(description="the package's SHA-256 as it was received")
+    package_sha256: str | None = Field(description="the SHA-256 sohoa recorded for the package")
+
+
+@router.get(
+    "/files/{file_code}/receipt",
+    response_model=ReceiptOut,
+    summary="The national archive's receipt for a hồ sơ's package (biên nhận)",
+    responses={404: {"description": "no receipt yet (handover.receipt-not-found)"}},
+)
+async def get_receipt(file_code: str, deps: Deps) -> ReceiptOut:
+    code = validate_file_code(file_code)
+    delivery = await latest_receipt(code, deps)
+    packages = {p.package_id: p for p in await packages_of_file(code, deps)}
+    package = packages.get(str(delivery.package_id))
+    return ReceiptOut(
+        file_code=delivery.file_code,
+        package_id=delivery.package_id,
+        receipt_id=delivery.receipt_id or "",
+        accepted=delivery.state is DeliveryState.ACCEPTED,
+        reasons=list(delivery.reasons),
+        receiver=delivery.receiver,
+        answered_at=delivery.answered_at,
+        received_sha256=delivery.received_sha256,
+        package_sha256=package.sha256 if package is not None else None,
+    )
 
 
 @router.get("/deliveries", response_model=list[DeliveryOut], summary="Deliveries and receipts")

@@ -29,6 +29,11 @@ class PackageNotFound(NotFound):
     title = "Chưa có gói bàn giao cho hồ sơ"
 
 
+class ReceiptNotFound(NotFound):
+    code = "handover.receipt-not-found"
+    title = "Lưu trữ quốc gia chưa gửi biên nhận cho gói bàn giao của hồ sơ"
+
+
 def package_id_for(accept_event_id: str) -> uuid.UUID:
     """One package per acceptance decision: a redelivered file-accepted builds the same one."""
     return uuid.uuid5(PACKAGE_NAMESPACE, accept_event_id)
@@ -161,6 +166,9 @@ class Delivery:
     last_sent_at: datetime
     receipt_id: str | None = None
     reasons: tuple[str, ...] = ()
+    receiver: str | None = None  # the archive's system that answered
+    answered_at: datetime | None = None  # when it answered, by its own clock
+    received_sha256: str | None = None  # the package's SHA-256 as the archive received it
 
     @classmethod
     def announced(cls, package_id: uuid.UUID, file_code: str, at: datetime) -> Delivery:
@@ -192,11 +200,26 @@ class Delivery:
         self.state = DeliveryState.RECEIVED
         return True
 
-    def answer(self, receipt_id: str, accepted: bool, reasons: tuple[str, ...]) -> bool:
-        """Record the receipt; False (nothing changes) when one was recorded already."""
+    def answer(
+        self,
+        receipt_id: str,
+        accepted: bool,
+        reasons: tuple[str, ...],
+        *,
+        receiver: str | None = None,
+        at: datetime | None = None,
+        received_sha256: str | None = None,
+    ) -> bool:
+        """Record the receipt (biên nhận) as the archive gave it; False (nothing changes) when
+        one was recorded already."""
         if self.state in ANSWERED:
             return False
         self.state = DeliveryState.ACCEPTED if accepted else DeliveryState.REJECTED
         self.receipt_id = receipt_id
         self.reasons = reasons
+        self.receiver, self.answered_at, self.received_sha256 = receiver, at, received_sha256
         return True
+
+    @property
+    def answered(self) -> bool:
+        return self.state in ANSWERED

@@ -23,6 +23,7 @@ from services.handover.adapters.db import (
     HandoverDelivery,
     HandoverPackage,
     deliveries,
+    deliveries_of,
     fixity_failures,
     next_to_check,
     packages_of,
@@ -34,6 +35,7 @@ from services.handover.domain import (
     Delivery,
     FixityMismatch,
     PackageNotFound,
+    ReceiptNotFound,
     bag_info,
     check_download_token,
     download_token,
@@ -264,7 +266,15 @@ async def on_package_receipt(event: PackageReceipt, envelope: Envelope, deps: Ha
             log.warning("receipt_for_unknown_package", package_id=str(event.package_id))
             return
         delivery = row.to_domain()
-        if delivery.answer(event.receipt_id, event.accepted, reasons):
+        answered = delivery.answer(
+            event.receipt_id,
+            event.accepted,
+            reasons,
+            receiver=event.receiver,
+            at=event.at,
+            received_sha256=event.sha256,
+        )
+        if answered:
             row.update_from(delivery)
             session.add(row)
             session.commit()
@@ -397,8 +407,22 @@ async def list_fixity_failures(deps: HandoverDeps) -> list[FixityRecord]:
     return await in_thread(deps.engine, fixity_failures)
 
 
+async def latest_receipt(file_code: str, deps: HandoverDeps) -> Delivery:
+    """The newest delivery of the hồ sơ that the national archive has answered."""
+    rows = await in_thread(deps.engine, lambda s: deliveries_of(s, file_code))
+    for delivery in (row.to_domain() for row in rows):
+        if delivery.answered:
+            return delivery
+    raise ReceiptNotFound(f"hồ sơ {file_code} chưa có biên nhận của Lưu trữ quốc gia")
+
+
+async def packages_of_file(file_code: str, deps: HandoverDeps) -> list[HandoverPackage]:
+    """Every package of the hồ sơ, newest first."""
+    return await in_thread(deps.engine, lambda s: packages_of(s, file_code))
+
+
 async def latest_package(file_code: str, deps: HandoverDeps) -> HandoverPackage:
-    packages = await in_thread(deps.engine, lambda s: packages_of(s, file_code))
+    packages = await packages_of_file(file_code, deps)
     if not packages:
         raise PackageNotFound(f"hồ sơ {file_code} chưa có gói bàn giao")
     return packages[0]

@@ -83,6 +83,11 @@ def test_receiver_down_then_up_delivers_once_and_a_duplicate_receipt_changes_not
     assert after["history"] == file["history"]
     (still,) = _deliveries(stack, package["package_id"])
     assert (still["state"], still["receipt_id"]) == ("accepted", delivery["receipt_id"])
+    receipt = client.get(f"/api/v1/files/{code}/receipt").json()  # the first answer, kept
+    assert (receipt["receipt_id"], receipt["accepted"]) == (delivery["receipt_id"], True)
+    assert receipt["package_id"] == package["package_id"]
+    assert receipt["received_sha256"] == receipt["package_sha256"] == package["sha256"]
+    assert receipt["receiver"] != "replay"
 
 
 def test_a_tampered_package_is_refused_and_returns_to_the_archivists(
@@ -112,3 +117,6 @@ def test_a_tampered_package_is_refused_and_returns_to_the_archivists(
 
     delivery = wait_until(answered, timeout=60, what="the rejection")
     assert any("SHA-256" in r for r in delivery["reasons"])
+    receipt = client.get(f"/api/v1/files/{code}/receipt").json()
+    assert (receipt["accepted"], receipt["reasons"]) == (False, delivery["reasons"])
+    assert receipt["received_sha256"] != receipt["package_sha256"]  # what was tampered with

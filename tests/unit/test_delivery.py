@@ -63,3 +63,17 @@ def test_the_first_receipt_decides_and_a_duplicate_changes_nothing() -> None:
     )
     with pytest.raises(Exception, match="biên nhận"):
         d.resent(T0)
+
+
+def test_a_receipt_keeps_who_answered_when_and_what_it_received() -> None:
+    d = _delivery()
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    assert d.answer("BN-7", True, (), receiver="luu-tru-quoc-gia", at=at, received_sha256="ab" * 32)
+    assert not d.answer("BN-8", False, ("x",), receiver="other", at=at, received_sha256="cd" * 32)
+    assert d.answered
+    assert (d.receipt_id, d.receiver, d.answered_at, d.received_sha256) == (
+        "BN-7",
+        "luu-tru-quoc-gia",
+        at,
+        "ab" * 32,
+    )

@@ -51,6 +51,9 @@ class HandoverDelivery(SQLModel, table=True):
     last_sent_at: datetime = Field(sa_type=Timestamp)
     receipt_id: str | None = Field(default=None, max_length=100)
     reasons: str = Field(default="[]", description="JSON list of the receipt's reasons")
+    receiver: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    received_sha256: str | None = Field(default=None, max_length=64)
 
     def to_domain(self) -> Delivery:
         return Delivery(
@@ -62,6 +65,9 @@ class HandoverDelivery(SQLModel, table=True):
             last_sent_at=_aware(self.last_sent_at),
             receipt_id=self.receipt_id,
             reasons=tuple(json.loads(self.reasons)),
+            receiver=self.receiver,
+            answered_at=_aware(self.answered_at) if self.answered_at is not None else None,
+            received_sha256=self.received_sha256,
         )
 
     def update_from(self, delivery: Delivery) -> None:
@@ -71,6 +77,9 @@ class HandoverDelivery(SQLModel, table=True):
         self.last_sent_at = delivery.last_sent_at
         self.receipt_id = delivery.receipt_id
         self.reasons = json.dumps(list(delivery.reasons), ensure_ascii=False)
+        self.receiver = delivery.receiver
+        self.answered_at = delivery.answered_at
+        self.received_sha256 = delivery.received_sha256
 
     @classmethod
     def from_domain(cls, delivery: Delivery) -> HandoverDelivery:
@@ -94,6 +103,16 @@ def _aware(at: datetime) -> datetime:
 def unanswered(session: Session) -> list[HandoverDelivery]:
     query = select(HandoverDelivery).where(
         col(HandoverDelivery.state).in_([DeliveryState.PENDING, DeliveryState.REDELIVERED])
+    )
+    return list(session.exec(query))
+
+
+def deliveries_of(session: Session, file_code: str) -> list[HandoverDelivery]:
+    """The deliveries of one hồ sơ's packages, newest first."""
+    query = (
+        select(HandoverDelivery)
+        .where(HandoverDelivery.file_code == file_code)
+        .order_by(col(HandoverDelivery.first_sent_at).desc())
     )
     return list(session.exec(query))
 
