@@ -17,9 +17,11 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 import services.catalogue.adapters.orm
+import services.gateway.db
 import services.handover.adapters.db
 import services.ingest.adapters.db  # noqa: F401  # registers the tables compared below
 from services.catalogue.app import MIGRATIONS as CATALOGUE
+from services.gateway.db import MIGRATIONS as GATEWAY
 from services.handover.app import MIGRATIONS as HANDOVER
 from services.ingest.app import MIGRATIONS as INGEST
 from shared.config import KafkaSettings
@@ -44,8 +46,16 @@ TABLES_OF = {
         "catalogue_correction",
     },
     "handover": {"handover_package"},
+    "gateway": {
+        "gateway_client",
+        "gateway_person",
+        "gateway_audit",
+        "gateway_webhook",
+        "gateway_webhook_delivery",
+    },
 }
 SHARED_TABLES = {"outbox_message", "processed_event"}
+MESSAGING_TABLES = {"gateway": {"processed_event"}}  # consumes, never publishes: no outbox
 
 
 # PostgreSQL's generated tsvector columns and their GIN indexes are the search index of one
@@ -66,7 +76,7 @@ def _compared(wanted: set[str], _object: object, name: str | None, kind: str, *_
 
 @pytest.mark.parametrize(
     ("service", "migrations"),
-    [("ingest", INGEST), ("catalogue", CATALOGUE), ("handover", HANDOVER)],
+    [("ingest", INGEST), ("catalogue", CATALOGUE), ("handover", HANDOVER), ("gateway", GATEWAY)],
 )
 def test_migrations_create_exactly_what_the_models_describe(
     database_url: str, service: str, migrations: Path
@@ -74,7 +84,7 @@ def test_migrations_create_exactly_what_the_models_describe(
     engine = make_engine(database_url)
     migrate(engine, migrations)
     migrate(engine, migrations)  # running again at the next start-up is a no-op
-    wanted = TABLES_OF[service] | SHARED_TABLES
+    wanted = TABLES_OF[service] | MESSAGING_TABLES.get(service, SHARED_TABLES)
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,

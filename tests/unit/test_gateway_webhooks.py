@@ -1,0 +1,200 @@
+"""Webhook rules without I/O: a partner verifies the signature as the README shows; the
+backoff schedule doubles, is capped and gives up; a URL is http(s) or refused; who hears of
+which change (restricted hồ sơ never to a partner reader, the scanning gate never, a client
+that lost its roles never); another client's subscription does not exist for a caller."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.gateway.domain import Role
+from services.gateway.webhooks import (
+    BadWebhookUrl,
+    Delivery,
+    DeliveryState,
+    Subscription,
+    WebhookEvent,
+    WebhookNotFound,
+    sign,
+    signature_matches,
+    webhook_url,
+)
+from shared.backoff import RetryPolicy
+from shared.events import FileStateChanged
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+EVERY_EVENT = frozenset(WebhookEvent)
+PARTNER = frozenset({Role.PARTNER_READ})
+STAFF = frozenset({Role.PARTNER_READ, Role.ARCHIVIST})
+
+
+def _change(
+    *, public: bool, from_state: str = "described", to_state: str = "verified"
+) -> FileStateChanged:
+    return FileStateChanged(
+        file_code="H49.64.33.2024.01.VP",
+        from_state=from_state,
+        to_state=to_state,
+        version=7,
+        person="Trần Văn Kiểm",
+        client="workspace",
+        reason="kiểm tra đạt",
+        at=NOW,
+        arranged=True,
+        open_for_scanning=False,
+        public=public,
+    )
+
+
+def _subscription(roles: frozenset[Role] = PARTNER) -> Subscription:
+    return Subscription.new("tinh", roles, "https://doitac.example/hook", EVERY_EVENT, NOW)
+
+
+def test_a_partner_verifies_the_signature_with_nothing_but_hmac() -> None:
+    """What a receiver in any language does: HMAC-SHA256 over "<timestamp>.<body>"."""
+    secret, timestamp, body = "whsec_abc", 1_764_748_800, b'{"id":"e1"}'
+    header = sign(secret, timestamp, body)
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    assert header == "v1=" + expected.hexdigest()
+    assert signature_matches(secret, timestamp, body, header)
+    assert not signature_matches("whsec_other", timestamp, body, header)
+    assert not signature_matches(secret, timestamp + 1, body, header)  # a replayed timestamp
+    assert not signature_matches(secret, timestamp, body + b" ", header)
+
+
+def test_the_backoff_doubles_from_the_first_wait_up_to_its_cap_then_gives_up() -> None:
+    policy = RetryPolicy(max_attempts=5, first_backoff=10, max_backoff=60)
+    delivery = _subscription().delivery_for(_change(public=True), "e1", PARTNER, NOW)
+    assert delivery is not None
+    waits = []
+    moment = NOW
+    for _ in range(4):
+        delivery = delivery.attempted(500, "HTTP 500", moment, policy)
+        assert delivery.state is DeliveryState.PENDING
+        assert delivery.next_attempt_at is not None
+        waits.append((delivery.next_attempt_at - moment).total_seconds())
+        moment = delivery.next_attempt_at
+    assert waits == [10, 20, 40, 60]
+    failed = delivery.attempted(None, "ConnectError", moment, policy)
+    assert (failed.state, failed.attempts, failed.next_attempt_at) == (
+        DeliveryState.FAILED,
+        5,
+        None,
+    )
+    assert (failed.last_status, failed.last_error) == (None, "ConnectError")
+
+
+def test_a_2xx_delivers_and_clears_the_last_error() -> None:
+    policy = RetryPolicy(max_attempts=3, first_backoff=10, max_backoff=60)
+    delivery = _subscription().delivery_for(_change(public=True), "e1", PARTNER, NOW)
+    assert delivery is not None
+    refused = delivery.attempted(503, "HTTP 503", NOW, policy)
+    later = NOW + timedelta(seconds=10)
+    done = refused.attempted(204, None, later, policy)
+    assert (done.state, done.attempts, done.delivered_at, done.next_attempt_at) == (
+        DeliveryState.DELIVERED,
+        2,
+        later,
+        None,
+    )
+    assert (done.last_status, done.last_error) == (204, None)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://doitac.example/hook",
+        "file:///etc/passwd",
+        "doitac.example/hook",
+        "https://",
+        "https://user:pass@doitac.example/hook",
+        "https://doitac.example:99999/hook",
+        "https://doitac .example/hook",
+        "javascript:alert(1)",
+        "https://doitac.example/" + "a" * 2000,
+    ],
+)
+def test_only_an_http_url_with_a_host_is_taken(url: str) -> None:
+    with pytest.raises(BadWebhookUrl) as refused:
+        Subscription.new("tinh", PARTNER, url, EVERY_EVENT, NOW)
+    assert (refused.value.code, refused.value.http_status) == ("webhooks.bad-url", 422)
+
+
+def test_http_and_https_urls_are_kept_as_given() -> None:
+    for url in ("http://127.0.0.1:8080/hook", "https://doitac.example/sohoa?k=1"):
+        assert webhook_url(url) == url
+
+
+def test_a_new_subscription_gets_a_fresh_secret_and_every_event_by_default() -> None:
+    first = Subscription.new("tinh", PARTNER, "https://a.example/", frozenset(), NOW)
+    second = Subscription.new("tinh", PARTNER, "https://a.example/", frozenset(), NOW)
+    assert first.secret.startswith("whsec_")
+    assert len(first.secret) > 40
+    assert (first.secret, first.id) != (second.secret, second.id)
+    assert first.secret != second.secret
+    assert first.events == EVERY_EVENT
+
+
+def test_a_restricted_hồ_sơ_is_announced_only_to_roles_that_may_see_it() -> None:
+    restricted, public = _change(public=False), _change(public=True)
+    partner, staff = _subscription(PARTNER), _subscription(STAFF)
+    assert partner.hears(public, PARTNER)
+    assert not partner.hears(restricted, PARTNER)
+    assert staff.hears(restricted, STAFF)
+    # The subscriber's roles count, not the client's wider ones (a person acting through it)
+    assert not partner.hears(restricted, STAFF)
+    # … and roles taken from the client since are gone: staff fallen back to partner_read
+    assert not staff.hears(restricted, PARTNER)
+    # A client that lost every role (revoked, expired) hears nothing at all
+    assert not staff.hears(public, frozenset())
+
+
+def test_a_field_missing_from_an_older_event_never_opens_a_record() -> None:
+    body = _change(public=True).model_dump(mode="json")
+    del body["public"]
+    older = FileStateChanged.model_validate(body)
+    assert older.public is False
+    assert not _subscription(PARTNER).hears(older, PARTNER)
+
+
+def test_only_a_real_change_of_state_is_announced_and_never_after_cancelling() -> None:
+    subscription = _subscription(STAFF)
+    gate = _change(public=True, from_state="approved", to_state="approved")
+    assert not subscription.hears(gate, STAFF)  # chỉnh lý confirmed: the gate moved in place
+    assert subscription.delivery_for(gate, "e2", STAFF, NOW) is None
+    assert not subscription.cancelled().hears(_change(public=True), STAFF)
+
+
+def test_the_delivery_body_is_what_the_partner_is_promised() -> None:
+    delivery = _subscription().delivery_for(_change(public=True), "ce-1", PARTNER, NOW)
+    assert isinstance(delivery, Delivery)
+    assert json.loads(delivery.body) == {
+        "type": "file-state-changed",
+        "id": "ce-1",
+        "file_code": "H49.64.33.2024.01.VP",
+        "from_state": "described",
+        "to_state": "verified",
+        "at": "2026-12-03T08:00:00Z",
+        "version": 7,
+    }
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (
+        DeliveryState.PENDING,
+        0,
+        NOW,
+    )
+
+
+def test_another_clients_subscription_does_not_exist_for_the_caller() -> None:
+    subscription = _subscription()
+    assert subscription.owned_by("tinh") is subscription
+    with pytest.raises(WebhookNotFound) as missing:
+        subscription.owned_by("huyen")
+    assert (missing.value.code, missing.value.http_status) == ("webhooks.not-found", 404)
+    with pytest.raises(WebhookNotFound):
+        subscription.cancelled().owned_by("tinh")
