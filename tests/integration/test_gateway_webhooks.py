@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -27,19 +28,25 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.db import SqlUnitOfWork, open_database
 from services.gateway.deliveries import (
+    GROUP_ID,
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     DeliveryWorker,
+    WebhookFeed,
     on_file_state_changed,
 )
 from services.gateway.domain import Role
+from services.gateway.identity import Caller
 from services.gateway.webhooks import Delivery, DeliveryState, signature_matches
 from services.ops.broker import free_port as closed_port  # nothing listens there
 from shared.backoff import RetryPolicy
 from shared.config import KafkaSettings
-from shared.envelope import Envelope
+from shared.db import Inbox
+from shared.envelope import Envelope, encode_body
 from shared.events import FileStateChanged
+from shared.kafka import KafkaPublisher
+from tests.support.gateway import state_change
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -97,19 +104,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _change(file_code: str, *, public: bool, to_state: str = "verified") -> FileStateChanged:
-    return FileStateChanged(
-        file_code=file_code,
-        from_state="described",
-        to_state=to_state,
-        version=5,
-        person="Trần Văn Kiểm",
-        client="workspace",
-        reason="kiểm tra đạt",
-        at=T0,
-        arranged=True,
-        open_for_scanning=False,
-        public=public,
-    )
+    return state_change(file_code, public=public, at=T0, to_state=to_state)
 
 
 def _as(client: str) -> dict[str, str]:
@@ -280,4 +275,46 @@ def test_a_receiver_that_never_answers_well_ends_failed_and_still_listed(
         listed = api.get(f"/api/v1/webhooks/{webhook['id']}/deliveries", headers=_as("staff"))
         (entry,) = listed.json()["deliveries"]
         assert (entry["state"], entry["attempts"], entry["next_attempt_at"]) == ("failed", 3, None)
+    engine.dispose()
+
+
+async def test_the_gateway_hears_state_changes_from_the_broker_and_each_once(
+    kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    """The consumer as the gateway runs it, on the real broker: a change published by the
+    catalogue becomes a delivery; the same event sent again makes nothing more."""
+    engine = open_database(f"sqlite:///{tmp_path / 'gateway.db'}")
+    uow = partial(SqlUnitOfWork, engine)
+    caller = Caller("staff", ROLES["staff"])
+    made = subscriptions.subscribe(uow(), caller, "http://127.0.0.1:9/hook", frozenset())
+    file_code = f"H49.64.33.2024.{uuid4().hex[:8]}"  # the topic is shared by the whole session
+    first, second = (
+        _change(file_code, public=False),
+        _change(file_code, public=False, to_state="accepted"),
+    )
+    feed = WebhookFeed(
+        kafka_settings,
+        on_file_state_changed(uow, Bootstrap(KEYS, ROLES)),
+        Inbox(engine, GROUP_ID),
+        source="sohoa-gateway",
+        retry_seconds=0.2,
+    )
+
+    def mine() -> list[Delivery]:
+        found = subscriptions.list_deliveries(uow(), "staff", made.id, before=2**31, limit=100)
+        return [d for d in found if d.file_code == file_code]
+
+    async with feed, KafkaPublisher.open(kafka_settings, source="sohoa-catalogue") as publisher:
+        envelope = await publisher.publish(first)
+        headers = envelope.to_headers()
+        await publisher.send(first.TOPIC, file_code, encode_body(first), headers)  # again
+        await publisher.publish(second)  # same key, same partition: read after the repeat
+        deadline = asyncio.get_running_loop().time() + 60
+        while len(mine()) < 2:  # ask the database until the second change is there
+            assert asyncio.get_running_loop().time() < deadline, "the feed never delivered"
+            await asyncio.sleep(0.2)  # poll interval
+    by_state = {json.loads(d.body)["to_state"]: d.event_id for d in mine()}
+    assert len(mine()) == 2
+    assert by_state["verified"] == envelope.id  # the repeat of it made no second delivery
+    assert set(by_state) == {"verified", "accepted"}
     engine.dispose()

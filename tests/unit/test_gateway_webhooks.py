@@ -26,6 +26,7 @@ from services.gateway.webhooks import (
 )
 from shared.backoff import RetryPolicy
 from shared.events import FileStateChanged
+from tests.support.gateway import state_change
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -37,18 +38,13 @@ STAFF = frozenset({Role.PARTNER_READ, Role.ARCHIVIST})
 def _change(
     *, public: bool, from_state: str = "described", to_state: str = "verified"
 ) -> FileStateChanged:
-    return FileStateChanged(
-        file_code="H49.64.33.2024.01.VP",
+    return state_change(
+        "H49.64.33.2024.01.VP",
+        public=public,
+        at=NOW,
         from_state=from_state,
         to_state=to_state,
         version=7,
-        person="Trần Văn Kiểm",
-        client="workspace",
-        reason="kiểm tra đạt",
-        at=NOW,
-        arranged=True,
-        open_for_scanning=False,
-        public=public,
     )
 
 
