@@ -4,6 +4,7 @@ and the worker that delivers."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -24,7 +25,7 @@ from services.gateway.deliveries import GROUP_ID, DeliveryWorker, WebhookFeed, o
 from services.gateway.domain import RateLimiter
 from services.gateway.tokens import TokenSigner
 from shared.background import Periodic
-from shared.db import Inbox, ping
+from shared.db import Inbox, ping, prune_processed
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
 
@@ -102,6 +103,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 deliver = Periodic("webhook-deliveries", every, worker.run_once)
                 await stack.enter_async_context(deliver)
                 await stack.enter_async_context(feed)
+                retention = settings.kafka.retention_hours  # as the other services keep them
+                prune = Periodic(
+                    "processed-event-prune",
+                    settings.kafka.redrive_check_seconds,
+                    partial(asyncio.to_thread, prune_processed, engine, retention),
+                    at_start=True,
+                )
+                await stack.enter_async_context(prune)
                 app.state.webhook_worker = worker
                 yield
         finally:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from services.gateway.db import MIGRATIONS as GATEWAY
 from services.handover.app import MIGRATIONS as HANDOVER
 from services.ingest.app import MIGRATIONS as INGEST
 from shared.config import KafkaSettings
-from shared.db import Inbox, make_engine, migrate
+from shared.db import Inbox, ProcessedEvent, make_engine, migrate, prune_processed, utcnow
 from shared.events import FileAccepted
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
 from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
@@ -214,4 +214,22 @@ async def test_processed_event_record_remembers_per_consumer_group(database_url:
     await inbox.remember("e-1")  # a concurrent redelivery remembers the same fact
     assert await inbox.seen("e-1")
     assert not await other.seen("e-1")
+    engine.dispose()
+
+
+async def test_the_gateway_forgets_processed_events_past_retention(database_url: str) -> None:
+    """The gateway consumes without an outbox, so it prunes its processed-event record alone."""
+    engine = make_engine(database_url)
+    migrate(engine, GATEWAY)
+    inbox = Inbox(engine, "sohoa-gateway-webhooks")
+    await inbox.remember("old")
+    await inbox.remember("new")
+    with Session(engine) as session:
+        old = session.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == "old")).one()
+        old.processed_at = utcnow() - timedelta(hours=25)
+        session.add(old)
+        session.commit()
+    assert prune_processed(engine, retention_hours=24) == 1
+    assert not await inbox.seen("old")
+    assert await inbox.seen("new")
     engine.dispose()
