@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -42,69 +38,34 @@ from services.gateway.webhooks import Delivery, DeliveryState, signature_matches
 from services.ops.broker import free_port as closed_port  # nothing listens there
 from shared.backoff import RetryPolicy
 from shared.config import KafkaSettings
-from shared.db import Inbox
+from shared.db import Inbox, utcnow
 from shared.envelope import Envelope, encode_body
 from shared.events import FileStateChanged
 from shared.kafka import KafkaPublisher
-from tests.support.gateway import state_change
+from tests.support.gateway import Receiver, receiving, state_change
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+AT = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)  # when the hồ sơ changed, as the body says
+
+
+def _clock() -> datetime:
+    """The worker's first moment: just past now, when the deliveries were made due."""
+    return utcnow().replace(microsecond=0) + timedelta(seconds=1)
+
+
 KEYS = {"tinh": "tinh-partner-key-".ljust(32, "p"), "staff": "staff-archivist-key".ljust(32, "s")}
 ROLES = {"tinh": frozenset({Role.PARTNER_READ}), "staff": frozenset({Role.ARCHIVIST})}
 POLICY = RetryPolicy(max_attempts=3, first_backoff=10, max_backoff=60)
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A partner's endpoint: answers each path from its script (then 200), keeps every POST."""
-
-    url: str
-    script: dict[str, list[int]]
-    received: list[Received] = field(default_factory=list)
-
-    def on(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    box: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            me = box["receiver"]
-            body = self.rfile.read(int(self.headers["content-length"]))
-            me.received.append(Received(self.path, dict(self.headers.items()), body))
-            statuses = me.script.get(self.path, [])
-            status = statuses.pop(0) if statuses else 200
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box["receiver"] = Receiver(f"http://127.0.0.1:{server.server_address[1]}", {})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield box["receiver"]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with receiving() as partner:
+        yield partner
 
 
 def _change(file_code: str, *, public: bool, to_state: str = "verified") -> FileStateChanged:
-    return state_change(file_code, public=public, at=T0, to_state=to_state)
+    return state_change(file_code, public=public, at=AT, to_state=to_state)
 
 
 def _as(client: str) -> dict[str, str]:
@@ -154,6 +115,8 @@ def test_state_changes_reach_partners_signed_retried_and_listed(
         restricted = _change("H49.64.33.2024.02.VP", public=False)
         public_envelope = Envelope.new(public, source="sohoa-catalogue")
 
+        clock: list[datetime] = []  # the worker's first moment, read back below
+
         async def deliver() -> None:
             await handle(public, public_envelope)
             await handle(restricted, Envelope.new(restricted, source="sohoa-catalogue"))
@@ -161,18 +124,20 @@ def test_state_changes_reach_partners_signed_retried_and_listed(
             receiver.script["/tinh"] = [500]
             async with httpx.AsyncClient() as client:
                 worker = DeliveryWorker(uow, client, POLICY, timeout=5)
-                first = await worker.run_once(T0)
+                t0 = _clock()
+                clock.append(t0)
+                first = await worker.run_once(t0)
                 assert sorted((d.file_code, d.state, d.last_status) for d in first) == [
                     ("H49.64.33.2024.01.VP", DeliveryState.DELIVERED, 200),  # staff
                     ("H49.64.33.2024.01.VP", DeliveryState.PENDING, 500),  # tinh: refused
                     ("H49.64.33.2024.02.VP", DeliveryState.DELIVERED, 200),  # staff
                 ]
-                assert await worker.run_once(T0 + timedelta(seconds=9)) == []  # not due yet
-                second: list[Delivery] = await worker.run_once(T0 + timedelta(seconds=10))
+                assert await worker.run_once(t0 + timedelta(seconds=9)) == []  # not due yet
+                second: list[Delivery] = await worker.run_once(t0 + timedelta(seconds=10))
                 assert [(d.state, d.attempts, d.last_status) for d in second] == [
                     (DeliveryState.DELIVERED, 2, 200)
                 ]
-                assert await worker.run_once(T0 + timedelta(hours=1)) == []  # all settled
+                assert await worker.run_once(t0 + timedelta(hours=1)) == []  # all settled
 
         asyncio.run(deliver())
 
@@ -194,8 +159,8 @@ def test_state_changes_reach_partners_signed_retried_and_listed(
                 "version": 5,
             }
         assert [int(t.headers[TIMESTAMP_HEADER]) for t in tries] == [
-            int(T0.timestamp()),
-            int(T0.timestamp()) + 10,
+            int(clock[0].timestamp()),
+            int(clock[0].timestamp()) + 10,
         ]
         assert tries[0].headers[ID_HEADER] == tries[1].headers[ID_HEADER]
         seen_by_staff = sorted(json.loads(r.body)["file_code"] for r in receiver.on("/ok"))
@@ -257,7 +222,7 @@ def test_a_receiver_that_never_answers_well_ends_failed_and_still_listed(
             outcomes: list[Delivery] = []
             async with httpx.AsyncClient() as client:
                 worker = DeliveryWorker(uow, client, POLICY, timeout=2)
-                moment = T0
+                moment = _clock()
                 for _ in range(POLICY.max_attempts):
                     (done,) = await worker.run_once(moment)
                     outcomes.append(done)

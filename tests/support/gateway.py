@@ -1,10 +1,16 @@
 """Stand-in internal services behind a gateway under test: each is reached at
-``http://<service>`` (``request.url.host`` names it) and answered by one function."""
+``http://<service>`` (``request.url.host`` names it) and answered by one function; and for the
+webhooks, a partner's receiver on loopback and the state changes it hears of."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -48,3 +54,51 @@ def state_change(
         open_for_scanning=False,
         public=public,
     )
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A partner's endpoint: answers each path from its script (then 200), keeps every POST."""
+
+    url: str
+    script: dict[str, list[int]] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+
+    def on(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 (a free port) for as long as the block lasts."""
+    box: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            me = box["receiver"]
+            body = self.rfile.read(int(self.headers["content-length"]))
+            me.received.append(Received(self.path, dict(self.headers.items()), body))
+            statuses = me.script.get(self.path, [])
+            self.send_response(statuses.pop(0) if statuses else 200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass  # the test reads what arrived, not the access log
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    box["receiver"] = Receiver(f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield box["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()
