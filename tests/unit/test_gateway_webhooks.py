@@ -1,18 +1,25 @@
 """Webhook rules without I/O: a partner verifies the signature as the README shows; the
 backoff schedule doubles, is capped and gives up; a URL is http(s) or refused; who hears of
 which change (restricted hồ sơ never to a partner reader, the scanning gate never, a client
-that lost its roles never); another client's subscription does not exist for a caller."""
+that lost its roles never); another client's subscription does not exist for a caller. The
+use cases over an in-memory unit of work: subscribing, announcing once, claiming what is due."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
-from services.gateway.domain import Role
+from services.gateway import subscriptions
+from services.gateway.accounts import Bootstrap
+from services.gateway.domain import EVERY_ROLE, Role
+from services.gateway.identity import Caller, ClientAccount, key_hash
+from services.gateway.ports import UnitOfWork
 from services.gateway.webhooks import (
     BadWebhookUrl,
     Delivery,
@@ -26,7 +33,7 @@ from services.gateway.webhooks import (
 )
 from shared.backoff import RetryPolicy
 from shared.events import FileStateChanged
-from tests.support.gateway import state_change
+from tests.support.gateway import FakeIdentity, state_change
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -194,3 +201,148 @@ def test_another_clients_subscription_does_not_exist_for_the_caller() -> None:
     assert (missing.value.code, missing.value.http_status) == ("webhooks.not-found", 404)
     with pytest.raises(WebhookNotFound):
         subscription.cancelled().owned_by("tinh")
+
+
+@dataclass
+class FakeWebhooks:
+    subscriptions_by_id: dict[UUID, Subscription] = field(default_factory=dict)
+    deliveries_by_id: dict[int, Delivery] = field(default_factory=dict)
+
+    def subscription(self, subscription_id: UUID) -> Subscription | None:
+        return self.subscriptions_by_id.get(subscription_id)
+
+    def subscriptions(self, client: str) -> list[Subscription]:
+        return [s for s in self.active() if s.client == client]
+
+    def active(self) -> list[Subscription]:
+        return [s for s in self.subscriptions_by_id.values() if s.active]
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        self.subscriptions_by_id[subscription.id] = subscription
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self.subscriptions_by_id[subscription.id] = subscription
+
+    def add_delivery(self, delivery: Delivery) -> None:
+        if any(
+            (d.subscription, d.event_id) == (delivery.subscription, delivery.event_id)
+            for d in self.deliveries_by_id.values()
+        ):
+            return
+        number = len(self.deliveries_by_id) + 1
+        self.deliveries_by_id[number] = replace(delivery, id=number)
+
+    def deliveries(self, subscription_id: UUID, *, before: int, limit: int) -> list[Delivery]:
+        mine = [
+            d
+            for n, d in sorted(self.deliveries_by_id.items(), reverse=True)
+            if d.subscription == subscription_id and n < before
+        ]
+        return mine[:limit]
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Delivery]:
+        due = [
+            d
+            for d in self.deliveries_by_id.values()
+            if d.state is DeliveryState.PENDING
+            and d.next_attempt_at is not None
+            and d.next_attempt_at <= now
+            and self.subscriptions_by_id[d.subscription].active
+        ][:limit]
+        for d in due:
+            assert d.id is not None
+            self.deliveries_by_id[d.id] = replace(d, next_attempt_at=until)
+        return due
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        assert delivery.id is not None
+        self.deliveries_by_id[delivery.id] = delivery
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """One shared state; enough for use cases that commit once (a rollback is not tested)."""
+
+    identity: FakeIdentity
+    webhooks: FakeWebhooks
+
+    def __init__(self) -> None:
+        self.identity = FakeIdentity()
+        self.webhooks = FakeWebhooks()
+        self.clock = NOW
+        self.commits = 0
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        pass
+
+    def now(self) -> datetime:
+        return self.clock
+
+
+BOOT = Bootstrap({"stack": "s" * 32}, {})  # a settings client not listed: every role
+
+
+def _client(uow: FakeUnitOfWork, name: str, roles: frozenset[Role], **when: datetime) -> None:
+    uow.identity.add_client(ClientAccount(name, roles, key_hash(name), NOW, **when))
+
+
+def test_a_client_subscribes_with_the_callers_roles_and_sees_only_its_own() -> None:
+    uow = FakeUnitOfWork()
+    person = Caller("workspace", PARTNER)  # a partner reader acting through a wider client
+    mine = subscriptions.subscribe(uow, person, "https://a.example/", frozenset())
+    theirs = subscriptions.subscribe(
+        uow, Caller("tinh", PARTNER), "https://b.example/", EVERY_EVENT
+    )
+    assert mine.roles == PARTNER
+    assert subscriptions.list_subscriptions(uow, "workspace") == [mine]
+    with pytest.raises(WebhookNotFound):
+        subscriptions.unsubscribe(uow, "workspace", theirs.id)
+    with pytest.raises(WebhookNotFound):
+        subscriptions.list_deliveries(uow, "workspace", theirs.id, before=10, limit=10)
+    assert subscriptions.unsubscribe(uow, "tinh", theirs.id).active is False
+    assert subscriptions.list_subscriptions(uow, "tinh") == []
+
+
+def test_a_change_is_announced_to_whoever_may_see_it_now_and_once() -> None:
+    uow = FakeUnitOfWork()
+    _client(uow, "tinh", PARTNER)
+    _client(uow, "huyen", STAFF, revoked_at=NOW)
+    _client(uow, "so", STAFF, expires_at=NOW)  # expired the moment the change is handled
+    _client(uow, "kho", STAFF)
+    for name in ("tinh", "huyen", "so", "kho", "stack"):
+        roles = EVERY_ROLE if name == "stack" else STAFF
+        subscriptions.subscribe(uow, Caller(name, roles), f"https://{name}.example/", frozenset())
+
+    def hearers(change: FileStateChanged, event_id: str) -> list[str]:
+        made = subscriptions.announce(uow, change, event_id, BOOT)
+        return sorted(uow.webhooks.subscriptions_by_id[d.subscription].client for d in made)
+
+    assert hearers(_change(public=True), "e1") == ["kho", "stack", "tinh"]
+    assert hearers(_change(public=False), "e2") == ["kho", "stack"]  # not the partner reader
+    hearers(_change(public=True), "e1")  # redelivered
+    assert len(uow.webhooks.deliveries_by_id) == 5
+
+
+def test_the_worker_claims_only_what_is_due_and_holds_it_for_its_lease() -> None:
+    uow = FakeUnitOfWork()
+    made = subscriptions.subscribe(
+        uow, Caller("stack", EVERY_ROLE), "https://a.example/", frozenset()
+    )
+    (delivery,) = subscriptions.announce(uow, _change(public=False), "e1", BOOT)
+    lease = timedelta(minutes=2)
+    (claimed,) = subscriptions.claim_due(uow, NOW, lease, 10)
+    assert (claimed.url, claimed.secret) == (made.url, made.secret)
+    assert subscriptions.claim_due(uow, NOW + timedelta(minutes=1), lease, 10) == []  # held
+    policy = RetryPolicy(max_attempts=3, first_backoff=10, max_backoff=60)
+    refused = subscriptions.record_attempt(uow, claimed.delivery, 500, "HTTP 500", NOW, policy)
+    assert refused.next_attempt_at == NOW + timedelta(seconds=10)
+    later = NOW + timedelta(seconds=10)
+    (again,) = subscriptions.claim_due(uow, later, lease, 10)
+    assert again.delivery.attempts == 1
+    subscriptions.unsubscribe(uow, "stack", made.id)
+    subscriptions.record_attempt(uow, again.delivery, 502, "HTTP 502", later, policy)
+    assert subscriptions.claim_due(uow, later + timedelta(hours=1), lease, 10) == []  # cancelled
+    kept = uow.webhooks.deliveries_by_id[1]  # still recorded, no longer tried
+    assert (kept.event_id, kept.attempts, kept.last_status) == (delivery.event_id, 2, 502)
