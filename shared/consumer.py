@@ -16,7 +16,6 @@ import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -25,6 +24,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from prometheus_client import Counter, Gauge
 from sqlalchemy import exc as sa_exc
 
+from shared.backoff import RetryPolicy
 from shared.config import KafkaSettings
 from shared.envelope import Envelope, decode_body
 from shared.errors import BadMessage, PermanentError, SohoaError, TransientError
@@ -89,16 +89,6 @@ class DeadLetterSink(Protocol):
 class ProcessedRecord(Protocol):
     async def seen(self, event_id: str) -> bool: ...
     async def remember(self, event_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    first_backoff: float = 0.5
-    max_backoff: float = 30.0
-
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1)))
 
 
 class ConsumerRunner:

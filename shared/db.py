@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
 
 T = TypeVar("T")
 
@@ -141,3 +141,17 @@ class Inbox:
                 pass  # remembered already by a concurrent delivery: the same fact
 
         await asyncio.to_thread(run)
+
+
+def processed_before(cutoff: datetime) -> sa.Delete:
+    """The processed-event records older than ``cutoff``: past any redelivery, so kept no more."""
+    return delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff)
+
+
+def prune_processed(engine: Engine, retention_hours: float) -> int:
+    """Delete processed-event records older than the retention; for a service that consumes
+    without an outbox (the gateway), whose redrive sweep would prune them otherwise."""
+    with Session(engine) as session:
+        result = session.exec(processed_before(utcnow() - timedelta(hours=retention_hours)))
+        session.commit()
+        return int(result.rowcount or 0)

@@ -194,6 +194,11 @@ class FileStateChanged(FileEvent):
     rescan_sequences: tuple[int, ...] = Field(
         default=(), description="pages sent back for re-scan (quét lại)"
     )
+    public: bool = Field(
+        default=False,
+        description="chế độ sử dụng 01 (công khai): partner systems may hear of it; false, or "
+        "absent in events sent before this field, means restricted (02/03 or not recorded)",
+    )
 
 
 class AcceptedPage(BaseModel):

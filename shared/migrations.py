@@ -20,6 +20,12 @@ def create_messaging_tables() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_outbox_message_sent_at", "outbox_message", ["sent_at"])
+    create_processed_event_table()
+
+
+def create_processed_event_table() -> None:
+    """The processed-event record alone, for a service that consumes but never publishes
+    (the gateway's webhooks)."""
     op.create_table(
         "processed_event",
         sa.Column("consumer", sa.String(200), primary_key=True),

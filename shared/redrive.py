@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from shared.config import KafkaSettings
-from shared.db import ProcessedEvent, utcnow
+from shared.db import processed_before, utcnow
 from shared.kafka import KafkaPublisher, TopicReader, ensure_topics
 from shared.outbox import OutboxMessage, OutboxRelay
 
@@ -53,9 +53,7 @@ def prune(engine: Engine, retention: timedelta) -> tuple[int, int]:
     cutoff = utcnow() - retention
     with Session(engine) as session:
         outbox = session.exec(delete(OutboxMessage).where(col(OutboxMessage.sent_at) < cutoff))
-        processed = session.exec(
-            delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff)
-        )
+        processed = session.exec(processed_before(cutoff))
         session.commit()
         return int(outbox.rowcount or 0), int(processed.rowcount or 0)
 

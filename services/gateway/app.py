@@ -1,27 +1,31 @@
 """Composition root of the gateway: its database of clients and people, the token signer,
-and one HTTP client per internal service."""
+one HTTP client per internal service, and the webhooks: the consumer of file-state-changed
+and the worker that delivers."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
 import httpx
 import structlog
 from fastapi import FastAPI
 
-from services.gateway import admin, api, clients, oauth
+from services.gateway import admin, api, clients, oauth, webhooks_api
 from services.gateway.accounts import Bootstrap
 from services.gateway.adapters import Upstream
 from services.gateway.audit import AuditMiddleware, AuditWriter, catalogue_modes
 from services.gateway.callers import Identity
 from services.gateway.config import GatewaySettings
 from services.gateway.db import SqlAuditLog, SqlUnitOfWork, open_database
+from services.gateway.deliveries import GROUP_ID, DeliveryWorker, WebhookFeed, on_file_state_changed
 from services.gateway.domain import RateLimiter
 from services.gateway.tokens import TokenSigner
-from shared.db import ping
+from shared.background import Periodic
+from shared.db import Inbox, ping, prune_processed
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
 
@@ -58,14 +62,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         }
         engine = open_database(settings.database_url)
-        app.state.identity = Identity(
-            uow=partial(SqlUnitOfWork, engine),
-            bootstrap=Bootstrap(
-                {name: key.get_secret_value() for name, key in settings.api_keys.items()},
-                settings.client_roles,
-            ),
-            signer=token_signer(settings),
+        uow = partial(SqlUnitOfWork, engine)
+        bootstrap = Bootstrap(
+            {name: key.get_secret_value() for name, key in settings.api_keys.items()},
+            settings.client_roles,
         )
+        app.state.identity = Identity(uow=uow, bootstrap=bootstrap, signer=token_signer(settings))
         app.state.upstreams = upstreams
         app.state.audit_log = SqlAuditLog(engine)
         app.state.ready_checks = {
@@ -80,12 +82,40 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             capacity=settings.audit_queue,
             mode_ttl=settings.audit_mode_cache_seconds,
         )
+        partners = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        worker = DeliveryWorker(
+            uow,
+            partners,
+            settings.webhook_policy(),
+            timeout=settings.webhook_timeout_seconds,
+        )
+        feed = WebhookFeed(
+            settings.kafka,
+            on_file_state_changed(uow, bootstrap),
+            Inbox(engine, GROUP_ID),
+            source=SOURCE,
+        )
         try:
-            async with writer:  # left first: the entries queued are written before all closes
+            async with AsyncExitStack() as stack:  # left in reverse: the audit queue last
+                await stack.enter_async_context(writer)
                 app.state.audit = writer
+                every = settings.webhook_poll_seconds
+                deliver = Periodic("webhook-deliveries", every, worker.run_once)
+                await stack.enter_async_context(deliver)
+                await stack.enter_async_context(feed)
+                retention = settings.kafka.retention_hours  # as the other services keep them
+                prune = Periodic(
+                    "processed-event-prune",
+                    settings.kafka.redrive_check_seconds,
+                    partial(asyncio.to_thread, prune_processed, engine, retention),
+                    at_start=True,
+                )
+                await stack.enter_async_context(prune)
+                app.state.webhook_worker = worker
                 yield
         finally:
             app.state.audit = None
+            await partners.aclose()
             for upstream in upstreams.values():
                 await upstream.aclose()
             engine.dispose()
@@ -113,6 +143,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(oauth.router)
     app.include_router(clients.router)
+    app.include_router(webhooks_api.router)
     return app
 
 

@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Header, Request
@@ -121,3 +121,9 @@ def forwarded_person(caller: Caller, header: str | None) -> str | None:
     """The person as the services receive it: NFC, percent-encoded (headers are ASCII)."""
     name = acting_person(caller, header)
     return quote(name) if name else None
+
+
+async def run_use_case(request: Request, use_case: Any, *args: Any, **kwargs: Any) -> Any:
+    """A use case of the gateway's own routes in a worker thread, with a fresh unit of work."""
+    identity: Identity = request.app.state.identity
+    return await asyncio.to_thread(lambda: use_case(identity.uow(), *args, **kwargs))

@@ -4,16 +4,15 @@ the gateway itself, from its own database."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from services.gateway import accounts
 from services.gateway.api import PROBLEMS
-from services.gateway.callers import Authorized, Identity
+from services.gateway.callers import Authorized, Identity, run_use_case
 from services.gateway.domain import Role
 from services.gateway.identity import CLIENT_NAME, USERNAME, ClientAccount, PersonAccount
 
@@ -102,10 +101,7 @@ def _identity(request: Request) -> Identity:
     return identity
 
 
-async def _run(request: Request, use_case: Any, *args: Any) -> Any:
-    """A use case in a worker thread, with a fresh unit of work."""
-    identity = _identity(request)
-    return await asyncio.to_thread(lambda: use_case(identity.uow(), *args))
+_run = run_use_case
 
 
 @router.post(

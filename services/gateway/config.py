@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.gateway.domain import Role
+from shared.backoff import RetryPolicy
 from shared.config import ServiceSettings
 
 MIN_KEY_LENGTH = 24
@@ -55,11 +56,34 @@ class GatewaySettings(ServiceSettings):
     audit_mode_cache_seconds: float = Field(
         default=300, ge=0, description="how long a hồ sơ's chế độ sử dụng is remembered"
     )
+    webhook_attempts: int = Field(
+        default=10, ge=1, description="tries of a webhook delivery before it is failed"
+    )
+    webhook_first_backoff_seconds: float = Field(
+        default=10, gt=0, description="wait after a webhook delivery's first failed try; doubles"
+    )
+    webhook_max_backoff_seconds: float = Field(
+        default=3600, gt=0, description="longest wait between two tries of a webhook delivery"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="how long a partner's receiver has to answer one delivery"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1, gt=0, description="how often the gateway looks for webhook deliveries due"
+    )
     probe_token: SecretStr | None = Field(
         default=None,
         description="operators' bearer token for /ready and /metrics (probes, Prometheus); "
         "≥ 32 characters; unset, they answer 401 to everyone (/health stays open)",
     )
+
+    def webhook_policy(self) -> RetryPolicy:
+        """How often and how patiently a webhook delivery is tried."""
+        return RetryPolicy(
+            self.webhook_attempts,
+            self.webhook_first_backoff_seconds,
+            self.webhook_max_backoff_seconds,
+        )
 
     @field_validator("probe_token")
     @classmethod

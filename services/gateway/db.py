@@ -1,13 +1,16 @@
-"""The gateway's own tables (``SOHOA_GATEWAY_DATABASE_URL``): clients and their people with
-the SQL unit of work over them, and the append-only audit log."""
+"""The gateway's own tables (``SOHOA_GATEWAY_DATABASE_URL``): clients and their people and
+the webhook subscriptions with their deliveries, the SQL unit of work over them, and the
+append-only audit log."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, Text, UniqueConstraint, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, or_, select
@@ -15,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, or_, select
 from services.gateway.domain import AuditEntry, AuditFilter, Role
 from services.gateway.identity import ClientAccount, ClientExists, PersonAccount, PersonExists
 from services.gateway.ports import UnitOfWork
+from services.gateway.webhooks import Delivery, DeliveryState, Subscription, WebhookEvent
 from shared.db import Timestamp, as_utc, make_engine, migrate, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -145,10 +149,174 @@ def _person_row(person: PersonAccount) -> PersonRow:
     )
 
 
+class SubscriptionRow(SQLModel, table=True):
+    __tablename__ = "gateway_webhook"
+
+    id: str = Field(primary_key=True, max_length=36)
+    client: str = Field(max_length=50, index=True)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=100)  # kept as is: every delivery is signed with it
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(sa_type=Timestamp)
+    active: bool = True
+
+
+class DeliveryRow(SQLModel, table=True):
+    __tablename__ = "gateway_webhook_delivery"
+    __table_args__ = (UniqueConstraint("subscription", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription: str = Field(max_length=36, foreign_key="gateway_webhook.id", index=True)
+    event_id: str = Field(max_length=100)
+    file_code: str = Field(max_length=100)
+    body: str = Field(sa_type=Text)
+    state: str = Field(max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=Timestamp, index=True)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=Timestamp)
+    delivered_at: datetime | None = Field(default=None, sa_type=Timestamp)
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=UUID(row.id),
+        client=row.client,
+        url=row.url,
+        secret=row.secret,
+        events=frozenset(WebhookEvent(e) for e in row.events),
+        roles=_roles(row.roles),
+        created_at=as_utc(row.created_at),
+        active=row.active,
+    )
+
+
+def _subscription_row(subscription: Subscription) -> SubscriptionRow:
+    return SubscriptionRow(
+        id=str(subscription.id),
+        client=subscription.client,
+        url=subscription.url,
+        secret=subscription.secret,
+        events=sorted(e.value for e in subscription.events),
+        roles=sorted(r.value for r in subscription.roles),
+        created_at=subscription.created_at,
+        active=subscription.active,
+    )
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        subscription=UUID(row.subscription),
+        event_id=row.event_id,
+        file_code=row.file_code,
+        body=row.body,
+        state=DeliveryState(row.state),
+        attempts=row.attempts,
+        next_attempt_at=_when(row.next_attempt_at),
+        last_status=row.last_status,
+        last_error=row.last_error,
+        created_at=as_utc(row.created_at),
+        delivered_at=_when(row.delivered_at),
+    )
+
+
+def _delivery_values(delivery: Delivery) -> dict[str, object]:
+    return {
+        "subscription": str(delivery.subscription),
+        "event_id": delivery.event_id,
+        "file_code": delivery.file_code,
+        "body": delivery.body,
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error[:500] if delivery.last_error else None,
+        "created_at": delivery.created_at,
+        "delivered_at": delivery.delivered_at,
+    }
+
+
+class SqlWebhooks:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def subscription(self, subscription_id: UUID) -> Subscription | None:
+        row = self._session.get(SubscriptionRow, str(subscription_id))
+        return _subscription(row) if row is not None else None
+
+    def subscriptions(self, client: str) -> list[Subscription]:
+        query = (
+            select(SubscriptionRow)
+            .where(SubscriptionRow.client == client, col(SubscriptionRow.active))
+            .order_by(col(SubscriptionRow.created_at), col(SubscriptionRow.id))
+        )
+        return [_subscription(row) for row in self._session.exec(query)]
+
+    def active(self) -> list[Subscription]:
+        query = select(SubscriptionRow).where(col(SubscriptionRow.active))
+        return [_subscription(row) for row in self._session.exec(query)]
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        self._session.add(_subscription_row(subscription))
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self._session.merge(_subscription_row(subscription))
+
+    def add_delivery(self, delivery: Delivery) -> None:
+        """INSERT … ON CONFLICT DO NOTHING: a second replica announcing the same event (after
+        a rebalance) adds nothing and fails nothing."""
+        dialect = sqlite if self._session.get_bind().dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(DeliveryRow).values(**_delivery_values(delivery))
+        self._session.execute(
+            statement.on_conflict_do_nothing(index_elements=["subscription", "event_id"])
+        )
+
+    def deliveries(self, subscription_id: UUID, *, before: int, limit: int) -> list[Delivery]:
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.subscription == str(subscription_id), col(DeliveryRow.id) < before)
+            .order_by(col(DeliveryRow.id).desc())
+            .limit(limit)
+        )
+        return [_delivery(row) for row in self._session.exec(query)]
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[Delivery]:
+        query = (
+            select(DeliveryRow)
+            .join(SubscriptionRow, col(SubscriptionRow.id) == col(DeliveryRow.subscription))
+            .where(
+                DeliveryRow.state == DeliveryState.PENDING.value,
+                col(DeliveryRow.next_attempt_at) <= now,
+                col(SubscriptionRow.active),
+            )
+            .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=DeliveryRow)  # SQLite: one replica, no lock
+        )
+        rows = list(self._session.exec(query))
+        claimed = [_delivery(row) for row in rows]
+        for row in rows:
+            row.next_attempt_at = until
+            self._session.add(row)
+        return claimed
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        row = self._session.get(DeliveryRow, delivery.id)
+        if row is None:
+            return  # never stored: nothing to record against
+        for name, value in _delivery_values(delivery).items():
+            setattr(row, name, value)
+        self._session.add(row)
+
+
 class SqlUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine) -> None:
         self._session = Session(engine, expire_on_commit=False)
         self.identity = SqlIdentity(self._session)
+        self.webhooks = SqlWebhooks(self._session)
 
     def commit(self) -> None:
         try:

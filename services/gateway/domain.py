@@ -175,8 +175,8 @@ class Role(StrEnum):
 EVERY_ROLE = frozenset(Role)
 
 # The one role → operation matrix: (method, path under /api/v1) → the role it needs. A GET not
-# listed is a read, open to every role; any other method must be listed (a test walks every
-# route, so a new one without a role fails the build).
+# listed is a read, open to every role, and so is a change in ANY_ROLE; any other method must
+# be listed (a test walks every route, so a new one without a role fails the build).
 OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("POST", "/inventory-imports"): Role.ARCHIVIST,
     ("POST", "/files"): Role.ARCHIVIST,
@@ -215,6 +215,9 @@ SELF_AUTHENTICATED = frozenset({("POST", "/oauth/token")})
 client's name and key in the body or HTTP Basic): no role, no X-API-Key."""
 ANY_CALLER = frozenset({("GET", "/me")})
 """Operations any authenticated caller may make, even one holding no role."""
+ANY_ROLE = frozenset({("POST", "/webhooks"), ("DELETE", "/webhooks/{id}")})
+"""Changes any role may make, as it may read: a client's own webhook subscriptions, which
+announce only the hồ sơ its roles may see."""
 
 
 class UnlistedOperation(LookupError):
@@ -224,7 +227,7 @@ class UnlistedOperation(LookupError):
 def required_role(method: str, path: str) -> Role | None:
     """The role ``method path`` needs; ``None`` for a read any role may make."""
     role = OPERATIONS.get((method, path))
-    if role is None and method != "GET" and (method, path) not in SELF_AUTHENTICATED:
+    if role is None and method != "GET" and (method, path) not in SELF_AUTHENTICATED | ANY_ROLE:
         raise UnlistedOperation(f"{method} {path} has no role in OPERATIONS")
     return role
 

@@ -83,6 +83,7 @@ INGEST = Party("ingest", "ingest (tiếp nhận trang quét)")
 OCR = Party("ocr", "ocr (nhận dạng ký tự)")
 CATALOGUE = Party("catalogue", "catalogue (biên mục, nghiệm thu)")
 HANDOVER = Party("handover", "handover (đóng gói bàn giao)")
+GATEWAY = Party("gateway", "gateway (webhooks cho hệ thống đối tác)")
 STATIONS = Party(
     "scanning-stations",
     "scanner stations and contractors (trạm quét, đơn vị số hóa)",
@@ -101,7 +102,7 @@ FLOWS: Mapping[type[Event], Flow] = {
     PageProcessed: Flow(OCR, (CATALOGUE,)),
     PageFailed: Flow(OCR, (CATALOGUE,)),
     PageReadRequested: Flow(CATALOGUE, (OCR,)),
-    FileStateChanged: Flow(CATALOGUE, (INGEST,)),
+    FileStateChanged: Flow(CATALOGUE, (INGEST, GATEWAY)),
     FileAccepted: Flow(CATALOGUE, (HANDOVER,)),
     PackageReady: Flow(HANDOVER, (CATALOGUE, NATIONAL_ARCHIVE)),
     DeadLetterReplayed: Flow(OPERATORS, (OPERATORS,)),

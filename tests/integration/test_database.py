@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -17,13 +17,15 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 import services.catalogue.adapters.orm
+import services.gateway.db
 import services.handover.adapters.db
 import services.ingest.adapters.db  # noqa: F401  # registers the tables compared below
 from services.catalogue.app import MIGRATIONS as CATALOGUE
+from services.gateway.db import MIGRATIONS as GATEWAY
 from services.handover.app import MIGRATIONS as HANDOVER
 from services.ingest.app import MIGRATIONS as INGEST
 from shared.config import KafkaSettings
-from shared.db import Inbox, make_engine, migrate
+from shared.db import Inbox, ProcessedEvent, make_engine, migrate, prune_processed, utcnow
 from shared.events import FileAccepted
 from shared.kafka import KafkaPublisher, ensure_topics, topics_for
 from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
@@ -44,8 +46,16 @@ TABLES_OF = {
         "catalogue_correction",
     },
     "handover": {"handover_package"},
+    "gateway": {
+        "gateway_client",
+        "gateway_person",
+        "gateway_audit",
+        "gateway_webhook",
+        "gateway_webhook_delivery",
+    },
 }
 SHARED_TABLES = {"outbox_message", "processed_event"}
+MESSAGING_TABLES = {"gateway": {"processed_event"}}  # consumes, never publishes: no outbox
 
 
 # PostgreSQL's generated tsvector columns and their GIN indexes are the search index of one
@@ -66,7 +76,7 @@ def _compared(wanted: set[str], _object: object, name: str | None, kind: str, *_
 
 @pytest.mark.parametrize(
     ("service", "migrations"),
-    [("ingest", INGEST), ("catalogue", CATALOGUE), ("handover", HANDOVER)],
+    [("ingest", INGEST), ("catalogue", CATALOGUE), ("handover", HANDOVER), ("gateway", GATEWAY)],
 )
 def test_migrations_create_exactly_what_the_models_describe(
     database_url: str, service: str, migrations: Path
@@ -74,7 +84,7 @@ def test_migrations_create_exactly_what_the_models_describe(
     engine = make_engine(database_url)
     migrate(engine, migrations)
     migrate(engine, migrations)  # running again at the next start-up is a no-op
-    wanted = TABLES_OF[service] | SHARED_TABLES
+    wanted = TABLES_OF[service] | MESSAGING_TABLES.get(service, SHARED_TABLES)
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
@@ -204,4 +214,22 @@ async def test_processed_event_record_remembers_per_consumer_group(database_url:
     await inbox.remember("e-1")  # a concurrent redelivery remembers the same fact
     assert await inbox.seen("e-1")
     assert not await other.seen("e-1")
+    engine.dispose()
+
+
+async def test_the_gateway_forgets_processed_events_past_retention(database_url: str) -> None:
+    """The gateway consumes without an outbox, so it prunes its processed-event record alone."""
+    engine = make_engine(database_url)
+    migrate(engine, GATEWAY)
+    inbox = Inbox(engine, "sohoa-gateway-webhooks")
+    await inbox.remember("old")
+    await inbox.remember("new")
+    with Session(engine) as session:
+        old = session.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == "old")).one()
+        old.processed_at = utcnow() - timedelta(hours=25)
+        session.add(old)
+        session.commit()
+    assert prune_processed(engine, retention_hours=24) == 1
+    assert not await inbox.seen("old")
+    assert await inbox.seen("new")
     engine.dispose()

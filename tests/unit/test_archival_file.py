@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.catalogue.domain.codes import SelectionCriterion
+from services.catalogue.domain.codes import AccessMode, SelectionCriterion
 from services.catalogue.domain.errors import (
     CountsMissing,
     DescriptionIncomplete,
@@ -157,6 +157,27 @@ def test_registration_records_who_and_announces_the_closed_gate() -> None:
     assert (event.from_state, event.to_state, event.version) == ("", "inventoried", 1)
     assert (event.person, event.client) == ("Nguyễn Thị Hương", "vpubnd")
     assert not event.open_for_scanning
+
+
+@pytest.mark.parametrize(
+    ("mode", "public"),
+    [
+        (AccessMode.PUBLIC, True),
+        (AccessMode.CONDITIONAL, False),
+        (AccessMode.SECRET, False),
+        (None, False),
+    ],
+)
+def test_each_state_change_says_whether_partner_systems_may_hear_of_it(
+    mode: AccessMode | None, public: bool
+) -> None:
+    """Webhooks announce a hồ sơ to partner readers only when chế độ sử dụng is 01; one not
+    recorded yet counts as restricted."""
+    file = registered(mode=mode)
+    file.select(_criteria(), by=ARCHIVIST, at=AT)
+    events = [e for e in file.pull_events() if isinstance(e, FileStateChanged)]
+    assert [e.to_state for e in events] == ["inventoried", "selected"]
+    assert {e.public for e in events} == {public}
 
 
 def test_a_code_composed_from_parts_must_be_the_code_registered() -> None:

@@ -4,7 +4,6 @@ kept only as hashes, rotate and revoke; expiry is the clock's; a person acts wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +28,6 @@ from services.gateway.identity import (
     ClientAccount,
     ClientExists,
     InvalidName,
-    PersonAccount,
     PersonExists,
     PersonRef,
     RolesNotHeld,
@@ -42,46 +40,12 @@ from services.gateway.identity import (
 )
 from services.gateway.ports import UnitOfWork
 from services.gateway.tokens import TokenSigner
+from tests.support.gateway import FakeIdentity
 
 pytestmark = pytest.mark.unit
 START = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 ARCHIVE = frozenset({Role.ARCHIVIST, Role.REVIEWER})
 SIGNING = "k" * 32
-
-
-@dataclass
-class FakeIdentity:
-    clients_by_name: dict[str, ClientAccount] = field(default_factory=dict)
-    people_by_key: dict[tuple[str, str], PersonAccount] = field(default_factory=dict)
-
-    def client(self, name: str) -> ClientAccount | None:
-        return self.clients_by_name.get(name)
-
-    def client_by_key(self, key_hash: str) -> ClientAccount | None:
-        return next((c for c in self.clients_by_name.values() if c.key_hash == key_hash), None)
-
-    def clients(self) -> list[ClientAccount]:
-        return sorted(self.clients_by_name.values(), key=lambda c: c.name)
-
-    def add_client(self, client: ClientAccount) -> None:
-        self.clients_by_name[client.name] = client
-
-    def save_client(self, client: ClientAccount) -> None:
-        self.clients_by_name[client.name] = client
-
-    def person(self, client: str, username: str) -> PersonAccount | None:
-        return self.people_by_key.get((client, username))
-
-    def people(self, client: str) -> list[PersonAccount]:
-        return [p for (c, _), p in sorted(self.people_by_key.items()) if c == client]
-
-    def add_person(self, person: PersonAccount) -> None:
-        if (person.client, person.username) in self.people_by_key:
-            raise PersonExists(person.username)
-        self.people_by_key[(person.client, person.username)] = person
-
-    def save_person(self, person: PersonAccount) -> None:
-        self.people_by_key[(person.client, person.username)] = person
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -111,3 +111,17 @@ def test_a_service_too_slow_to_answer_is_504(tmp_path: Path) -> None:
         response = client.get("/api/v1/fonds", headers=HEADERS)
     assert (response.status_code, response.json()["code"]) == (504, "gateway.upstream-timeout")
     assert "127.0.0.1" not in response.text  # no internal address in an error
+
+
+def test_a_document_ordinal_past_what_the_catalogue_stores_is_422_and_never_forwarded(
+    gateway: TestClient, forwarded: list[httpx.Request]
+) -> None:
+    route = "/api/v1/files/H49.64.33.2024.01.VP/documents/{}"
+    huge = gateway.delete(route.format(10**33), headers=HEADERS)
+    assert (huge.status_code, huge.json()["code"]) == (422, "request.invalid")
+    assert forwarded == []
+    largest = gateway.delete(route.format(2**31 - 1), headers=HEADERS)
+    assert largest.status_code == 200
+    assert [r.url.path for r in forwarded] == [
+        "/api/v1/files/H49.64.33.2024.01.VP/documents/2147483647"
+    ]

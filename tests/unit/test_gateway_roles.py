@@ -26,6 +26,7 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import (
     ANY_CALLER,
+    ANY_ROLE,
     EVERY_ROLE,
     OPERATIONS,
     SELF_AUTHENTICATED,
@@ -80,6 +81,7 @@ def _token(client: TestClient, name: str, key: str) -> str:
 
 
 PACKAGE_ID = "70caf66b-0000-4000-8000-000000000001"
+WEBHOOK_ID = "5d1c0f1e-0000-4000-8000-000000000002"  # no such subscription: 404 once let through
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,7 @@ def _url(path: str) -> str:
         name="no-such-client",
         username="no-such-person",
         package_id=PACKAGE_ID,
+        id=WEBHOOK_ID,
     )
     return f"/api/v1{filled}?token=1.ab"  # a query only the package download reads
 
@@ -234,6 +237,9 @@ def test_the_roles_cover_the_programme_duties() -> None:
     assert required_role("POST", "/files/{file_code}/accept") is Role.APPROVER
     assert required_role("POST", "/admin/dead-letters/replay") is Role.ADMIN
     assert required_role("GET", "/search") is None
+    # webhooks: any role that reads may subscribe and cancel its own, as it reads
+    assert {("POST", "/webhooks"), ("DELETE", "/webhooks/{id}")} == ANY_ROLE
+    assert all(required_role(method, path) is None for method, path in ANY_ROLE)
     assert frozenset(Role) == EVERY_ROLE
 
 

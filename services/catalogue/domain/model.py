@@ -891,6 +891,7 @@ class ArchivalFile:
                 open_for_scanning=self.open_for_scanning,
                 number_of_page=self.description.number_of_page,
                 rescan_sequences=tuple(i.sequence for i in self.rescan),
+                public=self.public,
             )
         )
 

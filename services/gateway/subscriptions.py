@@ -1,0 +1,139 @@
+"""The gateway's use cases for webhooks, each a function of its arguments and a unit of work:
+a client subscribes, lists and cancels its own subscriptions and reads their deliveries;
+a hồ sơ state change becomes one delivery per subscription that may hear of it; the
+delivery worker claims what is due and records how each attempt went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from services.gateway.accounts import Bootstrap
+from services.gateway.domain import KeyExpired, KeyRevoked, Role
+from services.gateway.identity import Caller
+from services.gateway.ports import UnitOfWork
+from services.gateway.webhooks import (
+    Delivery,
+    Subscription,
+    WebhookEvent,
+    WebhookNotFound,
+)
+from shared.backoff import RetryPolicy
+from shared.events import FileStateChanged
+
+
+def subscribe(
+    uow: UnitOfWork, caller: Caller, url: str, events: frozenset[WebhookEvent]
+) -> Subscription:
+    """A new subscription of the caller's client, with the caller's roles; its secret is
+    returned in it this once (the API shows it at creation only)."""
+    with uow:
+        subscription = Subscription.new(caller.client, caller.roles, url, events, uow.now())
+        uow.webhooks.add_subscription(subscription)
+        uow.commit()
+    return subscription
+
+
+def list_subscriptions(uow: UnitOfWork, client: str) -> list[Subscription]:
+    with uow:
+        return uow.webhooks.subscriptions(client)
+
+
+def _own(uow: UnitOfWork, client: str, subscription_id: UUID) -> Subscription:
+    subscription = uow.webhooks.subscription(subscription_id)
+    if subscription is None:
+        raise WebhookNotFound(f"không có đăng ký webhook {subscription_id}")
+    return subscription.owned_by(client)
+
+
+def unsubscribe(uow: UnitOfWork, client: str, subscription_id: UUID) -> Subscription:
+    """Cancelled, not removed: its deliveries stay as they were and no new ones are made."""
+    with uow:
+        subscription = _own(uow, client, subscription_id).cancelled()
+        uow.webhooks.save_subscription(subscription)
+        uow.commit()
+    return subscription
+
+
+def list_deliveries(
+    uow: UnitOfWork, client: str, subscription_id: UUID, *, before: int, limit: int
+) -> list[Delivery]:
+    with uow:
+        _own(uow, client, subscription_id)
+        return uow.webhooks.deliveries(subscription_id, before=before, limit=limit)
+
+
+def client_roles(uow: UnitOfWork, client: str, bootstrap: Bootstrap) -> frozenset[Role]:
+    """The roles a client holds now: none once it is revoked, expired or gone, so its
+    subscriptions fall silent with it."""
+    if client in bootstrap.keys:
+        return bootstrap.roles_of(client)
+    account = uow.identity.client(client)
+    if account is None:
+        return frozenset()
+    try:
+        account.check_usable(uow.now())
+    except (KeyExpired, KeyRevoked):
+        return frozenset()
+    return account.roles
+
+
+def announce(
+    uow: UnitOfWork, change: FileStateChanged, event_id: str, bootstrap: Bootstrap
+) -> list[Delivery]:
+    """One delivery per active subscription that may hear of ``change``. Safe to run twice:
+    a delivery is unique per subscription and event id."""
+    with uow:
+        made: list[Delivery] = []
+        roles: dict[str, frozenset[Role]] = {}
+        for subscription in uow.webhooks.active():
+            if subscription.client not in roles:
+                roles[subscription.client] = client_roles(uow, subscription.client, bootstrap)
+            delivery = subscription.delivery_for(
+                change, event_id, roles[subscription.client], uow.now()
+            )
+            if delivery is not None:
+                uow.webhooks.add_delivery(delivery)
+                made.append(delivery)
+        uow.commit()
+    return made
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken for one attempt, with where and how to send it."""
+
+    delivery: Delivery
+    url: str
+    secret: str
+
+
+def claim_due(uow: UnitOfWork, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Deliveries due by ``now``, held for ``lease`` (longer than one attempt can take) so
+    another gateway replica leaves them alone; a replica that dies holding them lets the
+    lease run out and the next one tries again."""
+    with uow:
+        deliveries = uow.webhooks.claim_due(now, now + lease, limit)
+        claimed = []
+        for delivery in deliveries:
+            subscription = uow.webhooks.subscription(delivery.subscription)
+            if subscription is not None:
+                claimed.append(Claimed(delivery, subscription.url, subscription.secret))
+        uow.commit()
+    return claimed
+
+
+def record_attempt(
+    uow: UnitOfWork,
+    delivery: Delivery,
+    status: int | None,
+    error: str | None,
+    now: datetime,
+    policy: RetryPolicy,
+) -> Delivery:
+    with uow:
+        done = delivery.attempted(status, error, now, policy)
+        uow.webhooks.save_delivery(done)
+        uow.commit()
+    return done
