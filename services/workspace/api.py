@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import tempfile
 import time
@@ -868,6 +869,18 @@ async def accept(
         f"Đã nghiệm thu theo biên bản số {body['minutes_number']}",
         f"{_file_path(file_code)}/kiem-tra",
         lambda: gateway.send(session.token, "POST", f"/files/{quote(file_code)}/accept", json=body),
+    )
+
+
+@router.get("/ho-so/{file_code}/bien-nhan")
+async def receipt(file_code: str, session: Signed, gateway: GatewayDep) -> Response:
+    """The national archive's biên nhận as a JSON file, as the gateway gives it."""
+    code = validate_file_code(file_code)
+    answer = await gateway.get(session.token, f"/files/{quote(code)}/receipt")
+    return Response(
+        json.dumps(answer, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="bien-nhan-{code}.json"'},
     )
 
 

@@ -410,8 +410,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Receipt:
-    """The national archive's biên nhận of a package, as the hồ sơ's history records it: the
-    gateway serves no receipt document, only the transition it caused."""
+    """The national archive's biên nhận of a package, as the hồ sơ's history records it (every
+    one, oldest first); the newest is also downloaded whole from the gateway's receipt route."""
 
     receipt_id: str
     accepted: bool

@@ -338,6 +338,11 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     assert saved.stat().st_size == package["size"]
     with zipfile.ZipFile(saved) as bag:
         assert any(name.endswith("bagit.txt") for name in bag.namelist())
+    with desk.page.expect_download() as download:
+        desk.page.get_by_role("link", name="Tải biên nhận mới nhất (.json)").click()
+    receipt = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert receipt["accepted"] is True
+    assert receipt["received_sha256"] == package["sha256"]
 
     # Tổng quan: the chart counts the hồ sơ; beside it the OCR queue and, for the approver,
     # the deliveries past their time without a receipt (none: the receiver answered).

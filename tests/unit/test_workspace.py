@@ -106,6 +106,15 @@ OVERDUE = {
 }
 
 
+RECEIPT = {
+    "file_code": FILE["file_code"],
+    "receipt_id": "BN-0001",
+    "accepted": True,
+    "reasons": [],
+    "receiver": "Trung tâm Lưu trữ quốc gia",
+}
+
+
 class FakeGateway:
     """The gateway port in memory: two people, one hồ sơ, and every call recorded."""
 
@@ -160,6 +169,8 @@ class FakeGateway:
             return []
         if path.endswith("/package"):
             return PACKAGE
+        if path.endswith("/receipt"):
+            return RECEIPT
         if path == "/reports/progress":
             return PROGRESS
         if path == "/deliveries":
@@ -645,3 +656,15 @@ def test_original_falls_back_to_the_cleaned_size_when_ingest_gave_none() -> None
     words = viewed_words(WORDS["words"])
     (moved, *_) = Original(500, 700).boxes(words, 1000, 1400)
     assert (moved.x, moved.y, moved.width, moved.height) == (5, 5, 25, 15)
+
+
+def test_the_receipt_is_downloaded_as_the_gateway_gives_it(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "luutru", "mat-khau-1")
+    answer = browser.get(f"/ho-so/{FILE['file_code']}/bien-nhan")
+    assert answer.status_code == 200
+    expected = f'attachment; filename="bien-nhan-{FILE["file_code"]}.json"'
+    assert answer.headers["content-disposition"] == expected
+    assert answer.json() == RECEIPT
+    assert ("GET", f"/files/{FILE['file_code']}/receipt", {}) in gateway.calls
