@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from services.ocr.adapters.imaging import Cleaned, Gray, Step, clean_page, turn
+from services.ocr.adapters.pagepdf import with_page_image
 from services.ocr.adapters.tesseract import (
     OcrEngine,
     RawReading,
@@ -172,6 +173,8 @@ def process_image(
     hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
     alto = reorder_alto(nfc(reading.raw.alto), blocks)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    height, width = cleaned.for_people.shape[:2]
+    pdf = with_page_image(reading.raw.pdf, jpeg.tobytes(), width, height) if ok else b""
     quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
     finished = time.perf_counter()
     return PageResult(
@@ -180,7 +183,7 @@ def process_image(
         quality=quality,
         hocr=hocr,
         alto=alto,
-        pdf=reading.raw.pdf,
+        pdf=pdf,
         clean_jpeg=jpeg.tobytes() if ok else b"",
         engine=f"{engine.name} {tesseract_version()}",
         language_data=language_data_version(languages),

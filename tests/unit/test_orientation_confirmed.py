@@ -3,10 +3,12 @@ so the decision rule is tested alone, with a guess that is wrong on purpose."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pikepdf
 import pytest
 from cv2.typing import MatLike
 
@@ -28,6 +30,18 @@ def _hocr(confidence: int, y0: int, y1: int) -> str:
     )
 
 
+def _text_layer(image: Path, dpi: int) -> bytes:
+    """What tesseract's text-only PDF is to the pipeline: one page the image's size."""
+    pixels = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    assert pixels is not None
+    height, width = pixels.shape
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(width * 72 / dpi, height * 72 / dpi))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 class StandInEngine:
     """Guesses ``guess`` for orientation; reads "upright" when the ink sits in the left half
     (the test page's lines start at the left margin), as a real engine would be surer."""
@@ -44,7 +58,7 @@ class StandInEngine:
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
         self.reads += 1
-        return RawReading("", self._hocr(image), "<alto/>", b"%PDF")
+        return RawReading("", self._hocr(image), "<alto/>", _text_layer(image, dpi))
 
     def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
         self.strips += 1

@@ -52,8 +52,8 @@ class _Trace:
 class Cleaned:
     """A page ready for recognition, and what was found on the way."""
 
-    for_ocr: Gray  # binarised, upright, deskewed, at 300 dpi
-    for_people: Gray  # flattened greyscale, same geometry
+    for_ocr: Gray  # flattened greyscale, upright, deskewed, at 300 dpi
+    for_people: Gray  # what people see: the same page today
     dpi: int  # of both images
     quality: PageQuality  # measurements; flags are added once the page is read
     steps: tuple[Step, ...] = ()
@@ -346,6 +346,9 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
+    # tesseract reads the grey levels, not a binarisation of them: it thresholds for its
+    # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
+    # and diacritics survive that a global threshold breaks (200 dpi, JPEG scans)
     return Cleaned(
-        bw, flat, TARGET_DPI if resampled else round(found_dpi), quality, tuple(trace.steps)
+        flat, flat, TARGET_DPI if resampled else round(found_dpi), quality, tuple(trace.steps)
     )

@@ -48,7 +48,7 @@ class RawReading:
     text: str
     hocr: str
     alto: str
-    pdf: bytes
+    pdf: bytes  # the invisible text layer alone: the pipeline puts the page image under it
 
 
 class OcrEngine(Protocol):
@@ -149,6 +149,7 @@ class TesseractCommand:
         argv = [
             tesseract_path(), str(image), str(base), "-l", languages, "--dpi", str(dpi),
             "-c", "tessedit_do_invert=0",  # clean-up gives dark text on light paper
+            "-c", "textonly_pdf=1",  # the page image is added later, as the JPEG people see
             *outputs,
         ]  # fmt: skip
         result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
