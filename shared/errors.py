@@ -14,6 +14,7 @@ into these with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import struct
 from typing import ClassVar
 
 
@@ -71,3 +72,19 @@ class ConcurrentUpdate(TransientError):
 
     code = "database.concurrent-update"
     title = "Dữ liệu vừa được thay đổi đồng thời"
+
+
+DECODER_FAILURES: tuple[type[Exception], ...] = (
+    OSError,  # Pillow's UnidentifiedImageError and truncated-data errors among them
+    SyntaxError,
+    ValueError,
+    EOFError,
+    TypeError,  # a TIFF whose headers lack its dimensions ("Missing dimensions")
+    KeyError,
+    IndexError,
+    ZeroDivisionError,
+    struct.error,
+)
+"""What image decoders (Pillow's plugins above all) raise on hostile or broken bytes: each
+means "not an image we can take", a clear refusal, never a 500 or a retried bug. Found by
+fuzzing uploads (tests/e2e/test_upload_fuzz.py)."""

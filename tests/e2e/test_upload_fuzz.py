@@ -42,10 +42,10 @@ CONTENT_TYPES = (
     "text/plain",
     "image/gif",
 )
-FILE_CODES = (
+FILE_CODES = (  # percent-encoded where a client would otherwise resolve the dots itself
     FILE_CODE,
-    "../" + FILE_CODE,
-    FILE_CODE + "/../../etc",
+    "..%2F" + FILE_CODE,
+    FILE_CODE + "%2F..%2F..%2Fetc",
     "..%2f..%2fetc",
     FILE_CODE + "%00",
     "H49.64.33.2024." + "X" * 300,
@@ -131,6 +131,7 @@ def test_fuzzed_uploads_get_a_coded_4xx_and_harm_nothing(
     assert all(before.values()), before
     sequences = iter(range(2, DECLARED_PAGES + 1))
     let_in: list[int] = []
+    refused_over_the_first: list[str] = []
 
     @settings(
         max_examples=EXAMPLES,
@@ -143,9 +144,10 @@ def test_fuzzed_uploads_get_a_coded_4xx_and_harm_nothing(
         body=mutated(),
         content_type=st.sampled_from(CONTENT_TYPES),
         file_code=st.sampled_from(FILE_CODES),
+        over_the_first=st.booleans(),  # at the number of the page already stored
     )
-    def upload(body: bytes, content_type: str, file_code: str) -> None:
-        sequence = next(sequences)
+    def upload(body: bytes, content_type: str, file_code: str, over_the_first: bool) -> None:
+        sequence = 1 if over_the_first else next(sequences)
         response = client.post(
             f"/api/v1/files/{file_code}/pages",
             params={"sequence": sequence},
@@ -155,9 +157,13 @@ def test_fuzzed_uploads_get_a_coded_4xx_and_harm_nothing(
         _assert_answer(response)
         if response.is_success:
             assert file_code == FILE_CODE, f"{file_code!r} let in: {response.text}"
+            assert sequence != 1, f"page 1 replaced without a re-scan: {response.text}"
             let_in.append(sequence)
+        elif over_the_first:
+            refused_over_the_first.append(response.json()["code"])
 
     upload()
+    assert refused_over_the_first  # the kept original was tried, and held
     assert _pids(stack) == before  # nobody died while taking the uploads
     pages = _wait_until_every_page_answered(client)
     assert {p["sequence"] for p in pages} >= {1, *let_in}

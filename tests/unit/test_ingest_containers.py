@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import struct
 from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image, ImageChops
 
+from services.ingest.adapters.containers import is_container
 from services.ingest.adapters.images import inspect_image
-from services.ingest.domain import Intake
+from services.ingest.domain import CorruptImage, Intake
 from services.ingest.handlers import Scan, ingest_scan
 from shared.errors import PermanentError
 from shared.events import PageIngested, PageRejected
@@ -119,3 +121,12 @@ def test_a_jpeg_narrower_than_eight_pixels_is_read_not_crashed_on(
     Image.new("RGB", size, "white").save(path, "JPEG")
     [facts] = inspect_image(path)
     assert (facts.width, facts.height) == size
+
+
+def test_a_tiff_whose_headers_lack_its_dimensions_is_corrupt_not_a_crash(tmp_path: Path) -> None:
+    """Found by the upload fuzzer: Pillow raises TypeError("Missing dimensions") for it."""
+    entry = struct.pack("<HHII", 259, 3, 1, 1)  # only a Compression tag: no width, no height
+    path = tmp_path / "no-size.tif"
+    path.write_bytes(b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + entry + bytes(4))
+    with pytest.raises(CorruptImage, match="Missing dimensions"):
+        is_container(path, "image/tiff")

@@ -19,6 +19,7 @@ from services.ingest.domain import (
     ScanPolicy,
     check_header,
 )
+from shared.errors import DECODER_FAILURES
 
 
 def tiff_frames(path: Path, workdir: Path, policy: ScanPolicy) -> Iterator[Path]:
@@ -69,5 +70,5 @@ def is_container(path: Path, media_type: str) -> bool:
     try:
         with TiffImagePlugin.TiffImageFile(path) as image:
             return int(getattr(image, "n_frames", 1)) > 1
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except DECODER_FAILURES as exc:
         raise CorruptImage(f"không đọc được TIFF: {exc}") from exc

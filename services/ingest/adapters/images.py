@@ -27,6 +27,7 @@ from services.ingest.domain import (
     check_header,
     sniff_media_type,
 )
+from shared.errors import DECODER_FAILURES
 
 # The format's own reader, chosen by the sniffed content: it parses the header only, so our
 # bound decides before PIL's (which would refuse without telling a bomb from a big scan).
@@ -36,7 +37,7 @@ READERS: dict[str, type[ImageFile.ImageFile]] = {
     "image/jpeg": JpegImagePlugin.JpegImageFile,
     "image/jp2": Jpeg2KImagePlugin.Jpeg2KImageFile,
 }
-DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
+DECODE_ERRORS: tuple[type[Exception], ...] = (UnidentifiedImageError, *DECODER_FAILURES)
 
 
 def guard_decoders(policy: ScanPolicy) -> None:

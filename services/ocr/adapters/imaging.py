@@ -19,6 +19,7 @@ from cv2.typing import MatLike
 from PIL import Image, ImageOps
 
 from services.ocr.domain import PageQuality, UnreadableImage
+from shared.errors import DECODER_FAILURES
 
 Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
@@ -59,6 +60,9 @@ class Cleaned:
     steps: tuple[Step, ...] = ()
 
 
+UNDECODABLE: tuple[type[Exception], ...] = (*DECODER_FAILURES, Image.DecompressionBombError)
+
+
 def load(path: Path) -> tuple[MatLike, int | None, bool]:
     """Decode any format Pillow reads; honour EXIF orientation; return the pixels (BGR for
     colour, else one grey channel: a greyscale scan is never tripled and reduced again), the
@@ -73,7 +77,7 @@ def load(path: Path) -> tuple[MatLike, int | None, bool]:
                 pixels = cv2.cvtColor(np.asarray(upright.convert("RGB")), cv2.COLOR_RGB2BGR)
             else:
                 pixels = np.asarray(upright if upright.mode == "L" else upright.convert("L"))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except UNDECODABLE as exc:
         raise UnreadableImage(f"cannot decode {path.name}: {exc}") from exc
     dpi = round(float(dpi_info[0])) if dpi_info and float(dpi_info[0]) >= 50 else None
     return pixels, dpi, colour
