@@ -71,6 +71,11 @@ class GatewaySettings(ServiceSettings):
     webhook_poll_seconds: float = Field(
         default=1, gt=0, description="how often the gateway looks for webhook deliveries due"
     )
+    webhook_private_destinations: bool = Field(
+        default=False,
+        description="deliver to loopback, private and link-local addresses too (a local stack); "
+        "off, a partner cannot make the gateway call inside its own network",
+    )
     probe_token: SecretStr | None = Field(
         default=None,
         description="operators' bearer token for /ready and /metrics (probes, Prometheus); "

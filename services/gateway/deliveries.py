@@ -8,8 +8,10 @@ background instead of holding up start-up; deliveries already made keep going ou
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -51,6 +53,23 @@ def on_file_state_changed(
     return handle
 
 
+REFUSED_DESTINATION = "webhooks.destination-refused: the address is not a public one"
+
+
+async def public_destination(url: str) -> bool:
+    """Whether every address the URL's host resolves to is a public (global) one: a partner
+    must not make the gateway call loopback, private, link-local (cloud metadata) or
+    multicast addresses inside its network. A host that does not resolve is let through: the
+    POST fails by itself. Checked at each attempt, as a name can change its addresses."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return True
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
+    return bool(addresses) and all(a.is_global and not a.is_multicast for a in addresses)
+
+
 class DeliveryWorker:
     """Sends the deliveries due, a batch at a time, each with its own attempt. ``run_once``
     takes the moment to act at, so tests drive the schedule without waiting for it."""
@@ -63,12 +82,14 @@ class DeliveryWorker:
         *,
         timeout: float,
         batch: int = 20,
+        private_destinations: bool = False,
     ) -> None:
         self._uow = uow
         self._client = client
         self._policy = policy
         self._timeout = timeout
         self._batch = batch
+        self._private_destinations = private_destinations
         # An attempt may wait for connect, write and read in turn: hold it well past that.
         self._lease = timedelta(seconds=4 * timeout + 30)
 
@@ -109,6 +130,8 @@ class DeliveryWorker:
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(claimed.secret, timestamp, body),
         }
+        if not self._private_destinations and not await public_destination(claimed.url):
+            return None, REFUSED_DESTINATION
         try:
             response = await self._client.post(
                 claimed.url, content=body, headers=headers, timeout=self._timeout

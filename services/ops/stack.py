@@ -236,6 +236,8 @@ class LocalStack:
                 "SOHOA_INTERNAL_TOKEN_SECRET": self.internal_secret,
                 # one trusted key on loopback: bulk uploads and tests are not throttled
                 "SOHOA_GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
+                # a developer's receivers listen on this machine: webhooks may call loopback
+                "SOHOA_GATEWAY_WEBHOOK_PRIVATE_DESTINATIONS": "true",
                 "SOHOA_HANDOVER_DOWNLOAD_SECRET": self.download_secret,
                 "SOHOA_GATEWAY_PROBE_TOKEN": self.probe_token,
                 "SOHOA_HANDOVER_PUBLIC_URL": f"http://127.0.0.1:{ports['handover']}",

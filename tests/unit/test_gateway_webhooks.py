@@ -6,6 +6,7 @@ use cases over an in-memory unit of work: subscribing, announcing once, claiming
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -13,10 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import httpx
 import pytest
 
 from services.gateway import subscriptions
 from services.gateway.accounts import Bootstrap
+from services.gateway.deliveries import REFUSED_DESTINATION, DeliveryWorker, public_destination
 from services.gateway.domain import EVERY_ROLE, Role
 from services.gateway.identity import Caller, ClientAccount, key_hash
 from services.gateway.ports import UnitOfWork
@@ -346,3 +349,44 @@ def test_the_worker_claims_only_what_is_due_and_holds_it_for_its_lease() -> None
     assert subscriptions.claim_due(uow, later + timedelta(hours=1), lease, 10) == []  # cancelled
     kept = uow.webhooks.deliveries_by_id[1]  # still recorded, no longer tried
     assert (kept.event_id, kept.attempts, kept.last_status) == (delivery.event_id, 2, 502)
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("http://127.0.0.1:8080/hook", False),  # the gateway's own machine
+        ("http://localhost/hook", False),
+        ("http://[::1]/hook", False),
+        ("http://10.0.0.7/hook", False),  # a private network: MinIO, the broker, the database
+        ("http://192.168.1.20/hook", False),
+        ("http://169.254.169.254/latest/meta-data/", False),  # cloud metadata
+        ("http://224.0.0.1/hook", False),  # multicast
+        ("https://93.184.215.14/hook", True),  # a public address, no name to resolve
+    ],
+)
+def test_a_delivery_goes_to_public_addresses_only(url: str, public: bool) -> None:
+    assert asyncio.run(public_destination(url)) is public
+
+
+def test_a_delivery_to_an_inner_address_is_refused_without_a_request() -> None:
+    uow = FakeUnitOfWork()
+    subscriptions.subscribe(uow, Caller("stack", EVERY_ROLE), "http://127.0.0.1:9/", frozenset())
+    subscriptions.announce(uow, _change(public=True), "e1", BOOT)
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    async def attempt() -> list[Delivery]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+            worker = DeliveryWorker(lambda: uow, client, RetryPolicy(3, 10, 60), timeout=1)
+            return await worker.run_once(NOW)
+
+    (done,) = asyncio.run(attempt())
+    assert sent == []
+    assert (done.state, done.last_status, done.last_error) == (
+        DeliveryState.PENDING,
+        None,
+        REFUSED_DESTINATION,
+    )
