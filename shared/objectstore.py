@@ -376,7 +376,8 @@ class S3Store:
     async def ensure_bucket(self, lock: ObjectLockConfig | None = None) -> None:
         """Create the bucket when missing, with Object Lock and ``lock`` as its default
         retention when given (Object Lock can only be chosen when a bucket is made). A bucket
-        that exists is kept as it is; one that should be locked and is not is logged."""
+        that exists is kept as it is; one that should have a default retention and has none
+        is logged (an operator decides: sohoa never changes a bucket it did not make)."""
 
         def run() -> None:
             with self._translated(self.bucket):
@@ -385,7 +386,8 @@ class S3Store:
                     if lock is not None:
                         self._client.set_object_lock_config(self.bucket, lock)
                 elif lock is not None and self.lock_config() is None:
-                    log.warning("bucket_without_object_lock", bucket=self.bucket)
+                    # no default retention: Object Lock off, or on without a default
+                    log.warning("bucket_without_default_retention", bucket=self.bucket)
 
         await asyncio.to_thread(run)
 

@@ -42,17 +42,21 @@ def _listening_ports() -> range:
     machine (to the broker, the database, storage) may have taken it meanwhile, and the restart
     fails with EADDRINUSE for as long as that connection lives."""
     try:
-        low = int(EPHEMERAL_RANGE.read_text(encoding="ascii").split()[0])
-    except (OSError, ValueError, IndexError):
+        low, high = (int(v) for v in EPHEMERAL_RANGE.read_text(encoding="ascii").split()[:2])
+    except (OSError, ValueError):
         return LISTENING_PORTS
-    return range(min(LISTENING_PORTS.start, low - 1000), low) if low > 2048 else LISTENING_PORTS
+    if low > 2048:  # below the range: what Linux has by default
+        return range(min(LISTENING_PORTS.start, low - 1000), low)
+    if high < 64_511:  # a range reaching low ports: above it
+        return range(high + 1, 65_536)
+    return range(0)  # no port outside it: the kernel chooses
 
 
 def free_port() -> int:
     """A loopback port free now and outside the ephemeral range, never the same twice in one
     process (two services asking before either binds get different ports)."""
     ports = _listening_ports()
-    for _ in range(200):
+    for _ in range(200 if ports else 0):
         port = secrets.choice(ports)
         if port in _handed_out:
             continue

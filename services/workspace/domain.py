@@ -306,6 +306,9 @@ def viewed_words(words: Sequence[Mapping[str, object]]) -> list[ViewedWord]:
     return shown
 
 
+MIN_SKEW = 0.1  # degrees: OCR's clean-up levels a page from this much (imaging.clean_page)
+
+
 @dataclass(frozen=True)
 class Original:
     """The scan as stored beside the cleaned image OCR read (``page-words``' ``original``):
@@ -316,6 +319,7 @@ class Original:
     width: int
     height: int
     rotation: int = 0
+    skew: float = 0.0  # degrees clean-up levelled the page by
 
     @classmethod
     def of(cls, page_words: Mapping[str, object]) -> Original:
@@ -326,16 +330,19 @@ class Original:
             return int(value) if isinstance(value, int | float) and value > 0 else default
 
         rotation = found.get("rotation")
+        skew = found.get("skew")
         return cls(
             number(found.get("width"), number(page_words.get("width"), 2480)),
             number(found.get("height"), number(page_words.get("height"), 3508)),
             rotation % 360 if isinstance(rotation, int) else 0,
+            float(skew) if isinstance(skew, int | float) else 0.0,
         )
 
     @property
     def aligned(self) -> bool:
-        """Whether the boxes can be laid over it: the page was not turned to be read."""
-        return self.rotation == 0
+        """Whether the boxes can be laid over it: the page was neither turned nor levelled to
+        be read (deskewing rotates and enlarges the canvas: a box would miss by tens of px)."""
+        return self.rotation == 0 and abs(self.skew) < MIN_SKEW
 
     def boxes(self, words: Sequence[ViewedWord], width: int, height: int) -> list[ViewedWord]:
         """``words`` boxed in the cleaned image (``width`` × ``height``) moved onto this one."""

@@ -51,3 +51,13 @@ def test_a_tiff_original_becomes_a_jpeg_of_the_same_shape_at_most_a4_at_300_dpi(
 
 def test_a_missing_original_is_none(tmp_path: Path) -> None:
     assert asyncio.run(StoredOriginals(LocalStore(tmp_path)).preview("f/x.tif", None)) is None
+
+
+def test_a_16_bit_grey_tiff_is_scaled_to_8_bits_not_clipped_white(tmp_path: Path) -> None:
+    grey = Image.new("I;16", (40, 60), 30000)  # 30000 of 65535: a mid grey
+    originals = _stored(tmp_path, "f/1.tif", grey, "TIFF")
+    shown = asyncio.run(originals.preview("f/1.tif", "image/tiff"))
+    assert shown is not None
+    with Image.open(io.BytesIO(shown[0])) as preview:
+        levels = sorted(set(preview.convert("L").getdata()))
+    assert 100 <= levels[0] <= levels[-1] <= 135  # 30000 / 256 ≈ 117, give or take JPEG

@@ -648,6 +648,18 @@ def test_an_original_turned_for_ocr_is_shown_without_boxes_and_says_why(
     assert '<span id="t-1" data-w="1" class="word low">BAN</span>' in page  # the text stays
 
 
+def test_an_original_levelled_for_ocr_is_shown_without_boxes(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.words = {**WORDS, "original": {"width": 1000, "height": 1400, "skew": -1.2}}
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert "<rect id=" not in page
+    assert "nghiêng -1.2°" in page
+    assert not Original.of({"original": {"width": 9, "height": 9, "skew": 0.3}}).aligned
+    assert Original.of({"original": {"width": 9, "height": 9, "skew": 0.05}}).aligned
+
+
 def test_original_falls_back_to_the_cleaned_size_when_ingest_gave_none() -> None:
     assert Original.of({"width": 1000, "height": 1400}) == Original(1000, 1400, 0)
     assert Original.of({"original": {"width": 500, "height": 700, "rotation": 270}}) == Original(

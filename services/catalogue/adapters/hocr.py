@@ -54,7 +54,10 @@ def _jpeg_preview(data: bytes) -> bytes:
     images past its pixel bound, so decoding it is safe."""
     with Image.open(io.BytesIO(data)) as image:
         image.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE))
-        shown = image.convert("L" if image.mode in ("1", "L", "I;16", "I") else "RGB")
+        shown: Image.Image = image
+        if image.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
+            shown = image.convert("I").point(lambda v: v / 256).convert("L")
+        shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
         out = io.BytesIO()
         shown.save(out, "JPEG", quality=85)
     return out.getvalue()
