@@ -88,6 +88,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             partners,
             settings.webhook_policy(),
             timeout=settings.webhook_timeout_seconds,
+            bootstrap=bootstrap,
             private_destinations=settings.webhook_private_destinations,
         )
         feed = WebhookFeed(

@@ -91,7 +91,10 @@ def route_template(request: Request) -> str:
 
 
 async def _authorized(request: Request, caller: Authenticated) -> Caller:
+    """The role check, then the client's rate limit: the gateway's own routes (clients,
+    webhooks, the audit log) count against it like the forwarded ones."""
     require(caller, request.method, route_template(request))
+    request.app.state.limiter.check(caller.client, time.monotonic())
     return caller
 
 

@@ -81,10 +81,12 @@ class DeliveryWorker:
         policy: RetryPolicy,
         *,
         timeout: float,
+        bootstrap: Bootstrap,
         batch: int = 20,
         private_destinations: bool = False,
     ) -> None:
         self._uow = uow
+        self._bootstrap = bootstrap
         self._client = client
         self._policy = policy
         self._timeout = timeout
@@ -97,7 +99,9 @@ class DeliveryWorker:
         """Attempt every delivery due by ``now`` (the clock when not given); the outcomes."""
         moment = now or utcnow()
         claimed = await asyncio.to_thread(
-            lambda: subscriptions.claim_due(self._uow(), moment, self._lease, self._batch)
+            lambda: subscriptions.claim_due(
+                self._uow(), moment, self._lease, self._batch, self._bootstrap
+            )
         )
         return list(await asyncio.gather(*(self._attempt(c, moment) for c in claimed)))
 

@@ -14,8 +14,10 @@ from services.gateway.domain import KeyExpired, KeyRevoked, Role
 from services.gateway.identity import Caller
 from services.gateway.ports import UnitOfWork
 from services.gateway.webhooks import (
+    MAX_SUBSCRIPTIONS,
     Delivery,
     Subscription,
+    TooManyWebhooks,
     WebhookEvent,
     WebhookNotFound,
 )
@@ -29,6 +31,10 @@ def subscribe(
     """A new subscription of the caller's client, with the caller's roles; its secret is
     returned in it this once (the API shows it at creation only)."""
     with uow:
+        if len(uow.webhooks.subscriptions(caller.client)) >= MAX_SUBSCRIPTIONS:
+            raise TooManyWebhooks(
+                f"mỗi hệ thống có tối đa {MAX_SUBSCRIPTIONS} đăng ký; hủy bớt đăng ký cũ"
+            )
         subscription = Subscription.new(caller.client, caller.roles, url, events, uow.now())
         uow.webhooks.add_subscription(subscription)
         uow.commit()
@@ -109,19 +115,30 @@ class Claimed:
     secret: str
 
 
-def claim_due(uow: UnitOfWork, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+def claim_due(
+    uow: UnitOfWork, now: datetime, lease: timedelta, limit: int, bootstrap: Bootstrap
+) -> list[Claimed]:
     """Deliveries due by ``now``, held for ``lease`` (longer than one attempt can take) so
     another gateway replica leaves them alone; a replica that dies holding them lets the
-    lease run out and the next one tries again."""
+    lease run out and the next one tries again. One whose subscription was cancelled, or
+    whose client lost its roles since, is given up instead of sent."""
     with uow:
         deliveries = uow.webhooks.claim_due(now, now + lease, limit)
         claimed = []
+        roles: dict[str, frozenset[Role]] = {}
         for delivery in deliveries:
             subscription = uow.webhooks.subscription(delivery.subscription)
-            if subscription is not None:
-                claimed.append(Claimed(delivery, subscription.url, subscription.secret))
+            if subscription is not None and subscription.client not in roles:
+                roles[subscription.client] = client_roles(uow, subscription.client, bootstrap)
+            if subscription is None or not subscription.still_heard(roles[subscription.client]):
+                uow.webhooks.save_delivery(delivery.silenced(SILENCED))
+                continue
+            claimed.append(Claimed(delivery, subscription.url, subscription.secret))
         uow.commit()
     return claimed
+
+
+SILENCED = "webhooks.silenced: the subscription was cancelled or its client lost its roles"
 
 
 def record_attempt(

@@ -20,12 +20,13 @@ from uuid import UUID, uuid4
 
 from services.gateway.domain import Role, public_only
 from shared.backoff import RetryPolicy
-from shared.errors import NotFound, PermanentError
+from shared.errors import Conflict, NotFound, PermanentError
 from shared.events import FileStateChanged
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  # the prefix of generated secrets, not a secret
 SIGNATURE_VERSION = "v1"
 MAX_URL_LENGTH = 2000
+MAX_SUBSCRIPTIONS = 20  # active ones per client: each state change fans out to every one
 
 
 class BadWebhookUrl(PermanentError):
@@ -37,6 +38,11 @@ class BadWebhookUrl(PermanentError):
 class WebhookNotFound(NotFound):
     code = "webhooks.not-found"
     title = "Không có đăng ký webhook này"
+
+
+class TooManyWebhooks(Conflict):
+    code = "webhooks.too-many"
+    title = "Hệ thống đã có đủ số đăng ký webhook cho phép"
 
 
 class WebhookEvent(StrEnum):
@@ -126,6 +132,13 @@ class Subscription:
     def cancelled(self) -> Subscription:
         return replace(self, active=False)
 
+    def still_heard(self, client_roles: frozenset[Role]) -> bool:
+        """Whether a delivery made for it may still go: the subscription is active and its
+        client holds roles as wide as when it was made (one narrowed to partner reads may
+        not hear of a restricted hồ sơ it heard of before, and the delivery does not say)."""
+        roles = self.roles & client_roles
+        return self.active and bool(roles) and (public_only(self.roles) or not public_only(roles))
+
     def hears(self, change: FileStateChanged, client_roles: frozenset[Role]) -> bool:
         """Whether this change is announced here: a real change of state (not the scanning
         gate moving in place), to a subscription still active, of a client that still holds
@@ -187,6 +200,11 @@ class Delivery:
     last_error: str | None = None
     delivered_at: datetime | None = None
     id: int | None = None
+
+    def silenced(self, reason: str) -> Delivery:
+        """Given up without an attempt: its subscription was cancelled, or its client no longer
+        holds the roles it was made with (revoked, expired, stripped)."""
+        return replace(self, state=DeliveryState.FAILED, next_attempt_at=None, last_error=reason)
 
     def attempted(
         self, status: int | None, error: str | None, now: datetime, policy: RetryPolicy

@@ -123,7 +123,14 @@ def test_state_changes_reach_partners_signed_retried_and_listed(
             await handle(public, public_envelope)  # redelivered: nothing made twice
             receiver.script["/tinh"] = [500]
             async with httpx.AsyncClient() as client:
-                worker = DeliveryWorker(uow, client, POLICY, timeout=5, private_destinations=True)
+                worker = DeliveryWorker(
+                    uow,
+                    client,
+                    POLICY,
+                    timeout=5,
+                    bootstrap=Bootstrap(KEYS, ROLES),
+                    private_destinations=True,
+                )
                 t0 = _clock()
                 clock.append(t0)
                 first = await worker.run_once(t0)
@@ -221,7 +228,14 @@ def test_a_receiver_that_never_answers_well_ends_failed_and_still_listed(
             await handle(change, Envelope.new(change, source="sohoa-catalogue"))
             outcomes: list[Delivery] = []
             async with httpx.AsyncClient() as client:
-                worker = DeliveryWorker(uow, client, POLICY, timeout=2, private_destinations=True)
+                worker = DeliveryWorker(
+                    uow,
+                    client,
+                    POLICY,
+                    timeout=2,
+                    bootstrap=Bootstrap(KEYS, ROLES),
+                    private_destinations=True,
+                )
                 moment = _clock()
                 for _ in range(POLICY.max_attempts):
                     (done,) = await worker.run_once(moment)

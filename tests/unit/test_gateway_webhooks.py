@@ -24,10 +24,12 @@ from services.gateway.domain import EVERY_ROLE, Role
 from services.gateway.identity import Caller, ClientAccount, key_hash
 from services.gateway.ports import UnitOfWork
 from services.gateway.webhooks import (
+    MAX_SUBSCRIPTIONS,
     BadWebhookUrl,
     Delivery,
     DeliveryState,
     Subscription,
+    TooManyWebhooks,
     WebhookEvent,
     WebhookNotFound,
     sign,
@@ -335,18 +337,20 @@ def test_the_worker_claims_only_what_is_due_and_holds_it_for_its_lease() -> None
     )
     (delivery,) = subscriptions.announce(uow, _change(public=False), "e1", BOOT)
     lease = timedelta(minutes=2)
-    (claimed,) = subscriptions.claim_due(uow, NOW, lease, 10)
+    (claimed,) = subscriptions.claim_due(uow, NOW, lease, 10, BOOT)
     assert (claimed.url, claimed.secret) == (made.url, made.secret)
-    assert subscriptions.claim_due(uow, NOW + timedelta(minutes=1), lease, 10) == []  # held
+    assert subscriptions.claim_due(uow, NOW + timedelta(minutes=1), lease, 10, BOOT) == []  # held
     policy = RetryPolicy(max_attempts=3, first_backoff=10, max_backoff=60)
     refused = subscriptions.record_attempt(uow, claimed.delivery, 500, "HTTP 500", NOW, policy)
     assert refused.next_attempt_at == NOW + timedelta(seconds=10)
     later = NOW + timedelta(seconds=10)
-    (again,) = subscriptions.claim_due(uow, later, lease, 10)
+    (again,) = subscriptions.claim_due(uow, later, lease, 10, BOOT)
     assert again.delivery.attempts == 1
     subscriptions.unsubscribe(uow, "stack", made.id)
     subscriptions.record_attempt(uow, again.delivery, 502, "HTTP 502", later, policy)
-    assert subscriptions.claim_due(uow, later + timedelta(hours=1), lease, 10) == []  # cancelled
+    assert (
+        subscriptions.claim_due(uow, later + timedelta(hours=1), lease, 10, BOOT) == []
+    )  # cancelled
     kept = uow.webhooks.deliveries_by_id[1]  # still recorded, no longer tried
     assert (kept.event_id, kept.attempts, kept.last_status) == (delivery.event_id, 2, 502)
 
@@ -380,7 +384,8 @@ def test_a_delivery_to_an_inner_address_is_refused_without_a_request() -> None:
 
     async def attempt() -> list[Delivery]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-            worker = DeliveryWorker(lambda: uow, client, RetryPolicy(3, 10, 60), timeout=1)
+            policy = RetryPolicy(3, 10, 60)
+            worker = DeliveryWorker(lambda: uow, client, policy, timeout=1, bootstrap=BOOT)
             return await worker.run_once(NOW)
 
     (done,) = asyncio.run(attempt())
@@ -390,3 +395,30 @@ def test_a_delivery_to_an_inner_address_is_refused_without_a_request() -> None:
         None,
         REFUSED_DESTINATION,
     )
+
+
+def test_a_queued_delivery_falls_silent_when_its_client_loses_its_roles() -> None:
+    uow = FakeUnitOfWork()
+    boot = Bootstrap({"tinh": "t" * 32}, {"tinh": frozenset({Role.ARCHIVIST})})
+    caller = Caller("tinh", frozenset({Role.ARCHIVIST}))
+    subscriptions.subscribe(uow, caller, "https://a.example/", frozenset())
+    (queued,) = subscriptions.announce(uow, _change(public=False), "e1", boot)
+    narrowed = Bootstrap({"tinh": "t" * 32}, {"tinh": frozenset({Role.PARTNER_READ})})
+    assert subscriptions.claim_due(uow, NOW, timedelta(minutes=2), 10, narrowed) == []
+    (kept,) = uow.webhooks.deliveries_by_id.values()
+    assert (kept.event_id, kept.state, kept.last_error) == (
+        queued.event_id,
+        DeliveryState.FAILED,
+        subscriptions.SILENCED,
+    )
+
+
+def test_a_client_has_at_most_its_share_of_subscriptions() -> None:
+    uow = FakeUnitOfWork()
+    caller = Caller("tinh", EVERY_ROLE)
+    for n in range(MAX_SUBSCRIPTIONS):
+        subscriptions.subscribe(uow, caller, f"https://a.example/{n}", frozenset())
+    with pytest.raises(TooManyWebhooks):
+        subscriptions.subscribe(uow, caller, "https://a.example/one-more", frozenset())
+    other = Caller("khac", EVERY_ROLE)  # another client's share is its own
+    assert subscriptions.subscribe(uow, other, "https://b.example/", frozenset()).client == "khac"
