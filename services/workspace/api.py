@@ -939,12 +939,31 @@ async def accept_batch(
     return _back("/nghiem-thu")
 
 
+RATE_LIMIT_WAITS = 5  # a batch waits out the client's rate limit this many times at most
+LONGEST_WAIT = 10.0  # seconds of one such wait
+
+
+async def _send_paced(gateway: Gateway, token: str, path: str, body: dict[str, str]) -> None:
+    """POST, waiting out the rate limit the gateway names (429 ``retry_after_seconds``): a
+    batch of 200 sent at once under the workspace's one client would be cut off midway."""
+    for wait in range(RATE_LIMIT_WAITS + 1):
+        try:
+            await gateway.send(token, "POST", path, json=body)
+            return
+        except GatewayProblem as refused:
+            after = refused.body.get("retry_after_seconds")
+            if refused.status != 429 or wait == RATE_LIMIT_WAITS:
+                raise
+            seconds = float(after) if isinstance(after, int | float) else 1.0
+            await asyncio.sleep(min(max(seconds, 0.1), LONGEST_WAIT))
+
+
 async def _accept_one(
     gateway: Gateway, session: Session, file_code: str, body: dict[str, str]
 ) -> Outcome:
     try:
         code = validate_file_code(file_code)
-        await gateway.send(session.token, "POST", f"/files/{quote(code)}/accept", json=body)
+        await _send_paced(gateway, session.token, f"/files/{quote(code)}/accept", body)
     except GatewayProblem as refused:
         if refused.status == 401:
             raise

@@ -127,6 +127,7 @@ class FakeGateway:
         self.file: dict[str, Any] = dict(FILE)
         self.words: dict[str, Any] = dict(WORDS)
         self.refuse_accept: set[str] = set()
+        self.rate_limited = 0  # how many next calls answer 429 before going through
         self.tokens: dict[str, Person] = {}
         self.calls: list[tuple[str, str, Any]] = []
         self.import_refused: list[dict[str, Any]] = []
@@ -208,6 +209,11 @@ class FakeGateway:
             if self.import_refused and not dry_run:
                 raise GatewayProblem(422, {**report, "code": "catalogue.import-refused"})
             return report
+        if self.rate_limited:
+            self.rate_limited -= 1
+            raise GatewayProblem(
+                429, {"code": "gateway.rate-limited", "detail": "quá", "retry_after_seconds": 0}
+            )
         if path.endswith("/accept") and path.split("/")[2] in self.refuse_accept:
             raise GatewayProblem(
                 409, {"code": "catalogue.illegal-transition", "detail": "hồ sơ chưa kiểm tra"}
@@ -680,3 +686,24 @@ def test_the_receipt_is_downloaded_as_the_gateway_gives_it(
     assert answer.headers["content-disposition"] == expected
     assert answer.json() == RECEIPT
     assert ("GET", f"/files/{FILE['file_code']}/receipt", {}) in gateway.calls
+
+
+def test_a_batch_waits_out_the_rate_limit_instead_of_stopping_midway(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    sign_in(browser, "pheduyet", "mat-khau-3")
+    desk = browser.get("/nghiem-thu")
+    gateway.rate_limited = 2  # the gateway says 429 twice, then lets the call through
+    browser.post(
+        "/nghiem-thu",
+        data={
+            "csrf": csrf_of(desk.text),
+            "file_code": [FILE["file_code"]],
+            "minutes_number": "16/BB-NT",
+            "role": "Giám đốc Sở Nội vụ",
+        },
+    )
+    accepts = [c for c in gateway.calls if c[0] == "POST" and c[1].endswith("/accept")]
+    assert len(accepts) == 3  # asked three times, accepted on the third
+    rows = re.findall(r'<tr class="outcome (\w+)">', browser.get("/nghiem-thu").text)
+    assert rows == ["accepted"]
