@@ -5,6 +5,7 @@ absent from the list and search, and reading it is 404 as if it did not exist.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,22 @@ def test_a_restricted_hồ_sơ_s_original_scan_is_as_absent_as_its_cleaned_image
         f"/api/v1/files/{OPEN}/page-image", params={"sequence": 1, "variant": "thumbnail"}
     )
     assert unknown.status_code == 422
+
+
+def test_a_restricted_hồ_sơ_is_not_even_a_number_in_a_public_callers_reports(
+    catalogue: TestClient,
+) -> None:
+    def registered(headers: dict[str, str]) -> int:
+        progress = catalogue.get("/api/v1/reports/progress", headers=headers).json()
+        return sum(progress["files_by_state"].values())
+
+    assert registered({}) == 2
+    assert registered(PUBLIC) == 1
+    year = date.today().year
+
+    def reached(headers: dict[str, str]) -> int:
+        annual = catalogue.get("/api/v1/reports/annual", params={"year": year}, headers=headers)
+        return sum(annual.json()["totals"]["reached_by_end_of_year"].values())
+
+    assert reached({}) == 2
+    assert reached(PUBLIC) == 1

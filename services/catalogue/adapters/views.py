@@ -52,6 +52,12 @@ def _year_of_file() -> sa.ColumnElement[Any]:
     return func.coalesce(FileRow.file_year, start_year)
 
 
+def _seen(public_only: bool) -> sa.ColumnElement[bool]:
+    """The hồ sơ a report counts: every one, or those open to partner systems (chế độ sử
+    dụng 01) when the caller may see only those; a restricted one is not even a number."""
+    return col(FileRow.mode) == AccessMode.PUBLIC.value if public_only else sa.true()
+
+
 def _current_pages() -> sa.ColumnElement[bool]:
     return sa.and_(col(PageRow.object_key).is_not(None), col(PageRow.replaced_by).is_(None))
 
@@ -187,40 +193,49 @@ class SqlCatalogueViews(CatalogueViews):
 
     # --- reports ------------------------------------------------------------------------
 
-    def progress(self, today: date) -> ProgressCounts:
+    def progress(self, today: date, *, public_only: bool = False) -> ProgressCounts:
         since = datetime.combine(today - timedelta(days=PAGES_PER_DAY_WINDOW), time(), VIETNAM)
+        seen = _seen(public_only)
         with self._session() as session:
             by_state = dict(
-                session.exec(select(FileRow.state, func.count()).group_by(FileRow.state)).all()
+                session.exec(
+                    select(FileRow.state, func.count()).where(seen).group_by(FileRow.state)
+                ).all()
             )
             pages_query = (
                 select(FileRow.state, func.count())
                 .join(PageRow, col(PageRow.file_code) == col(FileRow.file_code))
-                .where(_current_pages())
+                .where(_current_pages(), seen)
                 .group_by(col(FileRow.state))
             )
             pages_by_state = dict(session.exec(pages_query).all())
             by_fonds: dict[str, dict[str, int]] = defaultdict(dict)
-            fonds_query = select(FileRow.fonds_code, FileRow.state, func.count()).group_by(
-                col(FileRow.fonds_code), col(FileRow.state)
+            fonds_query = (
+                select(FileRow.fonds_code, FileRow.state, func.count())
+                .where(seen)
+                .group_by(col(FileRow.fonds_code), col(FileRow.state))
             )
             for fonds, state, count in session.exec(fonds_query):
                 by_fonds[fonds or NO_FONDS][state] = int(count)
             by_year: dict[int, dict[str, int]] = defaultdict(dict)
             year = _year_of_file().label("year")
             for value, state, count in session.exec(
-                select(year, FileRow.state, func.count()).group_by(year, col(FileRow.state))
+                select(year, FileRow.state, func.count())
+                .where(seen)
+                .group_by(year, col(FileRow.state))
             ):
                 if value is not None:
                     by_year[int(value)][state] = int(count)
             per_day: dict[date, int] = defaultdict(int)
-            received = select(PageRow.received_at).where(
-                _current_pages(), col(PageRow.received_at) >= since
+            received = (
+                select(PageRow.received_at)
+                .join(FileRow, col(FileRow.file_code) == col(PageRow.file_code))
+                .where(_current_pages(), col(PageRow.received_at) >= since, seen)
             )
             for moment in session.exec(received.execution_options(yield_per=5000)):
                 if moment is not None:
                     per_day[_vietnam_day(moment)] += 1
-            ocr = self._ocr_queue(session)
+            ocr = self._ocr_queue(session, seen)
         return ProgressCounts(
             files_by_state={k: int(v) for k, v in by_state.items()},
             pages_by_state={k: int(v) for k, v in pages_by_state.items()},
@@ -231,19 +246,22 @@ class SqlCatalogueViews(CatalogueViews):
         )
 
     @staticmethod
-    def _ocr_queue(session: Session) -> OcrQueue:
+    def _ocr_queue(session: Session, seen: sa.ColumnElement[bool]) -> OcrQueue:
         """The same pages the unread-page sweep asks for again, counted, and the failed ones."""
         unread = sa.and_(
             _current_pages(),
             col(PageRow.text_key).is_(None),
             col(PageRow.failure_code).is_(None),
+            seen,
         )
+        of_file = col(FileRow.file_code) == col(PageRow.file_code)
         waiting, oldest = session.exec(
-            select(func.count(), func.min(PageRow.received_at)).where(unread)
+            select(func.count(), func.min(PageRow.received_at)).join(FileRow, of_file).where(unread)
         ).one()
         failed = session.exec(
             select(PageRow.failure_code, func.count())
-            .where(_current_pages(), col(PageRow.failure_code).is_not(None))
+            .join(FileRow, of_file)
+            .where(_current_pages(), col(PageRow.failure_code).is_not(None), seen)
             .group_by(col(PageRow.failure_code))
         ).all()
         return OcrQueue(
@@ -252,7 +270,7 @@ class SqlCatalogueViews(CatalogueViews):
             failed_by_code={str(code): int(n) for code, n in failed},
         )
 
-    def plan_counts(self, year: int) -> PlanCounts:
+    def plan_counts(self, year: int, *, public_only: bool = False) -> PlanCounts:
         start = datetime(year, 1, 1, tzinfo=VIETNAM)
         end = datetime(year + 1, 1, 1, tzinfo=VIETNAM)
         entered: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -269,7 +287,7 @@ class SqlCatalogueViews(CatalogueViews):
                     func.min(TransitionRow.at),
                 )
                 .join(FileRow, col(FileRow.file_code) == col(TransitionRow.file_code))
-                .where(col(TransitionRow.at) < end)
+                .where(col(TransitionRow.at) < end, _seen(public_only))
                 .group_by(
                     col(FileRow.fonds_code),
                     col(TransitionRow.file_code),
@@ -284,7 +302,7 @@ class SqlCatalogueViews(CatalogueViews):
             pages = (
                 select(FileRow.fonds_code, PageRow.received_at)
                 .join(FileRow, col(FileRow.file_code) == col(PageRow.file_code))
-                .where(_current_pages(), col(PageRow.received_at) < end)
+                .where(_current_pages(), col(PageRow.received_at) < end, _seen(public_only))
             )
             for fonds, received in session.exec(pages.execution_options(yield_per=5000)):
                 if received is None:

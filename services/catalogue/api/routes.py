@@ -836,9 +836,10 @@ async def post_inventory_import(
     summary="Tiến độ: hồ sơ and pages by state, phông and year, pages per day, against the plan",
     responses={200: {"content": {XLSX: {}}}},
 )
-async def get_progress(api: Api, format: Format = Format.JSON) -> Any:
+async def get_progress(request: Request, api: Api, format: Format = Format.JSON) -> Any:
     today = date.today()
-    counts = await asyncio.to_thread(api.views.progress, today)
+    public_only = _public_only(request)  # a partner counts only what it may see
+    counts = await asyncio.to_thread(lambda: api.views.progress(today, public_only=public_only))
     report = progress_report(counts, api.plan, today)
     if format is Format.XLSX:
         return await _xlsx(api, progress_sheets(report), f"tien-do-{today.isoformat()}.xlsx")
@@ -856,7 +857,8 @@ async def get_annual(
     year: Annotated[int, Query(ge=2000, le=2100)],
     format: Format = Format.JSON,
 ) -> Any:
-    counts = await asyncio.to_thread(api.views.plan_counts, year)
+    public_only = _public_only(request)
+    counts = await asyncio.to_thread(lambda: api.views.plan_counts(year, public_only=public_only))
     now = await _run(api, request, lambda _m, uow: uow.now(), None)
     report = annual_report(counts, api.plan, organization=api.organization, generated_at=now)
     if format is Format.XLSX:
