@@ -177,6 +177,9 @@ class PageOriginals(Protocol):
     """The original scan of a page (the originals area) in a form a browser shows, for the
     page viewer's comparison with the cleaned image."""
 
-    async def preview(self, key: str, media_type: str | None) -> tuple[bytes, str] | None:
-        """(bytes, media type), or None when the original is not stored."""
+    async def preview(
+        self, key: str, media_type: str | None, work: Path
+    ) -> tuple[Path, str] | None:
+        """(a file under ``work``, its media type), or None when the original is not stored;
+        written to disk, never held whole in memory, and ``work`` is the caller's to remove."""
         ...

@@ -25,13 +25,19 @@ def _stored(tmp_path: Path, key: str, image: Image.Image, kind: str) -> StoredOr
     return StoredOriginals(store)
 
 
+def _work(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return work
+
+
 def test_a_png_original_is_shown_as_it_is_stored(tmp_path: Path) -> None:
     originals = _stored(tmp_path, "f/1.png", Image.new("RGB", (40, 60), "white"), "PNG")
-    shown = asyncio.run(originals.preview("f/1.png", "image/png"))
+    shown = asyncio.run(originals.preview("f/1.png", "image/png", _work(tmp_path)))
     assert shown is not None
-    data, media_type = shown
+    path, media_type = shown
     assert media_type == "image/png"
-    assert data == (tmp_path / "f/1.png").read_bytes()
+    assert path.read_bytes() == (tmp_path / "f/1.png").read_bytes()
 
 
 def test_a_tiff_original_becomes_a_jpeg_of_the_same_shape_at_most_a4_at_300_dpi(
@@ -39,25 +45,27 @@ def test_a_tiff_original_becomes_a_jpeg_of_the_same_shape_at_most_a4_at_300_dpi(
 ) -> None:
     bitonal = Image.new("1", (4000, 6000), 1)  # A3-ish at 400 dpi, a browser cannot show TIFF
     originals = _stored(tmp_path, "f/2.tif", bitonal, "TIFF")
-    shown = asyncio.run(originals.preview("f/2.tif", "image/tiff"))
+    shown = asyncio.run(originals.preview("f/2.tif", "image/tiff", _work(tmp_path)))
     assert shown is not None
-    data, media_type = shown
+    path, media_type = shown
     assert media_type == "image/jpeg"
-    with Image.open(io.BytesIO(data)) as preview:
+    assert [p.name for p in path.parent.iterdir()] == ["preview.jpg"]  # the TIFF is gone
+    with Image.open(path) as preview:
         assert preview.format == "JPEG"
         assert preview.height == PREVIEW_LONG_SIDE
         assert abs(preview.width / preview.height - 4000 / 6000) < 0.01
 
 
 def test_a_missing_original_is_none(tmp_path: Path) -> None:
-    assert asyncio.run(StoredOriginals(LocalStore(tmp_path)).preview("f/x.tif", None)) is None
+    missing = StoredOriginals(LocalStore(tmp_path)).preview("f/x.tif", None, _work(tmp_path))
+    assert asyncio.run(missing) is None
 
 
 def test_a_16_bit_grey_tiff_is_scaled_to_8_bits_not_clipped_white(tmp_path: Path) -> None:
     grey = Image.new("I;16", (40, 60), 30000)  # 30000 of 65535: a mid grey
     originals = _stored(tmp_path, "f/1.tif", grey, "TIFF")
-    shown = asyncio.run(originals.preview("f/1.tif", "image/tiff"))
+    shown = asyncio.run(originals.preview("f/1.tif", "image/tiff", _work(tmp_path)))
     assert shown is not None
-    with Image.open(io.BytesIO(shown[0])) as preview:
+    with Image.open(shown[0]) as preview:
         levels = sorted(set(preview.convert("L").getdata()))
     assert 100 <= levels[0] <= levels[-1] <= 135  # 30000 / 256 ≈ 117, give or take JPEG

@@ -4,7 +4,7 @@ cleaned image, from the derivatives area; the original scan, from the originals 
 from __future__ import annotations
 
 import asyncio
-import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -36,28 +36,38 @@ class StoredHocr:
 
 
 class StoredOriginals:
-    def __init__(self, store: ObjectStore) -> None:
-        self._store = store
+    """Originals for the page viewer: downloaded to disk and streamed from there; a TIFF or
+    JPEG 2000 is decoded (a few at a time: a scan may be hundreds of megapixels' worth of
+    memory) into a JPEG no longer than :data:`PREVIEW_LONG_SIDE`."""
 
-    async def preview(self, key: str, media_type: str | None) -> tuple[bytes, str] | None:
+    def __init__(self, store: ObjectStore, decodes: int = 2) -> None:
+        self._store = store
+        self._decodes = asyncio.Semaphore(decodes)
+
+    async def preview(
+        self, key: str, media_type: str | None, work: Path
+    ) -> tuple[Path, str] | None:
+        original = work / "original"
         try:
-            data = await self._store.read_bytes(key)
+            await self._store.download(key, original)
         except ObjectMissing:
             return None
         if media_type in SHOWN_AS_STORED:
-            return data, str(media_type)
-        return await asyncio.to_thread(_jpeg_preview, data), "image/jpeg"
+            return original, str(media_type)
+        preview = work / "preview.jpg"
+        async with self._decodes:
+            await asyncio.to_thread(_jpeg_preview, original, preview)
+        original.unlink()
+        return preview, "image/jpeg"
 
 
-def _jpeg_preview(data: bytes) -> bytes:
+def _jpeg_preview(original: Path, target: Path) -> None:
     """The scan as a JPEG no longer than :data:`PREVIEW_LONG_SIDE`; ingest has already refused
     images past its pixel bound, so decoding it is safe."""
-    with Image.open(io.BytesIO(data)) as image:
+    with Image.open(original) as image:
         image.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE))
         shown: Image.Image = image
         if image.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
             shown = image.convert("I").point(lambda v: v / 256).convert("L")
         shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
-        out = io.BytesIO()
-        shown.save(out, "JPEG", quality=85)
-    return out.getvalue()
+        shown.save(target, "JPEG", quality=85)

@@ -6,6 +6,7 @@ UTF-8)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -578,17 +579,25 @@ async def _original_image(
     api: CatalogueApi, request: Request, file_code: str, sequence: int
 ) -> Response:
     page = await _read_page(api, request, file_code, sequence)
-    shown = (
-        await api.originals.preview(page.object_key, page.media_type)
-        if page.object_key and api.originals
-        else None
-    )
-    if shown is None:
-        raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} không có ảnh gốc")
+    work = tempfile.mkdtemp(prefix="original-", dir=api.spool_dir)
+    try:
+        shown = (
+            await api.originals.preview(page.object_key, page.media_type, Path(work))
+            if page.object_key and api.originals
+            else None
+        )
+        if shown is None:
+            raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} không có ảnh gốc")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     image, media_type = shown
     # An original is write-once under its key, and so is what is made from it.
-    return Response(
-        image, media_type=media_type, headers={"cache-control": "private, max-age=3600"}
+    return FileResponse(
+        image,
+        media_type=media_type,
+        headers={"cache-control": "private, max-age=3600"},
+        background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
     )
 
 
