@@ -41,32 +41,36 @@ def subscribe(
     return subscription
 
 
-def list_subscriptions(uow: UnitOfWork, client: str) -> list[Subscription]:
+def list_subscriptions(uow: UnitOfWork, caller: Caller) -> list[Subscription]:
     with uow:
-        return uow.webhooks.subscriptions(client)
+        return [
+            s
+            for s in uow.webhooks.subscriptions(caller.client)
+            if s.seen_by(caller.client, caller.roles)
+        ]
 
 
-def _own(uow: UnitOfWork, client: str, subscription_id: UUID) -> Subscription:
+def _own(uow: UnitOfWork, caller: Caller, subscription_id: UUID) -> Subscription:
     subscription = uow.webhooks.subscription(subscription_id)
     if subscription is None:
         raise WebhookNotFound(f"không có đăng ký webhook {subscription_id}")
-    return subscription.owned_by(client)
+    return subscription.owned_by(caller.client, caller.roles)
 
 
-def unsubscribe(uow: UnitOfWork, client: str, subscription_id: UUID) -> Subscription:
+def unsubscribe(uow: UnitOfWork, caller: Caller, subscription_id: UUID) -> Subscription:
     """Cancelled, not removed: its deliveries stay as they were and no new ones are made."""
     with uow:
-        subscription = _own(uow, client, subscription_id).cancelled()
+        subscription = _own(uow, caller, subscription_id).cancelled()
         uow.webhooks.save_subscription(subscription)
         uow.commit()
     return subscription
 
 
 def list_deliveries(
-    uow: UnitOfWork, client: str, subscription_id: UUID, *, before: int, limit: int
+    uow: UnitOfWork, caller: Caller, subscription_id: UUID, *, before: int, limit: int
 ) -> list[Delivery]:
     with uow:
-        _own(uow, client, subscription_id)
+        _own(uow, caller, subscription_id)
         return uow.webhooks.deliveries(subscription_id, before=before, limit=limit)
 
 

@@ -123,9 +123,15 @@ class Subscription:
             created_at=now,
         )
 
-    def owned_by(self, client: str) -> Subscription:
-        """Itself for its own client; another client's subscription does not exist for them."""
-        if self.client != client or not self.active:
+    def seen_by(self, client: str, roles: frozenset[Role]) -> bool:
+        """Whether a caller may see it: of the caller's client, and made with no role the
+        caller lacks — a person who reads like a partner never sees (nor cancels) what a
+        colleague subscribed with wider roles, nor the restricted hồ sơ it was told of."""
+        return self.active and self.client == client and self.roles <= roles
+
+    def owned_by(self, client: str, roles: frozenset[Role]) -> Subscription:
+        """Itself for a caller who may see it; for anyone else it does not exist."""
+        if not self.seen_by(client, roles):
             raise WebhookNotFound(f"không có đăng ký webhook {self.id}")
         return self
 

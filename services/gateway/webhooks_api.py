@@ -119,13 +119,13 @@ async def create_webhook(
 
 @router.get("", response_model=WebhookList, summary="The calling client's subscriptions")
 async def list_webhooks(request: Request, caller: Authorized) -> WebhookList:
-    found = await run_use_case(request, subscriptions.list_subscriptions, caller.client)
+    found = await run_use_case(request, subscriptions.list_subscriptions, caller)
     return WebhookList(webhooks=[WebhookView.of(s) for s in found])
 
 
 @router.delete("/{id}", status_code=204, summary="Cancel a subscription: nothing more is sent")
 async def delete_webhook(request: Request, webhook_id: WebhookId, caller: Authorized) -> Response:
-    await run_use_case(request, subscriptions.unsubscribe, caller.client, webhook_id)
+    await run_use_case(request, subscriptions.unsubscribe, caller, webhook_id)
     return Response(status_code=204)
 
 
@@ -144,7 +144,7 @@ async def list_deliveries(
     found: list[Delivery] = await run_use_case(
         request,
         subscriptions.list_deliveries,
-        caller.client,
+        caller,
         webhook_id,
         before=cursor or MAX_CURSOR,
         limit=limit,

@@ -280,7 +280,7 @@ async def test_the_gateway_hears_state_changes_from_the_broker_and_each_once(
     )
 
     def mine() -> list[Delivery]:
-        found = subscriptions.list_deliveries(uow(), "staff", made.id, before=2**31, limit=100)
+        found = subscriptions.list_deliveries(uow(), caller, made.id, before=2**31, limit=100)
         return [d for d in found if d.file_code == file_code]
 
     async with feed, KafkaPublisher.open(kafka_settings, source="sohoa-catalogue") as publisher:

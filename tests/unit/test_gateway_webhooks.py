@@ -200,12 +200,26 @@ def test_the_delivery_body_is_what_the_partner_is_promised() -> None:
 
 def test_another_clients_subscription_does_not_exist_for_the_caller() -> None:
     subscription = _subscription()
-    assert subscription.owned_by("tinh") is subscription
+    assert subscription.owned_by("tinh", PARTNER) is subscription
     with pytest.raises(WebhookNotFound) as missing:
-        subscription.owned_by("huyen")
+        subscription.owned_by("huyen", PARTNER)
     assert (missing.value.code, missing.value.http_status) == ("webhooks.not-found", 404)
     with pytest.raises(WebhookNotFound):
-        subscription.cancelled().owned_by("tinh")
+        subscription.cancelled().owned_by("tinh", PARTNER)
+
+
+def test_a_partner_reader_never_sees_what_a_colleague_subscribed_with_wider_roles() -> None:
+    uow = FakeUnitOfWork()
+    staff = Caller("workspace", frozenset({Role.ARCHIVIST, Role.PARTNER_READ}))
+    reader = Caller("workspace", PARTNER)  # another person through the same client
+    wide = subscriptions.subscribe(uow, staff, "https://a.example/", frozenset())
+    narrow = subscriptions.subscribe(uow, reader, "https://b.example/", frozenset())
+    assert subscriptions.list_subscriptions(uow, reader) == [narrow]
+    assert subscriptions.list_subscriptions(uow, staff) == [wide, narrow]
+    with pytest.raises(WebhookNotFound):
+        subscriptions.list_deliveries(uow, reader, wide.id, before=10, limit=10)
+    with pytest.raises(WebhookNotFound):
+        subscriptions.unsubscribe(uow, reader, wide.id)
 
 
 @dataclass
@@ -301,13 +315,14 @@ def test_a_client_subscribes_with_the_callers_roles_and_sees_only_its_own() -> N
         uow, Caller("tinh", PARTNER), "https://b.example/", EVERY_EVENT
     )
     assert mine.roles == PARTNER
-    assert subscriptions.list_subscriptions(uow, "workspace") == [mine]
+    assert subscriptions.list_subscriptions(uow, person) == [mine]
     with pytest.raises(WebhookNotFound):
-        subscriptions.unsubscribe(uow, "workspace", theirs.id)
+        subscriptions.unsubscribe(uow, person, theirs.id)
     with pytest.raises(WebhookNotFound):
-        subscriptions.list_deliveries(uow, "workspace", theirs.id, before=10, limit=10)
-    assert subscriptions.unsubscribe(uow, "tinh", theirs.id).active is False
-    assert subscriptions.list_subscriptions(uow, "tinh") == []
+        subscriptions.list_deliveries(uow, person, theirs.id, before=10, limit=10)
+    tinh = Caller("tinh", PARTNER)
+    assert subscriptions.unsubscribe(uow, tinh, theirs.id).active is False
+    assert subscriptions.list_subscriptions(uow, tinh) == []
 
 
 def test_a_change_is_announced_to_whoever_may_see_it_now_and_once() -> None:
@@ -346,7 +361,7 @@ def test_the_worker_claims_only_what_is_due_and_holds_it_for_its_lease() -> None
     later = NOW + timedelta(seconds=10)
     (again,) = subscriptions.claim_due(uow, later, lease, 10, BOOT)
     assert again.delivery.attempts == 1
-    subscriptions.unsubscribe(uow, "stack", made.id)
+    subscriptions.unsubscribe(uow, Caller("stack", EVERY_ROLE), made.id)
     subscriptions.record_attempt(uow, again.delivery, 502, "HTTP 502", later, policy)
     assert (
         subscriptions.claim_due(uow, later + timedelta(hours=1), lease, 10, BOOT) == []
