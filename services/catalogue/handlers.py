@@ -25,6 +25,7 @@ from services.catalogue.domain.commands import (
     ConfirmDocument,
     ImportInventory,
     InspectFile,
+    MergeDocuments,
     PutFonds,
     ReadPages,
     RecordSuggestions,
@@ -33,6 +34,7 @@ from services.catalogue.domain.commands import (
     RequestRescan,
     SelectFile,
     SetDocument,
+    SplitDocument,
     UpdateFile,
     VerifyFile,
 )
@@ -300,6 +302,22 @@ def remove_document(cmd: RemoveDocument, uow: UnitOfWork) -> ArchivalFile:
     with uow:
         file = _file(uow, cmd.file_code)
         file.remove_document(cmd.ordinal)
+        uow.commit()
+        return file
+
+
+def split_document(cmd: SplitDocument, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.split_document(cmd.ordinal, cmd.at_page)
+        uow.commit()
+        return file
+
+
+def merge_documents(cmd: MergeDocuments, uow: UnitOfWork) -> ArchivalFile:
+    with uow:
+        file = _file(uow, cmd.file_code)
+        file.merge_documents(cmd.ordinal)
         uow.commit()
         return file
 

@@ -263,6 +263,23 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("DELETE", "/files/{file_code}/documents/{ordinal}", "catalogue", "Remove a văn bản"),
     Route(
+        "POST",
+        "/files/{file_code}/documents/{ordinal}/split",
+        "catalogue",
+        "Tách văn bản: it becomes two, the second from `at_page`; those after are numbered up",
+        JSON,
+        description="The second văn bản takes nothing of the first's description (it is "
+        "another document, to be described); 422 `catalogue.invalid-field` unless `at_page` "
+        "is a page of the văn bản after its first.",
+        example={"at_page": 3},
+    ),
+    Route(
+        "POST",
+        "/files/{file_code}/documents/{ordinal}/merge",
+        "catalogue",
+        "Gộp văn bản: it and the next become one, its description kept; those after move down",
+    ),
+    Route(
         "GET",
         "/files/{file_code}/suggestions",
         "catalogue",

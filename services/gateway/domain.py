@@ -188,6 +188,8 @@ OPERATIONS: Mapping[tuple[str, str], Role] = {
     ("POST", "/files/{file_code}/batches/{batch_id}/close"): Role.ARCHIVIST,
     ("PUT", "/files/{file_code}/documents/{ordinal}"): Role.ARCHIVIST,
     ("DELETE", "/files/{file_code}/documents/{ordinal}"): Role.ARCHIVIST,
+    ("POST", "/files/{file_code}/documents/{ordinal}/split"): Role.ARCHIVIST,
+    ("POST", "/files/{file_code}/documents/{ordinal}/merge"): Role.ARCHIVIST,
     ("POST", "/files/{file_code}/suggestions"): Role.ARCHIVIST,
     ("POST", "/files/{file_code}/documents/{ordinal}/confirmation"): Role.ARCHIVIST,
     ("POST", "/files/{file_code}/description"): Role.ARCHIVIST,

@@ -755,6 +755,48 @@ async def confirm_document(
     )
 
 
+@router.post("/ho-so/{file_code}/van-ban/{ordinal}/tach")
+async def split_document(
+    file_code: str,
+    ordinal: int,
+    at_page: Annotated[int, Form(ge=2, le=9999)],
+    session: Signed,
+    gateway: GatewayDep,
+    csrf: Csrf,
+) -> RedirectResponse:
+    """Tách văn bản: the catalogue numbers the second one next and those after it up one."""
+    session.check_csrf(csrf)
+    code = validate_file_code(file_code)
+    return await _step(
+        session,
+        f"Đã tách văn bản {ordinal}: văn bản {ordinal + 1} bắt đầu từ trang {at_page}",
+        f"{_file_path(code)}/bien-muc",
+        lambda: gateway.send(
+            session.token,
+            "POST",
+            f"/files/{quote(code)}/documents/{ordinal}/split",
+            json={"at_page": at_page},
+        ),
+    )
+
+
+@router.post("/ho-so/{file_code}/van-ban/{ordinal}/gop")
+async def merge_documents(
+    file_code: str, ordinal: int, session: Signed, gateway: GatewayDep, csrf: Csrf
+) -> RedirectResponse:
+    """Gộp văn bản with the next one; its own description is kept."""
+    session.check_csrf(csrf)
+    code = validate_file_code(file_code)
+    return await _step(
+        session,
+        f"Đã gộp văn bản {ordinal} với văn bản {ordinal + 1}",
+        f"{_file_path(code)}/bien-muc",
+        lambda: gateway.send(
+            session.token, "POST", f"/files/{quote(code)}/documents/{ordinal}/merge"
+        ),
+    )
+
+
 @router.post("/ho-so/{file_code}/bien-muc-xong")
 async def description_done(
     file_code: str, session: Signed, gateway: GatewayDep, csrf: Csrf

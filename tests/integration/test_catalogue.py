@@ -40,10 +40,12 @@ from services.catalogue.domain.commands import (
     ConfirmDescription,
     ConfirmDocument,
     ImportInventory,
+    MergeDocuments,
     RecordSuggestions,
     RegisterFile,
     SelectFile,
     SetDocument,
+    SplitDocument,
     VerifyFile,
 )
 from services.catalogue.domain.dates import PartialDate
@@ -176,6 +178,28 @@ def test_suggestions_and_their_confirmations_are_kept(engine: Engine) -> None:
     assert accuracy["subject"] == (1, 0)  # corrected: the suggestion was wrong
     assert accuracy["typeName"] == (1, 1)  # "Kế hoạch" is code 10, as suggested
     assert accuracy["codeNumber"] == (1, 1)
+
+
+def test_split_and_merged_văn_bản_are_stored_renumbered(engine: Engine) -> None:
+    _run(engine, handlers.register_file, RegisterFile(FILE_CODE, description(6), ARCHIVIST))
+    for ordinal, (first, last) in enumerate(((1, 4), (5, 6)), start=1):
+        command = SetDocument(FILE_CODE, ordinal, document(first, last), ARCHIVIST)
+        _run(engine, handlers.set_document, command)
+    _run(engine, handlers.split_document, SplitDocument(FILE_CODE, 1, 3, ARCHIVIST))
+
+    def stored() -> list[tuple[int, int, int, str | None]]:
+        with SqlUnitOfWork(engine) as uow:
+            file = uow.files.get(FILE_CODE)
+            assert file is not None
+            return [
+                (o, d.description.first_page, d.description.last_page, d.description.subject)
+                for o, d in sorted(file.documents.items())
+            ]
+
+    subject = document(1, 4).subject
+    assert stored() == [(1, 1, 2, subject), (2, 3, 4, None), (3, 5, 6, subject)]
+    _run(engine, handlers.merge_documents, MergeDocuments(FILE_CODE, 2, ARCHIVIST))
+    assert stored() == [(1, 1, 2, subject), (2, 3, 6, None)]
 
 
 def test_the_outbox_holds_nothing_of_a_refused_step(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from services.catalogue.domain.errors import (
     CountsMissing,
     DescriptionIncomplete,
     DescriptionLocked,
+    DocumentNotFound,
     IllegalTransition,
     InvalidField,
     InvalidSelection,
@@ -392,3 +393,38 @@ def test_versions_grow_with_every_announcement() -> None:
     versions = [e.version for e in file.pull_events() if isinstance(e, FileStateChanged)]
     assert versions == list(range(1, len(versions) + 1))
     assert file.version == versions[-1]
+
+
+def _ranges(file: ArchivalFile) -> list[tuple[int, int, int, str | None]]:
+    return [
+        (o, d.description.first_page, d.description.last_page, d.description.subject)
+        for o, d in sorted(file.documents.items())
+    ]
+
+
+def test_a_văn_bản_split_at_a_page_becomes_two_and_those_after_move_up() -> None:
+    file = digitized(6)
+    file.set_document(1, document(1, 4, subject="Kế hoạch"))
+    file.set_document(2, document(5, 6, subject="Báo cáo"))
+    assert file.split_document(1, 3) == 2
+    assert _ranges(file) == [(1, 1, 2, "Kế hoạch"), (2, 3, 4, None), (3, 5, 6, "Báo cáo")]
+    for at_page in (1, 5):  # its first page, or one it does not hold
+        with pytest.raises(InvalidField):
+            file.split_document(1, at_page)
+    with pytest.raises(DocumentNotFound):
+        file.split_document(9, 2)
+
+
+def test_a_văn_bản_merged_with_the_next_keeps_its_description_and_those_after_move_down() -> None:
+    file = digitized(6)
+    for ordinal, (first, last) in enumerate(((1, 2), (3, 4), (5, 6)), start=1):
+        file.set_document(ordinal, document(first, last, subject=f"văn bản {ordinal}"))
+    file.merge_documents(1)
+    assert _ranges(file) == [(1, 1, 4, "văn bản 1"), (2, 5, 6, "văn bản 3")]
+    with pytest.raises(DocumentNotFound):
+        file.merge_documents(2)  # the last has no next
+    accepted_file = described()
+    accepted_file.sign_off_verification(uuid.uuid4(), [], [], by=REVIEWER, at=AT)
+    assert accepted_file.accept(acceptance())
+    with pytest.raises(DescriptionLocked):  # what was accepted stays as accepted
+        accepted_file.split_document(1, 2)

@@ -172,6 +172,8 @@ class FakeGateway:
             return PACKAGE
         if path.endswith("/receipt"):
             return RECEIPT
+        if path.endswith("/suggestions"):
+            return {"documents": []}
         if path == "/reports/progress":
             return PROGRESS
         if path == "/deliveries":
@@ -707,3 +709,39 @@ def test_a_batch_waits_out_the_rate_limit_instead_of_stopping_midway(
     assert len(accepts) == 3  # asked three times, accepted on the third
     rows = re.findall(r'<tr class="outcome (\w+)">', browser.get("/nghiem-thu").text)
     assert rows == ["accepted"]
+
+
+def test_an_archivist_splits_and_merges_văn_bản_on_the_biên_mục_screen(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    gateway.file = {
+        **FILE,
+        "state": "digitized",
+        "documents": [
+            {"ordinal": 1, "first_page": 1, "last_page": 2, "subject": "Kế hoạch"},
+            {"ordinal": 2, "first_page": 3, "last_page": 3, "subject": None},
+        ],
+    }
+    sign_in(browser, "luutru", "mat-khau-1")
+    screen = browser.get(f"/ho-so/{FILE['file_code']}/bien-muc")
+    assert "Tách văn bản 1" in screen.text
+    assert "Tách văn bản 2" not in screen.text  # one page: nothing to split
+    assert "Gộp văn bản 1 với 2" in screen.text
+    assert "Gộp văn bản 2 với 3" not in screen.text  # the last has no next
+    token = csrf_of(screen.text)
+    path = f"/ho-so/{FILE['file_code']}"
+    split = browser.post(f"{path}/van-ban/1/tach", data={"csrf": token, "at_page": "2"})
+    merged = browser.post(f"{path}/van-ban/1/gop", data={"csrf": token})
+    assert (split.status_code, merged.status_code) == (303, 303)
+    sent = [c for c in gateway.calls if c[0] == "POST"]
+    assert sent == [
+        (
+            "POST",
+            f"/files/{FILE['file_code']}/documents/1/split",
+            {"params": {}, "body": {"at_page": 2}},
+        ),
+        ("POST", f"/files/{FILE['file_code']}/documents/1/merge", {"params": {}, "body": None}),
+    ]
+    refused = browser.post(f"{path}/van-ban/1/tach", data={"csrf": "sai", "at_page": "2"})
+    assert refused.status_code in (400, 403)
+    assert len([c for c in gateway.calls if c[0] == "POST"]) == 2  # a forged form sends nothing

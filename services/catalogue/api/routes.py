@@ -44,6 +44,7 @@ from services.catalogue.api.schemas import (
     FondsIn,
     RescanIn,
     SelectionIn,
+    SplitIn,
     VerificationIn,
     document_of,
     file_changes,
@@ -58,12 +59,14 @@ from services.catalogue.domain.commands import (
     ConfirmDocument,
     ImportInventory,
     InspectFile,
+    MergeDocuments,
     PutFonds,
     RegisterFile,
     RemoveDocument,
     RequestRescan,
     SelectFile,
     SetDocument,
+    SplitDocument,
     UpdateFile,
     VerifyFile,
 )
@@ -428,6 +431,30 @@ async def delete_document(
 ) -> dict[str, Any]:
     command = RemoveDocument(file_code, ordinal, who)
     return await _file_json(api, await _run(api, request, handlers.remove_document, command))
+
+
+@router.post(
+    "/files/{file_code}/documents/{ordinal}/split",
+    summary="Tách văn bản: it becomes two at a page; those after it are numbered one up",
+    responses={404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+)
+async def post_split(
+    file_code: FileCode, ordinal: int, body: SplitIn, request: Request, api: Api, who: Who
+) -> dict[str, Any]:
+    command = SplitDocument(file_code, ordinal, body.at_page, who)
+    return await _file_json(api, await _run(api, request, handlers.split_document, command))
+
+
+@router.post(
+    "/files/{file_code}/documents/{ordinal}/merge",
+    summary="Gộp văn bản: it and the next become one; those after it are numbered one down",
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def post_merge(
+    file_code: FileCode, ordinal: int, request: Request, api: Api, who: Who
+) -> dict[str, Any]:
+    command = MergeDocuments(file_code, ordinal, who)
+    return await _file_json(api, await _run(api, request, handlers.merge_documents, command))
 
 
 @router.post(

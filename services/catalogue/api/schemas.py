@@ -391,3 +391,9 @@ class ConfirmationIn(_Body):
     fields: dict[str, NfcStr | None] = Field(default_factory=dict)
     first_page: int | None = Field(default=None, ge=1)
     last_page: int | None = Field(default=None, ge=1)
+
+
+class SplitIn(BaseModel):
+    """Tách văn bản: where the second one begins."""
+
+    at_page: int = Field(ge=2, le=9999, description="the first page of the second văn bản")

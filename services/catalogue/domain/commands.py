@@ -93,6 +93,23 @@ class RemoveDocument:
 
 
 @dataclass(frozen=True)
+class SplitDocument:
+    file_code: str
+    ordinal: int
+    at_page: int
+    by: Actor
+
+
+@dataclass(frozen=True)
+class MergeDocuments:
+    """Văn bản ``ordinal`` and the one after it."""
+
+    file_code: str
+    ordinal: int
+    by: Actor
+
+
+@dataclass(frozen=True)
 class ConfirmDescription:
     file_code: str
     by: Actor

@@ -534,8 +534,11 @@ class ArchivalFile:
     def set_document(self, ordinal: int, document: DocumentDescription) -> bool:
         """Describe văn bản ``ordinal``; False when it already reads exactly so."""
         self._unlocked()
-        if ordinal < 1:
-            raise InvalidField("số thứ tự văn bản bắt đầu từ 1", field="ordinal")
+        if not 1 <= ordinal <= self.description.number_of_page:
+            raise InvalidField(  # every văn bản holds a page: never more of them than pages
+                f"số thứ tự văn bản từ 1 đến {self.description.number_of_page} (số trang)",
+                field="ordinal",
+            )
         if document.last_page > self.description.number_of_page:
             raise InvalidField(
                 f"văn bản {ordinal}: trang {document.last_page} vượt số trang của hồ sơ "
@@ -581,6 +584,54 @@ class ArchivalFile:
         self._unlocked()
         if self.documents.pop(ordinal, None) is None:
             raise DocumentNotFound(f"hồ sơ {self.file_code} không có văn bản {ordinal}")
+
+    def split_document(self, ordinal: int, at_page: int) -> int:
+        """Văn bản ``ordinal`` becomes two, the second starting at ``at_page`` (a page of the
+        first, not its first page). The second is numbered next and those after move up one,
+        so the numbers still follow the pages; it is another văn bản, so it takes nothing of
+        the first's description and is described on its own. Returns its ordinal."""
+        self._unlocked()
+        first = self._document(ordinal).description
+        if not first.first_page < at_page <= first.last_page:
+            raise InvalidField(
+                f"tách văn bản {ordinal} (trang {first.first_page}–{first.last_page}) tại một "
+                f"trang sau trang đầu của nó, không phải trang {at_page}",
+                field="at_page",
+            )
+        if max(self.documents) >= self.description.number_of_page:
+            raise InvalidField("hồ sơ đã có nhiều văn bản bằng số trang", field="ordinal")
+        kept = dataclasses.replace(first, last_page=at_page - 1, number_of_page=None)
+        second = DocumentDescription(first_page=at_page, last_page=first.last_page)
+        self._renumber(after=ordinal, by=1)
+        self.documents[ordinal] = Document(ordinal, kept)
+        self.documents[ordinal + 1] = Document(ordinal + 1, second)
+        return ordinal + 1
+
+    def merge_documents(self, ordinal: int) -> None:
+        """Văn bản ``ordinal`` and the next become one: it keeps its own description and runs
+        on to the next one's last page; those after move down one."""
+        self._unlocked()
+        first = self._document(ordinal).description
+        following = self._document(ordinal + 1).description
+        merged = dataclasses.replace(
+            first, last_page=max(first.last_page, following.last_page), number_of_page=None
+        )
+        del self.documents[ordinal + 1]
+        self._renumber(after=ordinal + 1, by=-1)
+        self.documents[ordinal] = Document(ordinal, merged)
+
+    def _document(self, ordinal: int) -> Document:
+        found = self.documents.get(ordinal)
+        if found is None:
+            raise DocumentNotFound(f"hồ sơ {self.file_code} không có văn bản {ordinal}")
+        return found
+
+    def _renumber(self, *, after: int, by: int) -> None:
+        """Ordinals above ``after`` move by ``by``; those up to it stay."""
+        self.documents = {
+            (o + by if o > after else o): Document(o + by if o > after else o, d.description)
+            for o, d in self.documents.items()
+        }
 
     def effective_documents(self) -> list[tuple[int, DocumentDescription]]:
         """Each văn bản with what it takes from the hồ sơ, in order."""
