@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -72,6 +72,20 @@ def _as(client: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[client]}
 
 
+def _worker(
+    uow: Callable[[], SqlUnitOfWork], client: httpx.AsyncClient, timeout: float
+) -> DeliveryWorker:
+    """The gateway's worker over the test's clients; its receiver listens on loopback."""
+    return DeliveryWorker(
+        uow,
+        client,
+        POLICY,
+        timeout=timeout,
+        bootstrap=Bootstrap(KEYS, ROLES),
+        private_destinations=True,
+    )
+
+
 def test_state_changes_reach_partners_signed_retried_and_listed(
     database_url: str, receiver: Receiver
 ) -> None:
@@ -123,14 +137,7 @@ def test_state_changes_reach_partners_signed_retried_and_listed(
             await handle(public, public_envelope)  # redelivered: nothing made twice
             receiver.script["/tinh"] = [500]
             async with httpx.AsyncClient() as client:
-                worker = DeliveryWorker(
-                    uow,
-                    client,
-                    POLICY,
-                    timeout=5,
-                    bootstrap=Bootstrap(KEYS, ROLES),
-                    private_destinations=True,
-                )
+                worker = _worker(uow, client, timeout=5)
                 t0 = _clock()
                 clock.append(t0)
                 first = await worker.run_once(t0)
@@ -228,14 +235,7 @@ def test_a_receiver_that_never_answers_well_ends_failed_and_still_listed(
             await handle(change, Envelope.new(change, source="sohoa-catalogue"))
             outcomes: list[Delivery] = []
             async with httpx.AsyncClient() as client:
-                worker = DeliveryWorker(
-                    uow,
-                    client,
-                    POLICY,
-                    timeout=2,
-                    bootstrap=Bootstrap(KEYS, ROLES),
-                    private_destinations=True,
-                )
+                worker = _worker(uow, client, timeout=2)
                 moment = _clock()
                 for _ in range(POLICY.max_attempts):
                     (done,) = await worker.run_once(moment)
