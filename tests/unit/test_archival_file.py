@@ -69,6 +69,7 @@ LEGAL = {
     (S.DESCRIBED, S.RESCAN_REQUESTED),
     (S.VERIFIED, S.RESCAN_REQUESTED),
     (S.RESCAN_REQUESTED, S.DIGITIZING),
+    (S.HANDED_OVER, S.RESCAN_REQUESTED),  # a supplement after handover
 }
 
 
@@ -111,7 +112,7 @@ STEPS: dict[str, tuple[Step, frozenset[FileState]]] = {
     ),
     "request_rescan": (
         lambda f: f.request_rescan([RescanItem(1, "mờ")], by=REVIEWER, at=AT),
-        frozenset({S.DIGITIZED, S.DESCRIBED, S.VERIFIED}),
+        frozenset({S.DIGITIZED, S.DESCRIBED, S.VERIFIED, S.HANDED_OVER}),
     ),
     "accept": (lambda f: f.accept(acceptance()), frozenset({S.VERIFIED})),
     "mark_packaged": (
@@ -428,3 +429,27 @@ def test_a_văn_bản_merged_with_the_next_keeps_its_description_and_those_after
     assert accepted_file.accept(acceptance())
     with pytest.raises(DescriptionLocked):  # what was accepted stays as accepted
         accepted_file.split_document(1, 2)
+
+
+def test_a_page_re_scanned_after_handover_goes_round_again_to_a_replacement_package() -> None:
+    file = in_state(S.HANDED_OVER)
+    delivered = file.package
+    assert delivered is not None
+    file.request_rescan([RescanItem(2, "vết bẩn che chữ")], by=REVIEWER, at=AT)
+    assert _state(file) is S.RESCAN_REQUESTED
+    assert file.acceptance is None  # accepted again once checked again
+    assert file.package == delivered  # what the archive holds stays named until replaced
+    rescan = page(2)
+    file.receive_page(rescan, at=AT)
+    file.record_reading(rescan.page_id, 2, reading(rescan.page_id), at=AT)
+    assert _state(file) is S.DIGITIZED
+    file.confirm_description(by=ARCHIVIST, at=AT)
+    file.sign_off_verification(uuid.uuid4(), [], [], by=REVIEWER, at=AT)
+    assert file.accept(acceptance())
+    replacement = PackageRef(uuid.uuid4(), f"{FILE_CODE}/p2.zip", "d" * 64)
+    file.mark_packaged(replacement, by=ARCHIVIST, at=AT)
+    assert file.mark_handed_over("BN-02", by=ARCHIVIST, at=AT)
+    assert (_state(file), file.package) == (S.HANDED_OVER, replacement)
+    current = file.current_page(2)
+    assert current is not None
+    assert current.page_id == rescan.page_id  # the package carries the new version

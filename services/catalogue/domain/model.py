@@ -84,7 +84,8 @@ ALLOWED: Mapping[FileState, frozenset[FileState]] = {
     FileState.VERIFIED: frozenset({FileState.ACCEPTED, FileState.RESCAN_REQUESTED}),
     FileState.ACCEPTED: frozenset({FileState.PACKAGED}),
     FileState.PACKAGED: frozenset({FileState.HANDED_OVER}),
-    FileState.HANDED_OVER: frozenset(),
+    # pages re-scanned after handover: the hồ sơ goes round again to a replacement package
+    FileState.HANDED_OVER: frozenset({FileState.RESCAN_REQUESTED}),
     FileState.RESCAN_REQUESTED: frozenset({FileState.DIGITIZING}),
 }
 """Every legal step; anything else is refused with the current state and these."""
@@ -527,7 +528,13 @@ class ArchivalFile:
         self.rescan = tuple(chosen)
         self.verification = None
         pages = ", ".join(str(i.sequence) for i in chosen)
-        self._move(FileState.RESCAN_REQUESTED, by, at, f"yêu cầu quét lại trang {pages}")
+        reason = f"yêu cầu quét lại trang {pages}"
+        if self.state is FileState.HANDED_OVER:
+            # the copy delivered stays delivered; the new one is checked and accepted again,
+            # and handover sends it as a package that replaces the one the archive holds
+            self.acceptance = None
+            reason += " sau khi đã bàn giao (gói mới sẽ thay thế gói đã giao)"
+        self._move(FileState.RESCAN_REQUESTED, by, at, reason)
 
     # --- biên mục of văn bản ---------------------------------------------------------------
 
