@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 from PIL import Image
 
-from services.ops.demo import REVIEWER, as_person, wait_until
+from services.ops.demo import (
+    APPROVER,
+    ARCHIVIST,
+    REVIEWER,
+    as_person,
+    download_package,
+    run_journey,
+    verify,
+    wait_for_receipt,
+    wait_until,
+)
+from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
 from tests.e2e.journey import register_and_upload
 
@@ -95,3 +108,63 @@ def test_a_rescan_is_version_2_and_version_1_stays(
     assert pages[new["page_id"]]["current"]
     assert pages[new["page_id"]]["version"] == 2
     assert not pages[old["page_id"]]["current"]
+
+
+def test_a_page_re_scanned_after_handover_reaches_the_archive_as_a_replacement(
+    stack: LocalStack,
+    client: httpx.Client,
+    sample: tuple[SampleDocument, list[Path]],
+    tmp_path: Path,
+) -> None:
+    document, paths = sample
+    code = "H49.64.33.2024.LAI"
+    first = run_journey(client, paths, document, say=lambda _l: None, file_code=code)
+    assert wait_for_receipt(client, code)["state"] == "handed_over"
+
+    sent_back = client.post(
+        f"/api/v1/files/{code}/rescan-requests",
+        json={"pages": [{"sequence": 2, "reason": "vết bẩn che chữ, phát hiện sau bàn giao"}]},
+        headers=as_person(REVIEWER),
+    )
+    assert sent_back.status_code == 200, sent_back.text
+    assert sent_back.json()["state"] == "rescan_requested"
+
+    def gate_reopened() -> dict[str, Any] | None:
+        gate: dict[str, Any] = client.get(f"/api/v1/files/{code}/scanning").json()
+        return gate if 2 in gate["rescan_sequences"] else None
+
+    wait_until(gate_reopened, timeout=60, what="ingest to hear of the re-scan request")
+    uploaded = client.post(
+        f"/api/v1/files/{code}/pages", params={"sequence": 2}, content=_rescanned(paths[1])
+    )
+    assert uploaded.status_code == 201, uploaded.text
+
+    def in_state(state: str) -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get(f"/api/v1/files/{code}").json()
+        return body if body["state"] == state else None
+
+    wait_until(lambda: in_state("digitized"), timeout=240, what="the new page read")
+    described = client.post(f"/api/v1/files/{code}/description", headers=as_person(ARCHIVIST))
+    assert described.status_code == 200, described.text
+    verify(client, code)
+    accepted = client.post(
+        f"/api/v1/files/{code}/accept",
+        json={"minutes_number": "09/BB-NT", "role": "Giám đốc Sở Nội vụ"},
+        headers=as_person(APPROVER),
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    def replaced() -> dict[str, Any] | None:
+        file = in_state("handed_over")
+        package = client.get(f"/api/v1/files/{code}/package").json()
+        return package if file and package["package_id"] != first["package_id"] else None
+
+    second = wait_until(replaced, timeout=300, what="the replacement handed over")
+    zipped = download_package(client, second, tmp_path)
+    with zipfile.ZipFile(zipped) as bag:
+        (mets,) = [n for n in bag.namelist() if n.count("/") == 3 and n.endswith("/METS.xml")]
+        header = etree.fromstring(bag.read(mets)).find("{http://www.loc.gov/METS/}metsHdr")
+    assert header is not None
+    assert header.get("RECORDSTATUS") == "REPLACEMENT"
+    receipt = client.get(f"/api/v1/files/{code}/receipt").json()
+    assert (receipt["package_id"], receipt["accepted"]) == (second["package_id"], True)

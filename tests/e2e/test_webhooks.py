@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from services.gateway.deliveries import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from services.gateway.webhooks import signature_matches
+from services.ops.demo import wait_until
 from services.ops.stack import LocalStack
 from tests.support.gateway import Received, Receiver, receiving
 
@@ -75,8 +77,14 @@ def test_registered_hồ_sơ_reach_subscribers_signed_and_restricted_ones_only_s
         staff_closed.headers[SIGNATURE_HEADER],
     )
     assert _heard(receiver, "/doitac", closed_file) == []
-    listed = client.get(
-        f"/api/v1/webhooks/{partner}/deliveries",
-        headers={"X-API-Key": stack.client_keys["doitac"]},
-    ).json()["deliveries"]
+
+    def recorded() -> dict[str, Any] | None:
+        """The worker records the answer after the receiver has it: asked until it has."""
+        page: dict[str, Any] = client.get(
+            f"/api/v1/webhooks/{partner}/deliveries",
+            headers={"X-API-Key": stack.client_keys["doitac"]},
+        ).json()
+        return page if all(d["state"] == "delivered" for d in page["deliveries"]) else None
+
+    listed = wait_until(recorded, timeout=WAIT_SECONDS, what="the delivery recorded")["deliveries"]
     assert [(d["file_code"], d["state"]) for d in listed] == [(open_file, "delivered")]
