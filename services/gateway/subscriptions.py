@@ -5,6 +5,7 @@ delivery worker claims what is due and records how each attempt went."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -89,6 +90,18 @@ def client_roles(uow: UnitOfWork, client: str, bootstrap: Bootstrap) -> frozense
     return account.roles
 
 
+def _roles_now(uow: UnitOfWork, bootstrap: Bootstrap) -> Callable[[str], frozenset[Role]]:
+    """:func:`client_roles`, looked up once per client within one unit of work."""
+    known: dict[str, frozenset[Role]] = {}
+
+    def roles(client: str) -> frozenset[Role]:
+        if client not in known:
+            known[client] = client_roles(uow, client, bootstrap)
+        return known[client]
+
+    return roles
+
+
 def announce(
     uow: UnitOfWork, change: FileStateChanged, event_id: str, bootstrap: Bootstrap
 ) -> list[Delivery]:
@@ -96,12 +109,10 @@ def announce(
     a delivery is unique per subscription and event id."""
     with uow:
         made: list[Delivery] = []
-        roles: dict[str, frozenset[Role]] = {}
+        roles = _roles_now(uow, bootstrap)
         for subscription in uow.webhooks.active():
-            if subscription.client not in roles:
-                roles[subscription.client] = client_roles(uow, subscription.client, bootstrap)
             delivery = subscription.delivery_for(
-                change, event_id, roles[subscription.client], uow.now()
+                change, event_id, roles(subscription.client), uow.now()
             )
             if delivery is not None:
                 uow.webhooks.add_delivery(delivery)
@@ -129,12 +140,10 @@ def claim_due(
     with uow:
         deliveries = uow.webhooks.claim_due(now, now + lease, limit)
         claimed = []
-        roles: dict[str, frozenset[Role]] = {}
+        roles = _roles_now(uow, bootstrap)
         for delivery in deliveries:
             subscription = uow.webhooks.subscription(delivery.subscription)
-            if subscription is not None and subscription.client not in roles:
-                roles[subscription.client] = client_roles(uow, subscription.client, bootstrap)
-            if subscription is None or not subscription.still_heard(roles[subscription.client]):
+            if subscription is None or not subscription.still_heard(roles(subscription.client)):
                 uow.webhooks.save_delivery(delivery.silenced(SILENCED))
                 continue
             claimed.append(Claimed(delivery, subscription.url, subscription.secret))

@@ -44,6 +44,16 @@ def _rescanned(path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _wait_for_the_gate_to_reopen(client: httpx.Client, file_code: str, sequence: int) -> None:
+    """Ingest hears of a re-scan request from the catalogue's event, a moment after it."""
+
+    def reopened() -> dict[str, Any] | None:
+        gate: dict[str, Any] = client.get(f"/api/v1/files/{file_code}/scanning").json()
+        return gate if sequence in gate["rescan_sequences"] else None
+
+    wait_until(reopened, timeout=60, what="ingest to hear of the re-scan request")
+
+
 def test_a_rescan_is_version_2_and_version_1_stays(
     stack: LocalStack, client: httpx.Client, scans: tuple[str, list[Path]]
 ) -> None:
@@ -68,12 +78,7 @@ def test_a_rescan_is_version_2_and_version_1_stays(
         headers=as_person(REVIEWER),
     )
     assert sent_back.status_code == 200, sent_back.text
-
-    def gate_reopened() -> dict[str, Any] | None:
-        gate: dict[str, Any] = client.get(f"/api/v1/files/{FILE_CODE}/scanning").json()
-        return gate if 2 in gate["rescan_sequences"] else None
-
-    wait_until(gate_reopened, timeout=60, what="ingest to hear of the re-scan request")
+    _wait_for_the_gate_to_reopen(client, FILE_CODE, 2)
     body = _rescanned(paths[1])
     uploaded = client.post(f"/api/v1/files/{FILE_CODE}/pages", params={"sequence": 2}, content=body)
     assert uploaded.status_code == 201, uploaded.text
@@ -128,12 +133,7 @@ def test_a_page_re_scanned_after_handover_reaches_the_archive_as_a_replacement(
     )
     assert sent_back.status_code == 200, sent_back.text
     assert sent_back.json()["state"] == "rescan_requested"
-
-    def gate_reopened() -> dict[str, Any] | None:
-        gate: dict[str, Any] = client.get(f"/api/v1/files/{code}/scanning").json()
-        return gate if 2 in gate["rescan_sequences"] else None
-
-    wait_until(gate_reopened, timeout=60, what="ingest to hear of the re-scan request")
+    _wait_for_the_gate_to_reopen(client, code, 2)
     uploaded = client.post(
         f"/api/v1/files/{code}/pages", params={"sequence": 2}, content=_rescanned(paths[1])
     )
