@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from services.ocr.adapters.imaging import whiten_dark_edges
+from services.ocr.adapters.imaging import (
+    binarise,
+    clean_page,
+    line_bands,
+    whiten_dark_edges,
+    x_height,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -19,3 +28,55 @@ def test_a_dark_scanner_edge_becomes_paper_and_a_clean_page_is_left_alone() -> N
     whitened = whiten_dark_edges(edged)
     assert (whitened[:, :60] == 255).all()
     assert (whitened[300:320, 200:700] == 30).all()  # print is not an edge
+
+
+def _printed_page(dpi: int, core: int, lines: int = 12) -> np.ndarray:
+    """A white A4 page at ``dpi`` with ``lines`` rows of 'letters' ``core`` px tall, each row
+    with tone marks above it and fewer descenders below (as Vietnamese print has)."""
+    height, width = round(11.69 * dpi), round(8.27 * dpi)
+    page = np.full((height, width), 250, np.uint8)
+    pitch = core * 3
+    for row in range(lines):
+        top = round(0.1 * height) + row * pitch
+        for left in range(round(0.1 * width), round(0.85 * width), core):
+            page[top : top + core, left : left + core * 2 // 3] = 20  # the letter's body
+            page[top - core // 3 : top - core // 6, left : left + core // 3] = 20  # a tone mark
+        page[top + core : top + core + core // 4, round(0.1 * width) : round(0.2 * width)] = 20
+    return page
+
+
+@pytest.mark.parametrize("core", [10, 18, 30])
+def test_the_x_height_is_the_height_of_the_letters_core_band(core: int) -> None:
+    bw = binarise(_printed_page(200, core))
+    measured = x_height(line_bands(bw))
+    assert measured is not None
+    assert abs(measured - core) <= 2  # measured at half resolution
+
+
+def test_a_page_with_too_few_lines_has_no_x_height() -> None:
+    assert x_height(line_bands(binarise(_printed_page(300, 20, lines=2)))) is None
+
+
+def _no_guess(_image: np.ndarray) -> tuple[int, float]:
+    return 0, 0.0
+
+
+@pytest.mark.parametrize(
+    ("dpi", "core", "read_at"),
+    [
+        (200, 17, 200),  # 13 pt Times at 200 dpi: read as scanned, never enlarged to 300
+        (150, 13, 150),  # still large enough
+        (100, 9, 300),  # too small to read: enlarged before any clean-up step
+        (600, 50, 300),  # more pixels than recognition needs: reduced
+        (200, 8, 600),  # tiny print on a 200 dpi page: enlarged by its x-height to 24 px
+    ],
+)
+def test_a_scan_is_read_at_its_own_resolution_unless_its_letters_are_too_small(
+    tmp_path: Path, dpi: int, core: int, read_at: int
+) -> None:
+    path = tmp_path / "page.png"
+    Image.fromarray(_printed_page(dpi, core)).save(path, dpi=(dpi, dpi))
+    cleaned = clean_page(path, _no_guess)
+    assert cleaned.dpi == pytest.approx(read_at, rel=0.1)
+    assert cleaned.for_ocr.shape[0] == pytest.approx(11.69 * read_at, rel=0.1)
+    assert "letter-size" in {step.step for step in cleaned.steps}
