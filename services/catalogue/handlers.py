@@ -56,6 +56,7 @@ from services.catalogue.domain.model import (
     SYSTEM,
     Actor,
     ArchivalFile,
+    ArchiveAnswer,
     FileState,
     PackageRef,
     Page,
@@ -265,17 +266,15 @@ def on_package_ready(event: PackageReady, uow: UnitOfWork) -> None:
 
 def on_package_receipt(event: PackageReceipt, uow: UnitOfWork) -> None:
     """The national archive answered: accepted → handed_over; rejected → back to the
-    archivists with its reasons. Only a receipt for the package it holds counts."""
+    archivists with its reasons. Only a receipt for the package it holds counts, or for the
+    package it waits for, whose announcement may still be on its way."""
+    reasons = tuple(f"{r.path}: {r.reason}" if r.path else r.reason for r in event.reasons)
+    answer = ArchiveAnswer(
+        event.package_id, event.receipt_id, event.accepted, reasons, ARCHIVE, event.at
+    )
     with uow:
         file = _file(uow, event.file_code)
-        if file.package is None or file.package.package_id != event.package_id:
-            return  # an old package's receipt, or a repeat after a rejection
-        if event.accepted:
-            changed = file.mark_handed_over(event.receipt_id, by=ARCHIVE, at=event.at)
-        else:
-            reasons = [f"{r.path}: {r.reason}" if r.path else r.reason for r in event.reasons]
-            changed = file.return_from_handover(event.receipt_id, reasons, by=ARCHIVE, at=event.at)
-        if changed:
+        if file.answer(answer):
             uow.commit()
 
 

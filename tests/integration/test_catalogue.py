@@ -66,7 +66,14 @@ from services.catalogue.domain.search import parse_query
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate, utcnow
-from shared.events import FileAccepted, PageFailed, PageIngested, PageReadRequested
+from shared.events import (
+    FileAccepted,
+    PackageReady,
+    PackageReceipt,
+    PageFailed,
+    PageIngested,
+    PageReadRequested,
+)
 from shared.outbox import OutboxMessage
 from shared.xlsx import write_xlsx
 from tests.support.catalogue import (
@@ -159,6 +166,36 @@ def test_a_file_through_the_programme_reads_back_as_written(engine: Engine) -> N
     accepted = next(b for t, b in _outbox(engine) if t.endswith("file-accepted.v1"))
     assert accepted["documents"][0]["doc_code"] == f"{FILE_CODE}.0000001"
     assert {p["sequence"] for p in accepted["pages"]} == {1, 2}
+
+
+def test_a_receipt_read_before_its_package_is_kept_until_the_package_is(engine: Engine) -> None:
+    _to_verified(engine)
+    _run(engine, handlers.accept_files, AcceptFiles((FILE_CODE,), APPROVER, "01/BB-NT", "GĐ"))
+    package_id = uuid.uuid4()
+    receipt = PackageReceipt(
+        file_code=FILE_CODE, package_id=package_id, receipt_id="BN-9", accepted=True,
+        sha256="1" * 64, receiver="lưu trữ quốc gia", at=datetime(2026, 12, 3, 9, tzinfo=UTC),
+    )  # fmt: skip
+    _run(engine, handlers.on_package_receipt, receipt)
+    with SqlUnitOfWork(engine) as uow:
+        held = uow.files.get(FILE_CODE)
+        assert held is not None
+        assert held.state is FileState.ACCEPTED
+        assert [(a.package_id, a.receipt_id, a.at) for a in held.early_answers] == [
+            (package_id, "BN-9", receipt.at)
+        ]
+    ready = PackageReady(
+        file_code=FILE_CODE, package_id=package_id, object_key="goi.zip", sha256="1" * 64,
+        size=1, payload_oxum="1.1", download_url="https://lưu-trữ.test/g", expires_at=receipt.at,
+        contents={"pdf": 1},
+    )  # fmt: skip
+    _run(engine, handlers.on_package_ready, ready)
+    with SqlUnitOfWork(engine) as uow:
+        done = uow.files.get(FILE_CODE)
+        assert done is not None
+        assert done.state is FileState.HANDED_OVER
+        assert done.early_answers == ()
+    assert SqlCatalogueViews(engine).history(FILE_CODE)[-1].reason == "biên nhận BN-9"
 
 
 def test_suggestions_and_their_confirmations_are_kept(engine: Engine) -> None:

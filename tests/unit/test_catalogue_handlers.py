@@ -3,6 +3,8 @@ outbox, all-or-nothing batches, idempotent events and imports."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.catalogue import handlers
@@ -32,7 +34,13 @@ from services.catalogue.domain.inventory import InventoryEntry, InventoryReading
 from services.catalogue.domain.model import ArchivalFile, Criterion, FileState
 from services.catalogue.messagebus import MessageBus
 from services.catalogue.suggester import suggest_file
-from shared.events import FileAccepted, FileStateChanged, PackageReceipt, RejectedItem
+from shared.events import (
+    FileAccepted,
+    FileStateChanged,
+    PackageReady,
+    PackageReceipt,
+    RejectedItem,
+)
 from tests.support.catalogue import (
     APPROVER,
     ARCHIVIST,
@@ -340,3 +348,52 @@ def test_a_rejection_returns_the_file_to_the_archivists_with_the_reasons() -> No
 def _changes_by_receipt(uow: FakeUnitOfWork, receipt_id: str) -> list[FileStateChanged]:
     changes = [e for e in uow.events(FileStateChanged) if isinstance(e, FileStateChanged)]
     return [e for e in changes if receipt_id in e.reason]
+
+
+def _package_ready(file_code: str, package_id: uuid.UUID) -> PackageReady:
+    return PackageReady(
+        file_code=file_code, package_id=package_id, object_key=f"{file_code}/goi.zip",
+        sha256="1" * 64, size=1, payload_oxum="1.1", download_url="https://lưu-trữ.test/g",
+        expires_at=AT, contents={"pdf": 1}, replaces_package_id=None,
+    )  # fmt: skip
+
+
+def _early_receipt(package_id: uuid.UUID, accepted: bool, receipt_id: str) -> PackageReceipt:
+    reasons = () if accepted else (RejectedItem(path="METS.xml", reason="SHA-256 sai"),)
+    return PackageReceipt(
+        file_code=FILE_CODE, package_id=package_id, receipt_id=receipt_id, accepted=accepted,
+        sha256="1" * 64, reasons=reasons, receiver="test", at=AT,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("accepted", "lands_in"), [(True, "handed_over"), (False, "described")])
+def test_a_receipt_read_before_its_package_is_applied_when_the_package_is(
+    accepted: bool, lands_in: str
+) -> None:
+    """After a restart the catalogue reads package-ready and the receipt (two topics) in no
+    fixed order: a receipt first must neither be lost nor leave the hồ sơ packaged for ever."""
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = in_state(FileState.ACCEPTED)
+    package_id = uuid.uuid4()
+    handlers.on_package_receipt(_early_receipt(package_id, accepted, "BN-7"), uow)
+    assert uow.store[FILE_CODE].state is FileState.ACCEPTED  # held, nothing moved yet
+    handlers.on_package_ready(_package_ready(FILE_CODE, package_id), uow)
+    file = uow.store[FILE_CODE]
+    assert file.state.value == lands_in
+    assert file.early_answers == ()
+    changes = [e for e in uow.events(FileStateChanged) if isinstance(e, FileStateChanged)]
+    moves = [(c.from_state, c.to_state) for c in changes]
+    assert moves[-2:] == [("accepted", "packaged"), ("packaged", lands_in)]
+
+
+def test_an_old_packages_late_receipt_neither_answers_the_new_package_nor_hides_its_own() -> None:
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = in_state(FileState.ACCEPTED)
+    old, new = uuid.uuid4(), uuid.uuid4()
+    handlers.on_package_receipt(_early_receipt(new, True, "BN-new"), uow)
+    handlers.on_package_receipt(_early_receipt(old, False, "BN-old"), uow)  # a late repeat
+    handlers.on_package_ready(_package_ready(FILE_CODE, new), uow)
+    file = uow.store[FILE_CODE]
+    assert file.state is FileState.HANDED_OVER
+    assert _changes_by_receipt(uow, "BN-old") == []
+    assert file.early_answers == ()

@@ -72,6 +72,7 @@ class FileRow(SQLModel, table=True):
     package_id: str | None = Field(default=None, max_length=36)
     package_key: str | None = Field(default=None, max_length=300)
     package_sha256: str | None = Field(default=None, max_length=64)
+    early_answers: list[Json] = Field(default_factory=list, sa_type=JSON)  # receipts first
     suggestions: Json | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 

@@ -60,6 +60,7 @@ from services.catalogue.domain.model import (
     Actor,
     ApprovalRef,
     ArchivalFile,
+    ArchiveAnswer,
     Arrangement,
     Criterion,
     Document,
@@ -151,6 +152,28 @@ def _finding(data: dict[str, Any]) -> Finding:
 
 def _waiver_json(waiver: Waiver) -> dict[str, str]:
     return {"check": waiver.check, "reason": waiver.reason}
+
+
+def _answer_json(answer: ArchiveAnswer) -> dict[str, Any]:
+    return {
+        "package_id": str(answer.package_id),
+        "receipt_id": answer.receipt_id,
+        "accepted": answer.accepted,
+        "reasons": list(answer.reasons),
+        "by": {"client": answer.by.client, "person": answer.by.person},
+        "at": answer.at.isoformat(),
+    }
+
+
+def _answer(data: dict[str, Any]) -> ArchiveAnswer:
+    return ArchiveAnswer(
+        UUID(data["package_id"]),
+        data["receipt_id"],
+        data["accepted"],
+        tuple(data["reasons"]),
+        Actor(data["by"]["client"], data["by"]["person"]),
+        as_utc(datetime.fromisoformat(data["at"])),
+    )
 
 
 def _suggestions_json(run: SuggestionRun) -> dict[str, Any]:
@@ -383,6 +406,7 @@ class SqlFileRepository(FileRepository):
             )
             if row.package_id
             else None,
+            early_answers=tuple(_answer(a) for a in row.early_answers or ()),
             suggestions=_suggestions(row.suggestions) if row.suggestions else None,
         )
 
@@ -522,6 +546,7 @@ class SqlFileRepository(FileRepository):
         p = file.package
         row.package_id = str(p.package_id) if p else None
         row.package_key, row.package_sha256 = (p.object_key, p.sha256) if p else (None, None)
+        row.early_answers = [_answer_json(a) for a in file.early_answers]
         row.suggestions = _suggestions_json(file.suggestions) if file.suggestions else None
 
     def unannounced(self) -> list[str]:

@@ -245,6 +245,24 @@ class PackageRef:
     sha256: str
 
 
+MAX_EARLY_ANSWERS = 4  # one per package; an old package's repeated receipt must not push out
+
+
+@dataclass(frozen=True)
+class ArchiveAnswer:
+    """The national archive's receipt (biên nhận) for one package: accepted, or rejected
+    with its reasons. Kept when it arrives before the package's own announcement, which
+    travels on another topic and may be read later (a catalogue catching up after a
+    restart reads both at once, in no fixed order)."""
+
+    package_id: UUID
+    receipt_id: str
+    accepted: bool
+    reasons: tuple[str, ...]
+    by: Actor
+    at: datetime
+
+
 @dataclass
 class ArchivalFile:
     """A hồ sơ: the unit of selection, digitization, description, acceptance and handover."""
@@ -267,6 +285,7 @@ class ArchivalFile:
     verification: VerificationRecord | None = None
     acceptance: AcceptanceRef | None = None
     package: PackageRef | None = None
+    early_answers: tuple[ArchiveAnswer, ...] = ()
     suggestions: SuggestionRun | None = None
     new_transitions: list[Transition] = field(default_factory=list)
     new_corrections: list[Correction] = field(default_factory=list)
@@ -713,13 +732,35 @@ class ArchivalFile:
         return True
 
     def mark_packaged(self, package: PackageRef, *, by: Actor, at: datetime) -> bool:
-        """The handover package is built and validated (package-ready)."""
+        """The handover package is built and validated (package-ready). An answer from the
+        archive that came first for this very package is applied at once; those held for
+        other packages are let go (they answered packages this hồ sơ no longer waits for)."""
         if self.package is not None and self.package.package_id == package.package_id:
             return False
         self._check(FileState.PACKAGED)
         self.package = package
         self._move(FileState.PACKAGED, by, at, f"gói {package.package_id}")
+        early, self.early_answers = self.early_answers, ()
+        for answer in early:
+            if answer.package_id == package.package_id:
+                self.answer(answer)
         return True
+
+    def answer(self, answer: ArchiveAnswer) -> bool:
+        """The archive's receipt: for the package held, hand over or return; arriving while
+        the hồ sơ is accepted and its package not yet announced, keep it for that package.
+        Anything else (an old package's receipt, a repeat) changes nothing."""
+        if self.package is not None and self.package.package_id == answer.package_id:
+            if answer.accepted:
+                return self.mark_handed_over(answer.receipt_id, by=answer.by, at=answer.at)
+            return self.return_from_handover(
+                answer.receipt_id, answer.reasons, by=answer.by, at=answer.at
+            )
+        if self.state is FileState.ACCEPTED and answer not in self.early_answers:
+            others = tuple(a for a in self.early_answers if a.package_id != answer.package_id)
+            self.early_answers = (*others[-(MAX_EARLY_ANSWERS - 1) :], answer)
+            return True
+        return False
 
     def mark_handed_over(self, receipt_id: str, *, by: Actor, at: datetime) -> bool:
         """The national archive's receipt accepted the package."""
