@@ -31,7 +31,7 @@ def test_a_sparse_page_with_a_misleading_orientation_guess_comes_out_upright(
     (page,) = write_corpus(tmp_path, [4], [variant])
     # The ink test says the opposite of the truth, sure of it, and so does OSD.
     truth_sign = 1.0 if upright_as == 0 else -1.0
-    monkeypatch.setattr(imaging, "upright_evidence", lambda _bw: -truth_sign)
+    monkeypatch.setattr(imaging, "upright_evidence", lambda _bands: -truth_sign)
     result = process_image(page.path, engine=MisleadingTesseract())
     quality = result.quality
     assert quality.rotation == upright_as

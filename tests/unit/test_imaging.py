@@ -9,12 +9,14 @@ import pytest
 from PIL import Image
 
 from services.ocr.adapters.imaging import (
+    _letter_size,
     binarise,
     clean_page,
     line_bands,
     whiten_dark_edges,
     x_height,
 )
+from tests.support.corpus import render_variant
 
 pytestmark = pytest.mark.unit
 
@@ -30,9 +32,10 @@ def test_a_dark_scanner_edge_becomes_paper_and_a_clean_page_is_left_alone() -> N
     assert (whitened[300:320, 200:700] == 30).all()  # print is not an edge
 
 
-def _printed_page(dpi: int, core: int, lines: int = 12) -> np.ndarray:
+def _printed_page(dpi: int, core: int, lines: int = 12, *, ruled: bool = False) -> np.ndarray:
     """A white A4 page at ``dpi`` with ``lines`` rows of 'letters' ``core`` px tall, each row
-    with tone marks above it and fewer descenders below (as Vietnamese print has)."""
+    with tone marks above it and fewer descenders below (as Vietnamese print has); ``ruled``
+    underlines each row across the page, as a register or a form does."""
     height, width = round(11.69 * dpi), round(8.27 * dpi)
     page = np.full((height, width), 250, np.uint8)
     pitch = core * 3
@@ -42,15 +45,39 @@ def _printed_page(dpi: int, core: int, lines: int = 12) -> np.ndarray:
             page[top : top + core, left : left + core * 2 // 3] = 20  # the letter's body
             page[top - core // 3 : top - core // 6, left : left + core // 3] = 20  # a tone mark
         page[top + core : top + core + core // 4, round(0.1 * width) : round(0.2 * width)] = 20
+        if ruled:
+            page[top + core + 2 : top + core + 5, round(0.05 * width) : round(0.95 * width)] = 20
     return page
 
 
+@pytest.mark.parametrize("ruled", [False, True])
 @pytest.mark.parametrize("core", [10, 18, 30])
-def test_the_x_height_is_the_height_of_the_letters_core_band(core: int) -> None:
-    bw = binarise(_printed_page(200, core))
+def test_the_x_height_is_the_height_of_the_letters_core_band(core: int, ruled: bool) -> None:
+    bw = binarise(_printed_page(200, core, ruled=ruled))
     measured = x_height(line_bands(bw))
     assert measured is not None
-    assert abs(measured - core) <= 2  # measured at half resolution
+    assert abs(measured - core) <= 2  # measured at half resolution; a rule is no letter
+
+
+@pytest.mark.parametrize("crisp", [False, True])
+def test_the_x_height_of_real_serif_print_is_its_fonts(crisp: bool) -> None:
+    """13–14 pt Times (Liberation Serif) at 300 dpi has an x-height of 24–26 px; in crisp,
+    bitonal print the rows between the x-line and the baseline are lighter than those two."""
+    image, _ = render_variant("times300", 3)
+    page = np.asarray(image.convert("L"))
+    if crisp:
+        page = np.where(page < 160, 0, 255).astype(np.uint8)
+    measured = x_height(line_bands(binarise(page)))
+    assert measured is not None
+    assert 21 <= measured <= 29
+
+
+def test_an_enlargement_never_passes_three_times() -> None:
+    page = np.full((400, 300), 255, np.uint8)
+    bigger, enlarge, why = _letter_size(page, 2.0)  # a misread x-height
+    assert enlarge == 3.0
+    assert bigger.shape == (1200, 900)
+    assert "×3.00" in why
 
 
 def test_a_page_with_too_few_lines_has_no_x_height() -> None:

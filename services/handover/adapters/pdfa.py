@@ -60,10 +60,13 @@ def _dpi(image: Path) -> float:
 
 
 def _render_page(page: PdfPage, target: Path, fonts: MultiFontManager) -> None:
+    """One page: the scan stretched over the page, the text where the hOCR puts it. The page's
+    size is the hOCR's pixels at the resolution OCR read them at (its ``scan_res``): OCR may
+    have read the page enlarged or reduced, and a scan may declare no dpi at all."""
     ocr = HocrParser(page.hocr).parse()
     renderer = Fpdf2PdfRenderer(
         page=ocr,
-        dpi=_dpi(page.image),
+        dpi=ocr.dpi or _dpi(page.image),
         multi_font_manager=fonts,
         invisible_text=True,
         image=page.image,

@@ -26,11 +26,15 @@ Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
 A4_LONG_INCHES = 11.69
 TARGET_DPI = 300
-# Scans are read at their own resolution between these: enlarging 150 and 200 dpi pages to
-# 300 dpi made tesseract slower and its reading worse (bench/ocr_quality), while 100 dpi pages
-# need it; above MAX_DPI every step only costs more.
+# Scans are read at their own resolution between these: on the project's corpus, enlarging
+# 150 and 200 dpi pages to 300 dpi made tesseract slower and its reading worse, while 100 dpi
+# pages need it; above MAX_DPI every step only costs more.
 MIN_NATIVE_DPI = 140
 MAX_DPI = 400
+X_HEIGHT_MIN = 12.0  # px: smaller letters lose strokes and tone marks (small print at 150 dpi)
+X_HEIGHT_TARGET = 24.0  # px: 13 pt Times at 300 dpi, the size too small letters are brought to
+MAX_ENLARGEMENT = 3.0  # a misread x-height must never blow a page up past what tesseract takes
+MEASURED_AT_DPI = 270  # sharpness and speckle thresholds hold for pages of at least this dpi
 ANALYSIS_WIDTH = 1000  # pixels; skew and orientation are measured on a reduced copy
 
 
@@ -229,13 +233,15 @@ def _coarse_angle(ink: Gray, limit: float) -> tuple[float, float]:
 
 
 def _best_angle(ink: Gray, angles: np.ndarray) -> float:
+    """Of ``angles``, the one whose rotation levels the text lines best."""
     scores = {float(a): _profile_score(ink, float(a)) for a in angles}
     return max(scores, key=scores.__getitem__)
 
 
 def _refined_angle(ink: Gray, around: float) -> float:
-    """The best angle within ±1° of ``around`` to 0.05°: in quarter degrees, then in 0.05°
-    steps around the best quarter (20 rotations where one pass of 0.05° steps takes 41)."""
+    """The best angle near ``around`` to 0.05°: the best quarter degree within ±1°, then the
+    best 0.05° step within ±0.2° of it (18 rotations where one pass of 0.05° steps over ±1°
+    takes 41). A local search: a quarter degree apart, the profile's peak is still one hill."""
     quarter = _best_angle(ink, np.arange(around - 1.0, around + 1.01, 0.25))
     return round(_best_angle(ink, np.arange(quarter - 0.2, quarter + 0.21, 0.05)), 2)
 
@@ -273,11 +279,24 @@ def turn(image: Gray, clockwise: int) -> Gray:
     return image if clockwise % 360 == 0 else cv2.rotate(image, codes[clockwise % 360])
 
 
+RULE_LENGTH = 0.25  # of the page width: an unbroken run of ink that long is a rule, not print
+
+
+def _without_rules(ink: np.ndarray) -> np.ndarray:
+    """``ink`` (0/1) less its horizontal rules (tables, registers, fill-in lines, underlines):
+    no run of print is unbroken for a quarter of the page, and a rule under a line of text
+    would pass for the line's core."""
+    length = max(3, round(RULE_LENGTH * ink.shape[1]))
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    return ink - rules
+
+
 def line_bands(bw: Gray) -> list[np.ndarray]:
-    """The row profile (ink per row) of every text line of a level page, at half resolution:
-    one pass over the page serves both the orientation evidence and the x-height."""
-    ink = (bw[::2, ::2] < 128).astype(np.float64)
-    rows = ink.sum(axis=1)
+    """The row profile (ink per row, rules left out) of every text line of a level page, at
+    half resolution: one pass over the page serves both the orientation evidence and the
+    x-height."""
+    ink = _without_rules(np.ascontiguousarray(bw[::2, ::2] < 128).astype(np.uint8))
+    rows = ink.sum(axis=1, dtype=np.float64)
     text_rows = rows > max(2.0, 0.02 * ink.shape[1])
     bands: list[np.ndarray] = []
     start = None
@@ -317,10 +336,33 @@ MIN_LINES = 3  # a page with fewer text lines has no x-height to speak of
 
 def x_height(bands: list[np.ndarray]) -> float | None:
     """The median height of the lines' core bands in full-resolution pixels: the size of the
-    letters themselves, which is what recognition depends on, whatever the declared dpi."""
+    letters themselves, which is what recognition depends on, whatever the declared dpi. The
+    core spans from its first to its last dense row (rows inside it may be lighter: in crisp
+    serif print the x-line and the baseline are the densest rows)."""
     if len(bands) < MIN_LINES:
         return None
-    return 2.0 * float(np.median([len(_core(band)) for band in bands]))
+    spans = [int(core[-1] - core[0] + 1) for core in map(_core, bands)]
+    return 2.0 * float(np.median(spans))
+
+
+def _letter_size(flat: Gray, letters: float | None) -> tuple[Gray, float, str]:
+    """The page enlarged when its letters are too small to read, by how much, and why."""
+    if letters is None:
+        return flat, 1.0, "too few lines for an x-height: read as it is"
+    if letters >= X_HEIGHT_MIN:
+        return flat, 1.0, f"x-height {letters:.0f} px: read as it is"
+    enlarge = min(X_HEIGHT_TARGET / letters, MAX_ENLARGEMENT)
+    bigger = cv2.resize(flat, None, fx=enlarge, fy=enlarge, interpolation=cv2.INTER_CUBIC)
+    return bigger, enlarge, f"x-height {letters:.0f} px: ×{enlarge:.2f}"
+
+
+def _as_if_300_dpi(gray: Gray, dpi: float) -> Gray:
+    """A copy for measuring sharpness and speckle, whose thresholds were set at 300 dpi: a
+    200 dpi page measured as scanned looks sharper and grainier than it is."""
+    if dpi >= MEASURED_AT_DPI:
+        return gray
+    factor = TARGET_DPI / dpi
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
 OrientationGuess = Callable[[Gray], tuple[int, float]]  # (clockwise degrees, confidence)
@@ -371,11 +413,12 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=method)
         trace("resample", f"×{scale:.2f} to {TARGET_DPI} dpi")
-    noise = speckle_level(gray)
+    measured = _as_if_300_dpi(gray, found_dpi * scale)
+    noise = speckle_level(measured)
     if noise > NOISY:  # scanner speckle breaks letters into dust: a median keeps strokes
         gray = cv2.medianBlur(gray, 3)
     trace("despeckle", f"noise {noise:.2f}: {'median 3×3' if noise > NOISY else 'kept'}")
-    blur = sharpness(gray)
+    blur = sharpness(measured)
     low, high = grey_percentiles(gray, (2, 98))
     flat = flatten(gray)
     trace("flatten", f"grey levels {low:.0f}–{high:.0f} divided by the paper's brightness")
@@ -396,6 +439,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         f"guess {orientation.over}° by {orientation.decided_by} ({orientation.confidence})",
     )
     residual = _refined_angle(_reduced_ink(bw), 0.0)
+    trace("measure", f"residual skew {residual}°, sharpness {blur:.0f}")
     quality = PageQuality(
         effective_dpi=round(found_dpi, 1),
         rotation=rotation,  # degrees clockwise applied to make the page upright
@@ -410,18 +454,10 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    letters = x_height(bands)
-    enlarge = X_HEIGHT_TARGET / letters if letters and letters < X_HEIGHT_MIN else 1.0
-    if enlarge > 1.0:
-        flat = cv2.resize(flat, None, fx=enlarge, fy=enlarge, interpolation=cv2.INTER_CUBIC)
-    size = f"x-height {letters:.0f} px" if letters else "too few lines for an x-height"
-    trace("letter-size", f"{size}: {f'×{enlarge:.2f}' if enlarge > 1.0 else 'read as it is'}")
+    flat, enlarge, why = _letter_size(flat, x_height(bands))
+    trace("letter-size", why)
     # tesseract reads the grey levels, not a binarisation of them: it thresholds for its
     # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
     # and diacritics survive that a global threshold breaks (200 dpi, JPEG scans)
     dpi = round(found_dpi * scale * enlarge)
     return Cleaned(flat, flat, dpi, quality, tuple(trace.steps))
-
-
-X_HEIGHT_MIN = 12.0  # px: smaller letters lose strokes and tone marks (small print at 150 dpi)
-X_HEIGHT_TARGET = 24.0  # px: 13 pt Times at 300 dpi, the size too small letters are brought to
