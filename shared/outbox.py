@@ -106,6 +106,11 @@ class OutboxRelay(BackgroundLoop):
                     )
                 await asyncio.to_thread(self._mark_sent, session, [m.id for m in batch])
                 sent += len(batch)
+                if len(batch) < self._batch_size:
+                    # Nothing was left when claimed; a row committed since then woke the
+                    # relay again (``run`` clears the wake-up before draining), so stop here
+                    # rather than ask the database once more after every event.
+                    return sent
             finally:
                 await asyncio.to_thread(session.close)
 
