@@ -307,7 +307,9 @@ class S3Store:
         self, key: str, source: _Prepended, content_type: str, overwrite: bool
     ) -> None:
         """A large object (a multi-page container, a package) streamed part by part; its
-        completion cannot carry the condition through minio, so absence is checked first."""
+        completion cannot carry the condition through minio, so absence is checked first.
+        One part at a time: minio's three parallel uploads keep up to five parts (80 MB) in
+        memory, which took ingest past its 200 MB for a 500 MB TIFF."""
         if not overwrite and self._exists(key):
             raise ObjectExists(f"object {key} exists and is write-once")
         self._client.put_object(
@@ -317,6 +319,7 @@ class S3Store:
             length=-1,
             part_size=self.PART_SIZE,
             content_type=content_type,
+            num_parallel_uploads=1,
         )
 
     async def download(self, key: str, target: Path) -> StoredObject:
