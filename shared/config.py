@@ -39,6 +39,13 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = Field(default=30_000, ge=1000)
     max_attempts: int = Field(default=5, ge=1, description="tries of a failing message before DLQ")
     backoff_seconds: float = Field(default=0.5, ge=0, description="first retry delay; doubles")
+    outbox_linger_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="how long the outbox relay, once woken, waits for more events to send with "
+        "them (0: each at once)",
+    )
     redrive_check_seconds: float = Field(
         default=30, gt=0, description="how often a service checks the broker still holds its log"
     )

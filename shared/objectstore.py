@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -127,6 +128,15 @@ class _Prepended:
             return data
         data, self._first = self._first[:size], self._first[size:]
         return data
+
+
+def _length(source: BinaryIO) -> int:
+    """The bytes left to read in a file from where it stands; -1 for a stream of unknown
+    length."""
+    try:
+        return os.fstat(source.fileno()).st_size - source.tell()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return -1
 
 
 def _check_key(key: str) -> str:
@@ -273,12 +283,15 @@ class S3Store:
     ) -> StoredObject:
         def run() -> StoredObject:
             with self._translated(_check_key(key)):
+                length = _length(source)
                 reader = _HashingReader(source)
                 first = reader.read(self.PART_SIZE)
                 if len(first) < self.PART_SIZE:  # one request: a page scan, nearly always
                     self._put_single(key, first, content_type, overwrite)
                 else:
-                    self._put_multipart(key, _Prepended(first, reader), content_type, overwrite)
+                    rest = _Prepended(first, reader)
+                    del first  # held by ``rest`` only until minio has read it: one part less
+                    self._put_multipart(key, rest, length, content_type, overwrite)
             return StoredObject(key=key, sha256=reader.digest.hexdigest(), size=reader.size)
 
         return await asyncio.to_thread(run)
@@ -304,19 +317,24 @@ class S3Store:
             raise
 
     def _put_multipart(
-        self, key: str, source: _Prepended, content_type: str, overwrite: bool
+        self, key: str, source: _Prepended, length: int, content_type: str, overwrite: bool
     ) -> None:
         """A large object (a multi-page container, a package) streamed part by part; its
-        completion cannot carry the condition through minio, so absence is checked first."""
+        completion cannot carry the condition through minio, so absence is checked first.
+        One part at a time: minio's three parallel uploads keep up to five parts (80 MB) in
+        memory, which took ingest past its 200 MB for a 500 MB TIFF. With the ``length`` of a
+        file minio reads each part whole; without (-1) it reads a byte more and copies each
+        part twice to put it back."""
         if not overwrite and self._exists(key):
             raise ObjectExists(f"object {key} exists and is write-once")
         self._client.put_object(
             self.bucket,
             key,
             source,  # type: ignore[arg-type]  # minio wants .read(); duck-typed
-            length=-1,
+            length=length,
             part_size=self.PART_SIZE,
             content_type=content_type,
+            num_parallel_uploads=1,
         )
 
     async def download(self, key: str, target: Path) -> StoredObject:

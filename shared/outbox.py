@@ -59,7 +59,12 @@ def add_to_outbox(
 
 
 class OutboxRelay(BackgroundLoop):
-    """Publishes pending outbox rows; woken after each commit, and polling as a safety net."""
+    """Publishes pending outbox rows; woken after each commit, and polling as a safety net.
+
+    Once woken it lingers ``linger_seconds`` before draining, like a producer's linger.ms:
+    the events committed meanwhile (a scanner's run of pages) go out in one claim and one
+    mark instead of a database round trip each, which took a third of ingest's CPU per
+    page. Each event still leaves, in order, at most that much later."""
 
     task_name = "outbox-relay"
 
@@ -70,11 +75,13 @@ class OutboxRelay(BackgroundLoop):
         *,
         batch_size: int = 100,
         idle_seconds: float = 1.0,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._linger_seconds = linger_seconds
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -106,6 +113,11 @@ class OutboxRelay(BackgroundLoop):
                     )
                 await asyncio.to_thread(self._mark_sent, session, [m.id for m in batch])
                 sent += len(batch)
+                if len(batch) < self._batch_size:
+                    # Nothing was left when claimed; a row committed since then woke the
+                    # relay again (``run`` clears the wake-up before draining), so stop here
+                    # rather than ask the database once more after every event.
+                    return sent
             finally:
                 await asyncio.to_thread(session.close)
 
@@ -134,3 +146,5 @@ class OutboxRelay(BackgroundLoop):
                 log.exception("outbox_relay_failed")
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_seconds)
+            if self._linger_seconds and self._wakeup.is_set():
+                await asyncio.sleep(self._linger_seconds)  # gather the burst (see class doc)

@@ -83,7 +83,8 @@ async def service_runtime(
         await stack.enter_async_context(Periodic("dead-letter-depth", every, depths, at_start=True))
         if engine is not None:
             runtime.ready_checks["database"] = partial(ping, engine)
-            runtime.relay = await stack.enter_async_context(OutboxRelay(engine, publisher))
+            relay = OutboxRelay(engine, publisher, linger_seconds=kafka.outbox_linger_seconds)
+            runtime.relay = await stack.enter_async_context(relay)
             sweep = RedriveSweep(engine, publisher, runtime.relay, kafka, topics)
             redrive = Periodic(
                 "outbox-redrive", kafka.redrive_check_seconds, sweep.check, at_start=True

@@ -71,6 +71,43 @@ class Planned:
 
 
 @dataclass(frozen=True)
+class Admit:
+    """A single-page upload as the database is asked about it, before it is decoded."""
+
+    file_code: str
+    sha256: str
+    sequence: int | None
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What one read of the database says of a single-page upload: the page already stored
+    with its bytes (a retry), the scanning gate, and where the page would go. A refusal met
+    while placing it is kept for its turn, so the scan's own faults are told first."""
+
+    same: PageVersion | None
+    intake: Intake | None
+    sequence: int = 0
+    version: int = 0
+    refusal: PermanentError | None = None
+
+    def open_gate(self, file_code: str) -> None:
+        if self.intake is None:
+            raise _unknown(file_code)
+        self.intake.check_open()
+
+    def place(self, page: PageVersion) -> PageVersion:
+        """The checked page at its number and version (see :func:`plan_pages`)."""
+        if self.refusal is not None:
+            raise self.refusal
+        key = original_key(
+            page.file_code, self.sequence, page.sha256, page.media_type, self.version
+        )
+        return replace(page, sequence=self.sequence, version=self.version, object_key=key)
+
+
+@dataclass(frozen=True)
 class IngestDeps:
     unit_of_work: Callable[[str], UnitOfWork]  # correlation id → a new unit of work
     originals: ObjectStore
@@ -81,11 +118,25 @@ class IngestDeps:
 # --- commands on the unit of work ------------------------------------------------------------
 
 
-def find_retry(msg: tuple[str, str], uow: UnitOfWork) -> PageVersion | None:
-    """The page already stored with these bytes (a retried upload), if any."""
-    file_code, sha256 = msg
+def admit(msg: Admit, uow: UnitOfWork) -> Admission:
+    """Everything a single-page upload needs from the database before it is stored, in one
+    unit of work rather than three: the page stored with these bytes (a retry), the gate
+    (:func:`gate`) and the placing :func:`plan_pages` does for a container, which
+    :func:`record_pages` checks again in its own transaction."""
     with uow:
-        return uow.pages.with_content(file_code, sha256)
+        same = uow.pages.with_content(msg.file_code, msg.sha256)
+        known = uow.intakes.get(msg.file_code)
+        if known is None or (same is not None and msg.sequence in (None, same.sequence)):
+            return Admission(same, known[0] if known else None)
+        intake = known[0]
+        try:
+            if msg.batch_id and (batch := uow.batches.get(msg.batch_id)) is not None:
+                batch.check_open()
+            sequence = msg.sequence or uow.pages.next_sequence(msg.file_code)
+            version = uow.pages.slot(msg.file_code, sequence).next_version(intake)
+        except PermanentError as refusal:
+            return Admission(same, intake, refusal=refusal)
+        return Admission(same, intake, sequence, version)
 
 
 def gate(file_code: str, uow: UnitOfWork) -> Intake:
@@ -93,8 +144,12 @@ def gate(file_code: str, uow: UnitOfWork) -> Intake:
     with uow:
         known = uow.intakes.get(file_code)
     if known is None:
-        raise FileUnknown(f"chưa nhận được hồ sơ {file_code} từ mục lục (catalogue)")
+        raise _unknown(file_code)
     return known[0]
+
+
+def _unknown(file_code: str) -> FileUnknown:
+    return FileUnknown(f"chưa nhận được hồ sơ {file_code} từ mục lục (catalogue)")
 
 
 def plan_pages(
@@ -317,17 +372,19 @@ async def ingest_scan(
             )
             deps.wake_outbox()
             return Ingested(taken, True, key)
-        same = await run(deps, find_retry, (scan.file_code, upload.sha256))
+        asked = Admit(scan.file_code, upload.sha256, scan.sequence, scan.batch)
+        admission = await run(deps, admit, asked)
+        same = admission.same
         if same is not None and scan.sequence in (None, same.sequence):
             return Ingested([same], False)  # a retry is answered even once the gate has closed
-        (await run(deps, gate, scan.file_code)).check_open()
+        admission.open_gate(scan.file_code)
         [facts] = await asyncio.to_thread(inspect_image, upload.path, policy)
         page = _checked(upload, scan, facts, policy)
         if same is not None:
             raise SequenceTaken(
                 f"ảnh này đã được lưu là trang {same.sequence} của hồ sơ {scan.file_code}"
             )
-        [planned] = await run(deps, partial(plan_pages, batch_id=scan.batch), [page])
+        planned = admission.place(page)
         await _store(upload, planned.object_key, planned.media_type, deps)
     except PermanentError as refusal:
         await _announce_refusal(refusal, upload, scan, correlation_id, deps)

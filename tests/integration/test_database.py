@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -177,6 +178,61 @@ async def test_row_sent_but_not_marked_is_sent_again_with_the_same_event_id(
         await CrashAfterSend(engine, recorder).drain()  # type: ignore[arg-type]  # duck-typed
     assert await OutboxRelay(engine, recorder).drain() == 1  # type: ignore[arg-type]
     assert recorder.ids == [envelope.id.encode(), envelope.id.encode()]
+    engine.dispose()
+
+
+class Watched(OutboxRelay):
+    """A relay that counts its claims that found rows, and says when it has drained and
+    when ``count`` rows are marked sent."""
+
+    def __init__(self, *args: Any, count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claims, self._count, self._marked = 0, count, 0
+        self.all_marked, self.drained = asyncio.Event(), asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    async def drain(self) -> int:
+        sent = await super().drain()
+        self.drained.set()
+        return sent
+
+    def _claim(self, session: Session) -> list[OutboxMessage]:
+        batch = super()._claim(session)
+        self.claims += bool(batch)
+        return batch
+
+    def _mark_sent(self, session: Session, ids: list[int | None]) -> None:
+        super()._mark_sent(session, ids)
+        self._marked += len(ids)
+        if self._marked >= self._count:
+            self._loop.call_soon_threadsafe(self.all_marked.set)
+
+
+async def test_a_burst_of_events_lingers_into_one_claim_and_leaves_in_order(
+    database_url: str,
+) -> None:
+    """Woken by the first commit, the relay waits its linger for the rest of the burst: the
+    events committed meanwhile leave together, in the order they were committed."""
+    engine = make_engine(database_url)
+    migrate(engine, CATALOGUE)
+
+    def commit_one() -> str:
+        with Session(engine) as session:
+            envelope = add_to_outbox(session, _accepted(), source="test")
+            session.commit()
+        return envelope.id
+
+    recorder = Recorder()
+    relay = Watched(engine, recorder, idle_seconds=60, linger_seconds=2, count=3)
+    async with relay:
+        await relay.drained.wait()  # its first drain, at start, found nothing
+        staged = []
+        for _ in range(3):  # each commit off the event loop, so the relay could run between
+            staged.append(await asyncio.to_thread(commit_one))
+            relay.wake()
+        await asyncio.wait_for(relay.all_marked.wait(), timeout=30)
+    assert recorder.ids == [i.encode() for i in staged]
+    assert relay.claims == 1
     engine.dispose()
 
 

@@ -10,6 +10,7 @@ import os
 import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from minio import Minio
@@ -40,11 +41,18 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     return await open_store(settings, "originals")
 
 
+@pytest.mark.parametrize("from_file", [False, True], ids=["stream", "file"])
 async def test_put_returns_sha256_and_size_and_download_streams_the_same_bytes(
-    store: ObjectStore, tmp_path: Path
+    store: ObjectStore, tmp_path: Path, from_file: bool
 ) -> None:
+    """From a stream of unknown length, and from a file whose length S3 is told up front."""
     data = os.urandom(40 * 1024 * 1024 + 123)  # larger than one S3 multipart part
-    stored = await store.put("H49.1/0001-abc.tif", io.BytesIO(data), content_type="image/tiff")
+    (tmp_path / "upload").write_bytes(data)
+    source: BinaryIO = (
+        await asyncio.to_thread(open, tmp_path / "upload", "rb") if from_file else io.BytesIO(data)
+    )
+    with source:
+        stored = await store.put("H49.1/0001-abc.tif", source, content_type="image/tiff")
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data)
     fetched = await store.download("H49.1/0001-abc.tif", tmp_path / "copy")

@@ -244,3 +244,36 @@ def test_a_closed_batch_tells_gaps_duplicates_and_extras(
     assert again.value.code == "ingest.batch-closed"
     assert len(_store.objects) == 3  # refused before anything was stored
     assert batch.closed_at is not None
+
+
+def test_a_scan_is_held_to_the_rules_before_its_number_or_batch_is_refused(
+    world: tuple[MemoryIngest, MemoryStore, IngestDeps], tmp_path: Path
+) -> None:
+    """One read of the database admits a page, placing it too, before it is decoded; a
+    placing refusal still waits its turn, after the scan's own faults."""
+    memory, store, deps = world
+    _ingest(deps, tmp_path, image_bytes(colour="red"), Scan(OPEN, 3, batch="b1"))
+    asyncio.run(run(deps, close_batch, CloseBatch(OPEN, "b1")))
+    for scan, number_or_batch in [
+        (Scan(OPEN, 3), "ingest.sequence-taken"),
+        (Scan(OPEN, 4, batch="b1"), "ingest.batch-closed"),
+    ]:
+        with pytest.raises(PermanentError) as corrupt:
+            _ingest(deps, tmp_path, TRUNCATED_JPEG, scan)
+        assert corrupt.value.code == "ingest.corrupt-image"
+        with pytest.raises(PermanentError) as coarse:
+            _ingest(deps, tmp_path, image_bytes(size=(595, 842), dpi=72), scan)
+        assert coarse.value.code == "ingest.resolution-too-low"
+        with pytest.raises(PermanentError) as placed:
+            _ingest(deps, tmp_path, image_bytes(colour="blue"), scan)
+        assert placed.value.code == number_or_batch
+    assert len(store.objects) == 1  # none of the refused was stored
+    refused = [e.code for e in memory.events if isinstance(e, PageRejected)]
+    assert refused == [
+        "ingest.corrupt-image",
+        "ingest.resolution-too-low",
+        "ingest.sequence-taken",
+        "ingest.corrupt-image",
+        "ingest.resolution-too-low",
+        "ingest.batch-closed",
+    ]

@@ -124,6 +124,7 @@ def _row(page: PageVersion) -> IngestedPage:
 class SqlPages:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._loaded: dict[str, IngestedPage] = {}  # rows of the slots got in this session
 
     def slot(self, file_code: str, sequence: int) -> PageSlot:
         query = (
@@ -131,7 +132,9 @@ class SqlPages:
             .where(IngestedPage.file_code == file_code, IngestedPage.sequence == sequence)
             .order_by(col(IngestedPage.version))
         )
-        return PageSlot(file_code, sequence, [_version(r) for r in self._session.exec(query)])
+        rows = list(self._session.exec(query))
+        self._loaded.update((row.page_id, row) for row in rows)
+        return PageSlot(file_code, sequence, [_version(r) for r in rows])
 
     def with_content(self, file_code: str, sha256: str) -> PageVersion | None:
         query = select(IngestedPage).where(
@@ -145,8 +148,10 @@ class SqlPages:
         return int(self._session.exec(query).one() or 0) + 1
 
     def save(self, slot: PageSlot) -> None:
+        """A version not among the rows :meth:`slot` read is new: it is inserted without
+        asking the database for it first (the unique version constraint still guards)."""
         for page in slot.versions:
-            row = self._session.get(IngestedPage, page.page_id)
+            row = self._loaded.get(page.page_id)
             if row is None:
                 self._session.add(_row(page))
             elif row.current != page.current:
