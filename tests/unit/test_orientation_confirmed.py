@@ -150,12 +150,12 @@ def test_each_clean_up_step_is_traced_with_its_time_and_finding(tmp_path: Path) 
     page = cv2.imread(str(_sparse_page(tmp_path / "page.png", "above")), cv2.IMREAD_GRAYSCALE)
     assert page is not None
     small = tmp_path / "small.png"
-    cv2.imwrite(str(small), cv2.resize(page, None, fx=0.5, fy=0.5))  # 150 dpi on A4
+    cv2.imwrite(str(small), cv2.resize(page, None, fx=0.4, fy=0.4))  # 120 dpi on A4
     result = process_image(small, engine=StandInEngine((0, 12.0)))
     steps = [step.step for step in result.steps]
     assert steps[0] == "load"
     assert steps[-1] == "recognise"
-    assert {"resample", "orient"} <= set(steps)
+    assert {"resample", "orient", "letter-size"} <= set(steps)
     resample = next(step for step in result.steps if step.step == "resample")
-    assert "×2.00" in resample.detail
+    assert "×2.50" in resample.detail
     assert all(step.seconds >= 0 for step in result.steps)

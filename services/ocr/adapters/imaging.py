@@ -291,11 +291,14 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return ink - rules
 
 
-def line_bands(bw: Gray) -> list[np.ndarray]:
-    """The row profile (ink per row, rules left out) of every text line of a level page, at
-    half resolution: one pass over the page serves both the orientation evidence and the
-    x-height."""
-    ink = _without_rules(np.ascontiguousarray(bw[::2, ::2] < 128).astype(np.uint8))
+def line_bands(bw: Gray, *, rules: bool = True) -> list[np.ndarray]:
+    """The row profile (ink per row) of every text line of a level page, at half resolution:
+    what the orientation evidence and the x-height are read from.
+    Without ``rules``, horizontal rules are taken out first: a rule under a line would pass
+    for the line's core when its letters are measured."""
+    ink = np.ascontiguousarray(bw[::2, ::2] < 128).astype(np.uint8)
+    if not rules:
+        ink = _without_rules(ink)
     rows = ink.sum(axis=1, dtype=np.float64)
     text_rows = rows > max(2.0, 0.02 * ink.shape[1])
     bands: list[np.ndarray] = []
@@ -334,11 +337,12 @@ def upright_evidence(bands: list[np.ndarray]) -> float:
 MIN_LINES = 3  # a page with fewer text lines has no x-height to speak of
 
 
-def x_height(bands: list[np.ndarray]) -> float | None:
-    """The median height of the lines' core bands in full-resolution pixels: the size of the
-    letters themselves, which is what recognition depends on, whatever the declared dpi. The
-    core spans from its first to its last dense row (rows inside it may be lighter: in crisp
-    serif print the x-line and the baseline are the densest rows)."""
+def x_height(bw: Gray) -> float | None:
+    """The median height of the lines' core bands in full-resolution pixels, rules left out:
+    the size of the letters themselves, which is what recognition depends on, whatever the
+    declared dpi. The core spans from its first to its last dense row (rows inside it may be
+    lighter: in crisp serif print the x-line and the baseline are the densest rows)."""
+    bands = line_bands(bw, rules=False)
     if len(bands) < MIN_LINES:
         return None
     spans = [int(core[-1] - core[0] + 1) for core in map(_core, bands)]
@@ -429,8 +433,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     trace("layout", f"turned {quarter}°, deskewed {skew}°")
     bw = binarise(flat)
     trace("binarise", "Otsu")
-    bands = line_bands(bw)
-    orientation = orient(bw, bands, guess)
+    orientation = orient(bw, line_bands(bw), guess)
     if orientation.over:
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + orientation.over) % 360
@@ -454,7 +457,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    flat, enlarge, why = _letter_size(flat, x_height(bands))
+    flat, enlarge, why = _letter_size(flat, x_height(bw))
     trace("letter-size", why)
     # tesseract reads the grey levels, not a binarisation of them: it thresholds for its
     # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
