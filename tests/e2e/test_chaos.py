@@ -359,7 +359,7 @@ def test_five_files_reach_the_archive_through_kills_outages_and_a_lost_broker_lo
     for final in finals:
         pages = final["pages"]
         assert [p["sequence"] for p in pages] == list(range(1, PAGES + 1)), final["file_code"]
-        assert all(p["derivatives"]["text"] and not p.get("failure_code") for p in pages)
+        assert all("text" in p["derivatives"] and not p.get("failure_code") for p in pages)
         assert final["pages_read"] == PAGES
     packages = _rows(
         chaos.databases["handover"],

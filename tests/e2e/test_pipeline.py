@@ -92,8 +92,10 @@ def test_a_file_travels_the_whole_programme_to_a_valid_handover_package(
         document.facts.issued_date,
     )
     assert all(
-        set(p["derivatives"].values()) - {None} and p["document"] == 1 for p in file["pages"]
+        p["derivatives"] == ["text", "hocr", "alto", "pdf", "image"] and p["document"] == 1
+        for p in file["pages"]
     )
+    assert "package_key" not in file  # no storage names out
     steps = [(h["to_state"], h["person"]) for h in file["history"]]
     assert [state for state, _ in steps] == [
         "inventoried",

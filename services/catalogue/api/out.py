@@ -41,7 +41,10 @@ class PageOut(_Out):
     version: int = Field(default=1, description="1, then one more for every re-scan")
     confidence: float | None
     document: int | None = Field(description="ordinal of the văn bản it belongs to")
-    derivatives: dict[str, str | None]
+    derivatives: list[str] = Field(
+        description="what OCR made of it (text, hocr, alto, pdf, image): shown through "
+        "page-image and page-words and handed over in the package, never by storage name"
+    )
     quality: dict[str, Any] | None
     failure_code: str | None = Field(default=None, description="why the page was not read")
     failure_detail: str | None = None
@@ -99,7 +102,6 @@ class FileOut(_Out):
     pages_read: int
     accepted_by: str | None
     accepted_at: datetime | None
-    package_key: str | None
     package_sha256: str | None
     metadata: dict[str, str] = Field(description="the TT 05 elements as text, and the extension")
     file_code_tt05: str = Field(alias="fileCode")
@@ -164,13 +166,7 @@ def page_out(file: ArchivalFile, page: Page) -> PageOut:
         version=page.version,
         confidence=r.confidence if r else None,
         document=file.document_of(page.sequence),
-        derivatives={
-            "text": r.text_key if r else None,
-            "hocr": r.hocr_key if r else None,
-            "alto": r.alto_key if r else None,
-            "pdf": r.pdf_key if r else None,
-            "image": r.image_key if r else None,
-        },
+        derivatives=r.made() if r else [],
         quality=r.quality.model_dump(mode="json") if r and r.quality else None,
         failure_code=page.failure_code,
         failure_detail=page.failure_detail,
@@ -237,7 +233,6 @@ def file_out(file: ArchivalFile, history: list[Transition]) -> dict[str, Any]:
         pages_read=sum(p.read for p in current),
         accepted_by=str(acceptance.actor) if acceptance else None,
         accepted_at=acceptance.at if acceptance else None,
-        package_key=file.package.object_key if file.package else None,
         package_sha256=file.package.sha256 if file.package else None,
         metadata=metadata,
         file_code_tt05=file.file_code,

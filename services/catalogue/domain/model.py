@@ -178,6 +178,11 @@ class Reading:
     image_key: str | None = None
     quality: PageQualityReport | None = None
 
+    def made(self) -> list[str]:
+        """The names of the derivatives OCR stored, in the order they are always listed."""
+        keys = (self.text_key, self.hocr_key, self.alto_key, self.pdf_key, self.image_key)
+        return [n for n, k in zip(("text", "hocr", "alto", "pdf", "image"), keys, strict=True) if k]
+
 
 @dataclass
 class Page:
