@@ -28,6 +28,7 @@ from services.catalogue import handlers
 from services.catalogue.adapters.repository import SqlUnitOfWork
 from services.catalogue.adapters.sheets import read_sheet
 from services.catalogue.adapters.views import SqlCatalogueViews
+from services.catalogue.api.out import file_out
 from services.catalogue.app import MIGRATIONS
 from services.catalogue.domain.checks import CheckPolicy
 from services.catalogue.domain.codes import SelectionCriterion
@@ -159,6 +160,13 @@ def test_a_file_through_the_programme_reads_back_as_written(engine: Engine) -> N
         "accepted",
     ]  # fmt: skip
     assert history[-1].actor == APPROVER
+    shown = file_out(file, history)
+    assert [p["derivatives"] for p in shown["pages"]] == [
+        ["text", "hocr", "alto", "pdf", "image"]
+    ] * 2
+    dumped = json.dumps(shown, default=str)
+    assert "page.txt" not in dumped  # never a storage name
+    assert "clean.png" not in dumped
     topics = [topic for topic, _ in _outbox(engine)]
     assert topics.count("sohoa.catalogue.file-accepted.v1") == 1
     changed = [body for topic, body in _outbox(engine) if topic.endswith("file-state-changed.v1")]
@@ -184,6 +192,7 @@ def test_a_receipt_read_before_its_package_is_kept_until_the_package_is(engine: 
         assert [(a.package_id, a.receipt_id, a.at) for a in held.early_answers] == [
             (package_id, "BN-9", receipt.at)
         ]
+        assert held.early_answers[0].by == handlers.ARCHIVE  # read back as it was kept
     ready = PackageReady(
         file_code=FILE_CODE, package_id=package_id, object_key="goi.zip", sha256="1" * 64,
         size=1, payload_oxum="1.1", download_url="https://lưu-trữ.test/g", expires_at=receipt.at,

@@ -12,8 +12,8 @@ from services.ocr.adapters.imaging import (
     _letter_size,
     binarise,
     clean_page,
+    read_lines,
     whiten_dark_edges,
-    x_height,
 )
 from tests.support.corpus import render_variant
 
@@ -53,7 +53,7 @@ def _printed_page(dpi: int, core: int, lines: int = 12, *, ruled: bool = False) 
 @pytest.mark.parametrize("core", [10, 18, 30])
 def test_the_x_height_is_the_height_of_the_letters_core_band(core: int, ruled: bool) -> None:
     bw = binarise(_printed_page(200, core, ruled=ruled))
-    measured = x_height(bw)
+    measured = read_lines(bw).x_height
     assert measured is not None
     assert abs(measured - core) <= 2  # measured at half resolution; a rule is no letter
 
@@ -66,7 +66,7 @@ def test_the_x_height_of_real_serif_print_is_its_fonts(crisp: bool) -> None:
     page = np.asarray(image.convert("L"))
     if crisp:
         page = np.where(page < 160, 0, 255).astype(np.uint8)
-    measured = x_height(binarise(page))
+    measured = read_lines(binarise(page)).x_height
     assert measured is not None
     assert 21 <= measured <= 29
 
@@ -80,7 +80,7 @@ def test_an_enlargement_never_passes_three_times() -> None:
 
 
 def test_a_page_with_too_few_lines_has_no_x_height() -> None:
-    assert x_height(binarise(_printed_page(300, 20, lines=2))) is None
+    assert read_lines(binarise(_printed_page(300, 20, lines=2))).x_height is None
 
 
 def _no_guess(_image: np.ndarray) -> tuple[int, float]:

@@ -160,7 +160,8 @@ def _answer_json(answer: ArchiveAnswer) -> dict[str, Any]:
         "receipt_id": answer.receipt_id,
         "accepted": answer.accepted,
         "reasons": list(answer.reasons),
-        "by": {"client": answer.by.client, "person": answer.by.person},
+        "client": answer.by.client,
+        "person": answer.by.person,
         "at": answer.at.isoformat(),
     }
 
@@ -171,7 +172,7 @@ def _answer(data: dict[str, Any]) -> ArchiveAnswer:
         data["receipt_id"],
         data["accepted"],
         tuple(data["reasons"]),
-        Actor(data["by"]["client"], data["by"]["person"]),
+        _actor(data["client"], data.get("person")),
         as_utc(datetime.fromisoformat(data["at"])),
     )
 

@@ -225,25 +225,20 @@ def _profile_score(ink: Gray, angle: float) -> float:
     return float(np.square(np.diff(rows)).sum())
 
 
-def _coarse_angle(ink: Gray, limit: float) -> tuple[float, float]:
-    """(angle, score) levelling text lines best, in 1° steps."""
-    scores = {float(a): _profile_score(ink, float(a)) for a in np.arange(-limit, limit + 0.01, 1.0)}
+def _best_angle(ink: Gray, angles: np.ndarray) -> tuple[float, float]:
+    """Of ``angles``, the one whose rotation levels the text lines best, and its score."""
+    scores = {float(a): _profile_score(ink, float(a)) for a in angles}
     best = max(scores, key=scores.__getitem__)
     return best, scores[best]
-
-
-def _best_angle(ink: Gray, angles: np.ndarray) -> float:
-    """Of ``angles``, the one whose rotation levels the text lines best."""
-    scores = {float(a): _profile_score(ink, float(a)) for a in angles}
-    return max(scores, key=scores.__getitem__)
 
 
 def _refined_angle(ink: Gray, around: float) -> float:
     """The best angle near ``around`` to 0.05°: the best quarter degree within ±1°, then the
     best 0.05° step within ±0.2° of it (18 rotations where one pass of 0.05° steps over ±1°
     takes 41). A local search: a quarter degree apart, the profile's peak is still one hill."""
-    quarter = _best_angle(ink, np.arange(around - 1.0, around + 1.01, 0.25))
-    return round(_best_angle(ink, np.arange(quarter - 0.2, quarter + 0.21, 0.05)), 2)
+    quarter, _ = _best_angle(ink, np.arange(around - 1.0, around + 1.01, 0.25))
+    best, _ = _best_angle(ink, np.arange(quarter - 0.2, quarter + 0.21, 0.05))
+    return round(best, 2)
 
 
 def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
@@ -256,8 +251,9 @@ def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
     if ink.mean() < 0.5:
         return 0, 0.0
     sideways = np.ascontiguousarray(np.rot90(ink, k=-1))
-    across_angle, across = _coarse_angle(ink, limit)
-    down_angle, down = _coarse_angle(sideways, limit)
+    whole_degrees = np.arange(-limit, limit + 0.01, 1.0)
+    across_angle, across = _best_angle(ink, whole_degrees)
+    down_angle, down = _best_angle(sideways, whole_degrees)
     if down > 1.2 * across:
         return 90, _refined_angle(sideways, down_angle)
     return 0, _refined_angle(ink, across_angle)
@@ -291,14 +287,8 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return ink - rules
 
 
-def line_bands(bw: Gray, *, rules: bool = True) -> list[np.ndarray]:
-    """The row profile (ink per row) of every text line of a level page, at half resolution:
-    what the orientation evidence and the x-height are read from.
-    Without ``rules``, horizontal rules are taken out first: a rule under a line would pass
-    for the line's core when its letters are measured."""
-    ink = np.ascontiguousarray(bw[::2, ::2] < 128).astype(np.uint8)
-    if not rules:
-        ink = _without_rules(ink)
+def _bands(ink: np.ndarray) -> list[np.ndarray]:
+    """The row profile (ink per row) of every text line of ``ink`` (0/1, a level page)."""
     rows = ink.sum(axis=1, dtype=np.float64)
     text_rows = rows > max(2.0, 0.02 * ink.shape[1])
     bands: list[np.ndarray] = []
@@ -337,16 +327,26 @@ def upright_evidence(bands: list[np.ndarray]) -> float:
 MIN_LINES = 3  # a page with fewer text lines has no x-height to speak of
 
 
-def x_height(bw: Gray) -> float | None:
-    """The median height of the lines' core bands in full-resolution pixels, rules left out:
-    the size of the letters themselves, which is what recognition depends on, whatever the
-    declared dpi. The core spans from its first to its last dense row (rows inside it may be
-    lighter: in crisp serif print the x-line and the baseline are the densest rows)."""
-    bands = line_bands(bw, rules=False)
-    if len(bands) < MIN_LINES:
-        return None
-    spans = [int(core[-1] - core[0] + 1) for core in map(_core, bands)]
-    return 2.0 * float(np.median(spans))
+@dataclass(frozen=True)
+class Lines:
+    """The text lines of a level page, read once at half resolution: their row profiles as
+    printed (the orientation evidence, as measured and tested) and the letters' x-height
+    with horizontal rules left out (a rule under a line would pass for the line's core)."""
+
+    bands: list[np.ndarray]
+    x_height: float | None  # full-resolution pixels; None with fewer than MIN_LINES lines
+
+
+def read_lines(bw: Gray) -> Lines:
+    """The lines of ``bw`` and the median height of their core bands: the size of the letters
+    themselves, which is what recognition depends on, whatever the declared dpi. A core spans
+    from its first to its last dense row (in crisp serif print the x-line and the baseline
+    are the densest rows, those between lighter)."""
+    ink = np.ascontiguousarray(bw[::2, ::2] < 128).astype(np.uint8)
+    cores = [_core(band) for band in _bands(_without_rules(ink))]
+    spans = [int(core[-1] - core[0] + 1) for core in cores]
+    letters = 2.0 * float(np.median(spans)) if len(spans) >= MIN_LINES else None
+    return Lines(_bands(ink), letters)
 
 
 def _letter_size(flat: Gray, letters: float | None) -> tuple[Gray, float, str]:
@@ -433,7 +433,8 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     trace("layout", f"turned {quarter}°, deskewed {skew}°")
     bw = binarise(flat)
     trace("binarise", "Otsu")
-    orientation = orient(bw, line_bands(bw), guess)
+    lines = read_lines(bw)  # the same read upside down: a turn over changes neither
+    orientation = orient(bw, lines.bands, guess)
     if orientation.over:
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + orientation.over) % 360
@@ -457,7 +458,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    flat, enlarge, why = _letter_size(flat, x_height(bw))
+    flat, enlarge, why = _letter_size(flat, lines.x_height)
     trace("letter-size", why)
     # tesseract reads the grey levels, not a binarisation of them: it thresholds for its
     # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
