@@ -207,6 +207,31 @@ def test_a_receipt_read_before_its_package_is_kept_until_the_package_is(engine: 
     assert SqlCatalogueViews(engine).history(FILE_CODE)[-1].reason == "biên nhận BN-9"
 
 
+def test_a_refused_package_is_remembered_so_its_re_sent_announcement_is_ignored(
+    engine: Engine,
+) -> None:
+    _to_verified(engine)
+    _run(engine, handlers.accept_files, AcceptFiles((FILE_CODE,), APPROVER, "01/BB-NT", "GĐ"))
+    package_id = uuid.uuid4()
+    ready = PackageReady(
+        file_code=FILE_CODE, package_id=package_id, object_key="goi.zip", sha256="1" * 64,
+        size=1, payload_oxum="1.1", download_url="https://lưu-trữ.test/g",
+        expires_at=datetime(2026, 12, 3, 9, tzinfo=UTC), contents={"pdf": 1},
+    )  # fmt: skip
+    _run(engine, handlers.on_package_ready, ready)
+    refusal = PackageReceipt(
+        file_code=FILE_CODE, package_id=package_id, receipt_id="BN-10", accepted=False,
+        sha256="1" * 64, receiver="lưu trữ quốc gia", at=datetime(2026, 12, 3, 10, tzinfo=UTC),
+    )  # fmt: skip
+    _run(engine, handlers.on_package_receipt, refusal)
+    _run(engine, handlers.on_package_ready, ready)  # re-sent by a re-drive: no fault
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(FILE_CODE)
+        assert file is not None
+        assert (file.state, file.package) == (FileState.DESCRIBED, None)
+        assert file.returned_packages == (package_id,)
+
+
 def test_suggestions_and_their_confirmations_are_kept(engine: Engine) -> None:
     _run(engine, handlers.register_file, RegisterFile(FILE_CODE, description(1), ARCHIVIST))
     page = PageText.from_text(1, CASES[0].text)

@@ -397,3 +397,31 @@ def test_an_old_packages_late_receipt_neither_answers_the_new_package_nor_hides_
     assert file.state is FileState.HANDED_OVER
     assert _changes_by_receipt(uow, "BN-old") == []
     assert file.early_answers == ()
+
+
+def test_a_refused_packages_re_sent_announcement_is_stale_not_a_dead_letter() -> None:
+    """A re-drive after the broker lost its log sends package-ready again, also for a package
+    the archive has since refused: the hồ sơ is back with the archivists (or accepted again,
+    waiting for its next package) and must take neither the old package nor a fault."""
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = file = in_state(FileState.PACKAGED)
+    assert file.package is not None
+    refused = file.package.package_id
+    handlers.on_package_receipt(_receipt(file, accepted=False), uow)
+    assert uow.store[FILE_CODE].returned_packages == (refused,)
+    handlers.on_package_ready(_package_ready(FILE_CODE, refused), uow)  # raises if not stale
+    assert uow.store[FILE_CODE].state is FileState.DESCRIBED
+
+    again = in_state(FileState.ACCEPTED)
+    again.returned_packages = (refused,)
+    uow.store[FILE_CODE] = again
+    handlers.on_package_ready(_package_ready(FILE_CODE, refused), uow)
+    handlers.on_package_receipt(_early_receipt(refused, False, "BN-1"), uow)  # its repeat
+    held = uow.store[FILE_CODE]
+    assert (held.state, held.package, held.early_answers) == (FileState.ACCEPTED, None, ())
+    new = uuid.uuid4()
+    handlers.on_package_ready(_package_ready(FILE_CODE, new), uow)
+    packaged = uow.store[FILE_CODE]
+    assert packaged.state is FileState.PACKAGED
+    assert packaged.package is not None
+    assert packaged.package.package_id == new

@@ -73,6 +73,7 @@ class FileRow(SQLModel, table=True):
     package_key: str | None = Field(default=None, max_length=300)
     package_sha256: str | None = Field(default=None, max_length=64)
     early_answers: list[Json] = Field(default_factory=list, sa_type=JSON)  # receipts first
+    returned_packages: list[str] = Field(default_factory=list, sa_type=JSON)  # refused ids
     suggestions: Json | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 

@@ -408,6 +408,7 @@ class SqlFileRepository(FileRepository):
             if row.package_id
             else None,
             early_answers=tuple(_answer(a) for a in row.early_answers or ()),
+            returned_packages=tuple(UUID(p) for p in row.returned_packages or ()),
             suggestions=_suggestions(row.suggestions) if row.suggestions else None,
         )
 
@@ -548,6 +549,7 @@ class SqlFileRepository(FileRepository):
         row.package_id = str(p.package_id) if p else None
         row.package_key, row.package_sha256 = (p.object_key, p.sha256) if p else (None, None)
         row.early_answers = [_answer_json(a) for a in file.early_answers]
+        row.returned_packages = [str(p) for p in file.returned_packages]
         row.suggestions = _suggestions_json(file.suggestions) if file.suggestions else None
 
     def unannounced(self) -> list[str]:

@@ -251,6 +251,7 @@ class PackageRef:
 
 
 MAX_EARLY_ANSWERS = 4  # one per package; an old package's repeated receipt must not push out
+MAX_RETURNED_PACKAGES = 8  # the archive refusing one hồ sơ's package more often is unheard of
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ class ArchivalFile:
     acceptance: AcceptanceRef | None = None
     package: PackageRef | None = None
     early_answers: tuple[ArchiveAnswer, ...] = ()
+    returned_packages: tuple[UUID, ...] = ()  # refused by the archive: their news is stale
     suggestions: SuggestionRun | None = None
     new_transitions: list[Transition] = field(default_factory=list)
     new_corrections: list[Correction] = field(default_factory=list)
@@ -742,6 +744,8 @@ class ArchivalFile:
         other packages are let go (they answered packages this hồ sơ no longer waits for)."""
         if self.package is not None and self.package.package_id == package.package_id:
             return False
+        if package.package_id in self.returned_packages:
+            return False  # a re-sent announcement of a package the archive has refused
         self._check(FileState.PACKAGED)
         self.package = package
         self._move(FileState.PACKAGED, by, at, f"gói {package.package_id}")
@@ -755,6 +759,8 @@ class ArchivalFile:
         """The archive's receipt: for the package held, hand over or return; arriving while
         the hồ sơ is accepted and its package not yet announced, keep it for that package.
         Anything else (an old package's receipt, a repeat) changes nothing."""
+        if answer.package_id in self.returned_packages:
+            return False
         if self.package is not None and self.package.package_id == answer.package_id:
             if answer.accepted:
                 return self.mark_handed_over(answer.receipt_id, by=answer.by, at=answer.at)
@@ -784,10 +790,12 @@ class ArchivalFile:
         """The national archive refused the package: back to the archivists (→ described) with
         its reasons, to be corrected, checked and accepted again. False when the hồ sơ is not
         waiting for a receipt (a repeated rejection changes nothing)."""
-        if self.state is not FileState.PACKAGED:
+        if self.state is not FileState.PACKAGED or self.package is None:
             return False
         self.acceptance = None
         self.verification = None
+        kept = self.returned_packages[-(MAX_RETURNED_PACKAGES - 1) :]
+        self.returned_packages = (*kept, self.package.package_id)
         self.package = None
         why = "; ".join(reasons) or "không nêu lý do"
         # The one step back outside ALLOWED: only a receipt takes it, never a request.
