@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway import accounts
-from services.gateway.domain import MissingApiKey, authorize
+from services.gateway.domain import InvalidToken, MissingApiKey, authorize
 from services.gateway.identity import Caller, person_name
 from services.gateway.ports import UnitOfWork
 from services.gateway.tokens import TokenSigner
@@ -63,6 +63,8 @@ async def _caller(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     identity: Identity = request.app.state.identity
+    if "authorization" in request.headers and (bearer is None or not bearer.credentials):
+        raise InvalidToken("Authorization phải có dạng 'Bearer <mã truy cập>'")
     if key:
         caller = await identity.by_key(key)
     elif bearer is not None and bearer.credentials:

@@ -131,6 +131,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             "auth.invalid-token": _bearer(forged[:-4] + "AAAA"),
         }
         callers.refused["auth.key-revoked (token)"] = _bearer(revoked_token)
+        # a good key beside an Authorization that is no bearer token: never half-believed
+        callers.refused["auth.invalid-token (not bearer)"] = {
+            "X-API-Key": ADMIN_KEY,
+            "Authorization": "Basic c3RhY2s6",
+        }
         reached.clear()
         yield Gateway(client, callers, reached)
 
