@@ -328,6 +328,80 @@ def reorder_alto(alto: str, blocks: list[list[Segment]]) -> str:
     return _serialise(alto, root)
 
 
+# --- coordinates of a copy read reduced ---------------------------------------------------
+
+_TITLE = re.compile(r"""title=(['"])(.*?)\1""")
+_PAGE_BOX = re.compile(r"ocr_page['\"][^>]*?bbox 0 0 (\d+) (\d+)")
+_TAG = re.compile(
+    r"<(Page|PrintSpace|ComposedBlock|TextBlock|TextLine|String|SP|Illustration|GraphicalElement)\b[^>]*>"
+)
+_POSITION = re.compile(r'\b(HPOS|VPOS|WIDTH|HEIGHT)="([\d.]+)"')
+_LENGTHS = ("x_size", "x_descenders", "x_ascenders")  # font metrics in (vertical) pixels
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+def _scaled_title(title: str, fx: float, fy: float, dpi: int) -> str:
+    parts = []
+    for part in (p.strip() for p in title.split(";")):
+        if not part:
+            continue
+        name, *values = part.split()
+        if name == "bbox" and len(values) == 4:
+            x0, y0, x1, y1 = (int(v) for v in values)
+            part = f"bbox {round(x0 * fx)} {round(y0 * fy)} {round(x1 * fx)} {round(y1 * fy)}"
+        elif name == "baseline" and len(values) == 2:
+            slope, offset = float(values[0]), float(values[1])
+            part = f"baseline {_number(slope * fy / fx)} {_number(offset * fy)}"
+        elif name in _LENGTHS and len(values) == 1:
+            part = f"{name} {_number(float(values[0]) * fy)}"
+        elif name == "scan_res":
+            part = f"scan_res {dpi} {dpi}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def rescaled_hocr(hocr: str, size: tuple[int, int], dpi: int) -> str:
+    """hOCR of a copy read reduced (large letters read faster at the size recognition reads
+    best), in the pixels of the page people see: ``size`` (width, height) at ``dpi``.
+    Corners are scaled, not widths, so the ALTO of the same reading keeps the same boxes."""
+    read = _PAGE_BOX.search(hocr)
+    if read is None:
+        return hocr
+    fx, fy = size[0] / int(read.group(1)), size[1] / int(read.group(2))
+
+    def scaled(match: re.Match[str]) -> str:
+        quote = match.group(1)
+        return f"title={quote}{_scaled_title(match.group(2), fx, fy, dpi)}{quote}"
+
+    return _TITLE.sub(scaled, hocr)
+
+
+def rescaled_alto(alto: str, size: tuple[int, int]) -> str:
+    """ALTO (pixel units) of a copy read reduced, in the pixels of the page people see; every
+    box scaled by its corners exactly as :func:`rescaled_hocr` scales the hOCR's."""
+    page = re.search(r'<Page\b[^>]*\bWIDTH="(\d+)"[^>]*\bHEIGHT="(\d+)"', alto)
+    if page is None:
+        return alto
+    fx, fy = size[0] / int(page.group(1)), size[1] / int(page.group(2))
+
+    def scaled_tag(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = {name: float(value) for name, value in _POSITION.findall(tag)}
+        x0, y0 = found.get("HPOS", 0.0), found.get("VPOS", 0.0)
+        new = {
+            "HPOS": round(x0 * fx),
+            "VPOS": round(y0 * fy),
+            "WIDTH": round((x0 + found.get("WIDTH", 0.0)) * fx) - round(x0 * fx),
+            "HEIGHT": round((y0 + found.get("HEIGHT", 0.0)) * fy) - round(y0 * fy),
+        }
+        return _POSITION.sub(lambda m: f'{m.group(1)}="{new[m.group(1)]}"', tag)
+
+    return _TAG.sub(scaled_tag, alto)
+
+
 # --- page quality --------------------------------------------------------------------------
 
 

@@ -29,6 +29,8 @@ from services.ocr.domain import (
     quality_flags,
     reorder_alto,
     reorder_hocr,
+    rescaled_alto,
+    rescaled_hocr,
 )
 from shared.text import nfc
 
@@ -121,13 +123,13 @@ def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[C
     text band turned over too; only when the turned-over band reads surer is the whole page
     read turned over, and the surer full reading kept. Turning over undoes a wrong 180°
     decision, and for an unturned page it is the only other likely way up."""
-    first = _read(engine, cleaned.for_ocr, cleaned.dpi, languages)
+    first = _read(engine, cleaned.for_ocr, cleaned.ocr_dpi, languages)
     if not _needs_confirmation(cleaned.quality, first.confidence):
         return cleaned, first
     top, bottom = _text_band(cleaned.for_ocr)
     kept_band = _band_confidence(first.hocr, top, bottom)
     other_band = _strip_confidence(
-        engine, turn(cleaned.for_ocr[top:bottom], 180), cleaned.dpi, languages
+        engine, turn(cleaned.for_ocr[top:bottom], 180), cleaned.ocr_dpi, languages
     )
     kept, page = first, cleaned
     kept_confidence, other_confidence = kept_band, other_band
@@ -138,7 +140,7 @@ def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[C
             for_people=turn(cleaned.for_people, 180),
             quality=replace(cleaned.quality, rotation=(cleaned.quality.rotation + 180) % 360),
         )
-        second = _read(engine, flipped.for_ocr, flipped.dpi, languages)
+        second = _read(engine, flipped.for_ocr, flipped.ocr_dpi, languages)
         kept_confidence, other_confidence = first.confidence, second.confidence
         if (second.confidence or 0.0) > (first.confidence or 0.0):
             kept, page = second, flipped
@@ -171,12 +173,16 @@ def process_image(
     recognised = Step(
         "recognise", round(read_at - cleaned_at, 4), f"confidence {reading.confidence}{both}"
     )
-    hocr = reading.hocr
+    hocr, alto = reading.hocr, nfc(reading.raw.alto)
+    if cleaned.reduced < 1:  # every derivative in the pixels of the page people see
+        height, width = cleaned.for_people.shape[:2]
+        hocr = rescaled_hocr(hocr, (width, height), cleaned.dpi)
+        alto = rescaled_alto(alto, (width, height))
     confidence = reading.confidence
     blocks = ordered_blocks(hocr_lines(hocr))
     text = nfc(blocks_text(blocks))
     hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
-    alto = reorder_alto(nfc(reading.raw.alto), blocks)
+    alto = reorder_alto(alto, blocks)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     height, width = cleaned.for_people.shape[:2]
     pdf = with_page_image(reading.raw.pdf, jpeg.tobytes(), width, height) if ok else b""

@@ -79,6 +79,25 @@ def test_an_enlargement_never_passes_three_times() -> None:
     assert "×3.00" in why
 
 
+@pytest.mark.parametrize(("letters", "factor"), [(25.0, 0.8), (30.0, 2 / 3), (60.0, 0.6)])
+def test_large_letters_are_read_from_a_copy_reduced_to_twenty_pixels(
+    letters: float, factor: float
+) -> None:
+    page = np.full((1000, 700), 255, np.uint8)
+    smaller, reduced, why = _letter_size(page, letters)
+    assert reduced == pytest.approx(factor)  # 60 px is a misreading: never under ×0.6
+    assert smaller.shape == (round(1000 * factor), round(700 * factor))
+    assert "read at ×" in why
+
+
+def test_letters_of_twenty_two_pixels_and_grainy_pages_are_read_as_they_are() -> None:
+    page = np.full((1000, 700), 255, np.uint8)
+    assert _letter_size(page, 22.0)[1] == 1.0
+    same, factor, why = _letter_size(page, 30.0, grainy=True)
+    assert (same is page, factor) == (True, 1.0)
+    assert "grainy" in why
+
+
 def test_a_page_with_too_few_lines_has_no_x_height() -> None:
     assert read_lines(binarise(_printed_page(300, 20, lines=2))).x_height is None
 
@@ -88,21 +107,27 @@ def _no_guess(_image: np.ndarray) -> tuple[int, float]:
 
 
 @pytest.mark.parametrize(
-    ("dpi", "core", "read_at"),
+    ("dpi", "core", "read_at", "recognised_at"),
     [
-        (200, 17, 200),  # 13 pt Times at 200 dpi: read as scanned, never enlarged to 300
-        (150, 13, 150),  # still large enough
-        (100, 9, 300),  # too small to read: enlarged before any clean-up step
-        (600, 50, 300),  # more pixels than recognition needs: reduced
-        (200, 8, 600),  # tiny print on a 200 dpi page: enlarged by its x-height to 24 px
+        (200, 17, 200, (200, 200)),  # 13 pt Times at 200 dpi: read as scanned, never enlarged
+        (150, 13, 150, (150, 150)),  # still large enough
+        (100, 9, 300, (180, 230)),  # too small: enlarged before any clean-up step, then its
+        # letters (x-height 27 px, and blurred by the enlargement) read from a reduced copy
+        (600, 50, 300, (230, 250)),  # more pixels than needed: reduced; x-height 25 px → 20
+        (200, 8, 600, (600, 600)),  # tiny print on a 200 dpi page: enlarged by its x-height
     ],
 )
 def test_a_scan_is_read_at_its_own_resolution_unless_its_letters_are_too_small(
-    tmp_path: Path, dpi: int, core: int, read_at: int
+    tmp_path: Path, dpi: int, core: int, read_at: int, recognised_at: tuple[int, int]
 ) -> None:
+    """``read_at`` is the resolution of the clean page people see; recognition reads a copy
+    reduced to an x-height of 20 px where the letters are larger than 22 px."""
     path = tmp_path / "page.png"
     Image.fromarray(_printed_page(dpi, core)).save(path, dpi=(dpi, dpi))
     cleaned = clean_page(path, _no_guess)
     assert cleaned.dpi == pytest.approx(read_at, rel=0.1)
-    assert cleaned.for_ocr.shape[0] == pytest.approx(11.69 * read_at, rel=0.1)
+    assert cleaned.for_people.shape[0] == pytest.approx(11.69 * read_at, rel=0.1)
+    low, high = recognised_at
+    assert low * 0.97 <= cleaned.ocr_dpi <= high * 1.03
+    assert cleaned.for_ocr.shape[0] == pytest.approx(11.69 * cleaned.ocr_dpi, rel=0.1)
     assert "letter-size" in {step.step for step in cleaned.steps}

@@ -1,0 +1,93 @@
+"""A page with large letters is read from a reduced copy; its hOCR and ALTO are scaled back to
+the page people see, and both must still name the same boxes (ALTO is matched to hOCR by box)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from services.ocr.domain import (
+    ALTO,
+    hocr_lines,
+    ordered_blocks,
+    reorder_alto,
+    rescaled_alto,
+    rescaled_hocr,
+)
+
+pytestmark = pytest.mark.unit
+READ = (1653, 2339)  # a 2480 × 3508 px page (300 dpi) read at ×2/3
+SHOWN = (2480, 3508)
+
+HOCR = """<?xml version="1.0" encoding="UTF-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><body>
+<div class='ocr_page' id='page_1'
+ title='image "page.pgm"; bbox 0 0 1653 2339; ppageno 0; scan_res 200 200'>
+<div class='ocr_carea' id='block_1_1' title="bbox 101 133 587 167">
+<p class='ocr_par' id='par_1_1' lang='vie' title="bbox 101 133 587 167">
+<span class='ocr_line' id='line_1_1'
+ title="bbox 101 133 587 167; baseline 0.002 -7; x_size 29.5; x_descenders 6; x_ascenders 8">
+<span class='ocrx_word' id='word_1_1' title='bbox 101 133 221 167; x_wconf 96'>Quyết</span>
+<span class='ocrx_word' id='word_1_2' title='bbox 237 137 324 167; x_wconf 95'>định</span>
+<span class='ocrx_word' id='word_1_3' title='bbox 341 134 587 161; x_wconf 91'>số 12/QĐ-UBND</span>
+</span></p></div></div></body></html>"""
+
+ALTO_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="{ALTO}"><Description><MeasurementUnit>pixel</MeasurementUnit></Description>
+<Layout><Page WIDTH="1653" HEIGHT="2339" PHYSICAL_IMG_NR="0" ID="page_0">
+<PrintSpace HPOS="0" VPOS="0" WIDTH="1653" HEIGHT="2339">
+<TextBlock ID="block_0" HPOS="101" VPOS="133" WIDTH="486" HEIGHT="34">
+<TextLine ID="line_0" HPOS="101" VPOS="133" WIDTH="486" HEIGHT="34">
+<String ID="string_0" HPOS="101" VPOS="133" WIDTH="120" HEIGHT="34" WC="0.96" CONTENT="Quyết"/>
+<SP WIDTH="16" VPOS="133" HPOS="221"/>
+<String ID="string_1" HPOS="237" VPOS="137" WIDTH="87" HEIGHT="30" WC="0.95" CONTENT="định"/>
+<SP WIDTH="17" VPOS="133" HPOS="324"/>
+<String ID="string_2" HPOS="341" VPOS="134" WIDTH="246" HEIGHT="27" WC="0.91"
+ CONTENT="số 12/QĐ-UBND"/>
+</TextLine></TextBlock></PrintSpace></Page></Layout></alto>"""
+
+
+def test_hocr_read_reduced_is_in_the_pixels_and_resolution_of_the_page_shown() -> None:
+    hocr = rescaled_hocr(HOCR, SHOWN, 300)
+    assert "bbox 0 0 2480 3508" in hocr
+    assert "scan_res 300 300" in hocr
+    assert 'image "page.pgm"' in hocr  # what is not a length is left as it was
+    ((first, *_),) = hocr_lines(hocr)
+    fx, fy = SHOWN[0] / READ[0], SHOWN[1] / READ[1]
+    assert (first.x0, first.y0, first.x1, first.y1) == (
+        round(101 * fx),
+        round(133 * fy),
+        round(221 * fx),
+        round(167 * fy),
+    )
+    assert first.confidence == 96
+    line = re.search(r'ocr_line[^>]*title="([^"]*)"', hocr)
+    assert line is not None
+    metrics = dict(part.split(" ", 1) for part in line.group(1).split("; "))
+    assert float(metrics["x_size"]) == pytest.approx(29.5 * fy, abs=0.01)
+    slope, offset = (float(v) for v in metrics["baseline"].split())
+    assert (slope, offset) == (pytest.approx(0.002, abs=1e-4), pytest.approx(-7 * fy, abs=0.01))
+
+
+def test_alto_read_reduced_keeps_the_boxes_of_the_hocr_so_every_word_is_found_again() -> None:
+    hocr = rescaled_hocr(HOCR, SHOWN, 300)
+    alto = rescaled_alto(ALTO_XML, SHOWN)
+    lines = hocr_lines(hocr)
+    root = ET.fromstring(alto)
+    page = root.find(f".//{{{ALTO}}}Page")
+    assert page is not None
+    assert (page.get("WIDTH"), page.get("HEIGHT")) == ("2480", "3508")
+    strings = list(root.iter(f"{{{ALTO}}}String"))
+    corners = [[int(s.get(k, 0)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] for s in strings]
+    boxes = [(x, y, x + width, y + height) for x, y, width, height in corners]
+    assert boxes == [(w.x0, w.y0, w.x1, w.y1) for w in lines[0]]
+    reordered = reorder_alto(alto, ordered_blocks(lines))
+    found = [s.get("CONTENT") for s in ET.fromstring(reordered).iter(f"{{{ALTO}}}String")]
+    assert found == ["Quyết", "định", "số 12/QĐ-UBND"]
+
+
+def test_a_reading_without_a_page_box_is_left_as_it_is() -> None:
+    assert rescaled_hocr("<html/>", SHOWN, 300) == "<html/>"
+    assert rescaled_alto("<alto/>", SHOWN) == "<alto/>"
