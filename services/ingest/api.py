@@ -21,6 +21,7 @@ from services.ingest.handlers import (
     ingest_parts,
     ingest_scan,
     list_pages,
+    part_scan,
     run,
 )
 from shared.http import correlation_id
@@ -219,7 +220,9 @@ async def _upload_parts(
         ) as parts:
             done = await ingest_parts(parts, scan, correlation_id(request), deps)
     except (EmptyUpload, UploadTooLarge, TooManyParts, MultipartMalformed) as refusal:
-        await announce_refusal(refusal, scan, None, correlation_id(request), deps)
+        await announce_refusal(
+            refusal, part_scan(scan, refusal), None, correlation_id(request), deps
+        )
         raise
     out = PagesOut(pages=[PageOut.model_validate(page) for page in done.pages])
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)

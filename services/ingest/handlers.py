@@ -445,12 +445,19 @@ async def ingest_parts(
             raise
     except PermanentError as refusal:
         number = refusal.extra.get("part")
-        if isinstance(number, int) and 0 < number <= len(parts):
-            sha256 = parts[number - 1].upload.sha256
-            await announce_refusal(refusal, scans[number - 1], sha256, correlation_id, deps)
-        else:
-            await announce_refusal(refusal, scan, None, correlation_id, deps)
+        sha256 = parts[number - 1].upload.sha256 if isinstance(number, int) else None
+        await announce_refusal(refusal, part_scan(scan, refusal), sha256, correlation_id, deps)
         raise
+
+
+def part_scan(scan: Scan, refusal: PermanentError) -> Scan:
+    """The scan a refusal of a multipart upload is about: the part it names, at its number,
+    or the request as a whole when it names none."""
+    number, name = refusal.extra.get("part"), refusal.extra.get("file_name")
+    if not isinstance(number, int):
+        return scan
+    sequence = scan.sequence + number - 1 if scan.sequence else None
+    return replace(scan, sequence=sequence, file_name=name if isinstance(name, str) else None)
 
 
 def stored_already(

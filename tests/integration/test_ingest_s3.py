@@ -36,6 +36,7 @@ CODE = "H49.64.33.2024.S3"
 OTHER = "H49.64.33.2024.S3.KHAC"  # a hồ sơ of its own: the broker is shared by the tests
 MULTI = "H49.64.33.2024.S3.NHIEU"
 MAX_PARTS = 4  # low, so a request over it is cheap to send
+MAX_BYTES = 32 * 1024 * 1024  # above the two-page TIFF below (23 MB)
 
 
 @pytest.fixture
@@ -55,6 +56,7 @@ def ingest(
             "SOHOA_INGEST_PORT": str(port),
             "SOHOA_INGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'ingest.db'}",
             "SOHOA_INGEST_MAX_PARTS": str(MAX_PARTS),
+            "SOHOA_INGEST_MAX_UPLOAD_BYTES": str(MAX_BYTES),
         }
     )
     service = ServiceProcess("ingest", port, env, tmp_path / "ingest.log")
@@ -302,6 +304,13 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
         too_many = client.post(url, params={"sequence": 4}, files=many)
         assert too_many.status_code == 400, too_many.text
         assert too_many.json()["code"] == "ingest.too-many-parts"
+        large = [bad[0], ("page", ("0005.png", b"\x89PNG" + bytes(MAX_BYTES), "image/png"))]
+        too_large = client.post(url, params={"sequence": 4}, files=large)
+        assert too_large.status_code == 413, too_large.text
+        assert (too_large.json()["code"], too_large.json()["part"]) == (
+            "ingest.upload-too-large",
+            2,
+        )
 
         assert keys() == before  # nothing stored of a refused request
         listed = client.get(url).json()
@@ -312,7 +321,7 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
         (e.sequence, e.sha256) for e in map(PageIngested.model_validate_json, ingested)
     )
     assert announced == [(p["sequence"], p["sha256"]) for p in pages]
-    rejected = asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC, MULTI, 3))
+    rejected = asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC, MULTI, 4))
     refusals = sorted(
         (e.code, e.sequence, e.file_name) for e in map(PageRejected.model_validate_json, rejected)
     )
@@ -320,4 +329,5 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
         ("ingest.container-in-multipart", 5, "0005.tif"),
         ("ingest.resolution-too-low", 5, "0005.png"),
         ("ingest.too-many-parts", 4, None),
+        ("ingest.upload-too-large", 5, "0005.png"),
     ]
