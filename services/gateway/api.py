@@ -88,6 +88,18 @@ IMAGE: Content = {
     media: {"schema": {"type": "string", "format": "binary"}}
     for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
 }
+SCANS: Content = {  # one image as the body, or many as the file parts of a form
+    **IMAGE,
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "description": "every part a file (any field name), one page scan each, in order",
+            "properties": {
+                "page": {"type": "array", "items": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+}
 SHEET: Content = {
     media: {"schema": {"type": "string", "format": "binary"}} for media in (XLSX, "text/csv")
 }
@@ -199,13 +211,17 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/files/{file_code}/pages",
         "ingest",
-        "Upload a page scan (TIFF, JPEG, PNG, JPEG 2000) or a multi-page TIFF/PDF",
-        IMAGE,
+        "Upload a page scan (TIFF, JPEG, PNG, JPEG 2000), a multi-page TIFF/PDF, or many scans "
+        "(multipart)",
+        SCANS,
         "The body is the file, streamed to ingest; `?sequence=` sets the (first) page number, "
         "`?filename=`, `?paper=`, `?colour=`, `?station=`, `?operator=`, `?batch=` describe it. "
         "Checked against the scanning rules before anything is stored (422 with the rule's "
         "code); at a page sent back for re-scan it becomes a new version. 409 "
-        "`ingest.file-not-open` unless the hồ sơ is approved and fully arranged.",
+        "`ingest.file-not-open` unless the hồ sơ is approved and fully arranged. A "
+        "`multipart/form-data` body (`curl -F page=@0001.tif -F page=@0002.tif`) is passed "
+        "through as it streams: each file part is one page, numbered on in part order, all "
+        "taken or none (a refusal names its `part` and `file_name`); it answers `{pages: […]}`.",
         answers=CREATED,
     ),
     Route(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from services.ingest.config import IngestSettings
-from services.ingest.domain import EmptyUpload, UploadTooLarge
+from services.ingest.domain import EmptyUpload, MultipartMalformed, TooManyParts, UploadTooLarge
 from services.ingest.handlers import (
     CloseBatch,
     IngestDeps,
@@ -18,22 +18,38 @@ from services.ingest.handlers import (
     announce_refusal,
     close_batch,
     gate,
+    ingest_parts,
     ingest_scan,
     list_pages,
+    part_scan,
     run,
 )
 from shared.http import correlation_id
 from shared.text import validate_file_code
-from shared.uploads import spooled
+from shared.uploads import PartRefusals, spooled, spooled_parts
 
 router = APIRouter(prefix="/api/v1", tags=["pages"])
+MULTIPART = "multipart/form-data"
 IMAGE_BODY = {
     "required": True,
     "content": {
-        media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
+        **{
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("image/tiff", "image/jpeg", "image/png", "image/jp2", "application/pdf")
+        },
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "description": "every part a file (any field name): one page scan each, in "
+                "order; no other fields",
+                "properties": {
+                    "page": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
     },
 }
+PART_REFUSALS = PartRefusals(UploadTooLarge, EmptyUpload, TooManyParts, MultipartMalformed)
 
 
 class PageOut(BaseModel):
@@ -68,6 +84,12 @@ class ContainerOut(BaseModel):
     pages: list[PageOut]
 
 
+class PagesOut(BaseModel):
+    """The page scans of one multipart upload, in the order of its parts."""
+
+    pages: list[PageOut]
+
+
 def _deps(request: Request) -> IngestDeps:
     deps: IngestDeps = request.app.state.deps
     return deps
@@ -85,8 +107,8 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
 @router.post(
     "/files/{file_code}/pages",
     status_code=201,
-    response_model=PageOut | ContainerOut,
-    summary="Upload one page scan (trang) of a hồ sơ",
+    response_model=PageOut | ContainerOut | PagesOut,
+    summary="Upload a page scan (trang) of a hồ sơ, or many in one multipart request",
     description=(
         "The body is the image itself (TIFF, JPEG, PNG, JPEG 2000 or PDF, checked by content). "
         "Its dimensions are checked from the header before decoding, then it is fully decoded "
@@ -97,18 +119,31 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
         "A multi-page TIFF or a PDF answers with the container's key and every page taken out "
         "of it (losslessly: a TIFF frame with its compression, a PDF's JPEG or JPEG 2000 "
         "stream byte for byte), numbered on from `sequence`. "
-        "201 for a new page; 200 when the same bytes were already stored."
+        "A `multipart/form-data` body carries many scans: every part is a file (one page "
+        "image; a multi-page TIFF or PDF is sent alone), numbered on from `sequence` in part "
+        "order, each spooled and hashed as it streams in, at most `max_upload_bytes` each and "
+        "`max_parts` in all; the other parameters apply to every part and each part's file name "
+        "is its `filename`. All or nothing: a refused part refuses the request with its code, "
+        "`part` (from 1) and `file_name`, announced once; nothing is stored. It answers "
+        "`{pages: [...]}`. "
+        "201 for new pages; 200 when the same bytes were already stored at those numbers."
     ),
     openapi_extra={"requestBody": IMAGE_BODY},
     responses={
-        400: {"description": "ingest.empty-upload, ingest.unsafe-file-name"},
+        400: {
+            "description": "ingest.empty-upload, ingest.unsafe-file-name, "
+            "ingest.too-many-parts, ingest.multipart-malformed"
+        },
         404: {"description": "ingest.file-unknown: no such hồ sơ in the catalogue"},
         409: {
             "description": "ingest.sequence-taken, ingest.file-not-open, "
             "ingest.stored-original-differs"
         },
         413: {"description": "ingest.upload-too-large"},
-        415: {"description": "ingest.unsupported-media-type, ingest.extension-mismatch"},
+        415: {
+            "description": "ingest.unsupported-media-type, ingest.extension-mismatch, "
+            "ingest.container-in-multipart"
+        },
         422: {
             "description": "ingest.corrupt-image, ingest.image-too-large, "
             "ingest.decompression-bomb, ingest.resolution-too-low, ingest.colour-depth-too-low, "
@@ -143,6 +178,9 @@ async def upload_page(
 ) -> JSONResponse:
     code = validate_file_code(file_code)
     scan = Scan(code, sequence, filename, paper, colour, station, operator, batch)
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == MULTIPART:
+        return await _upload_parts(request, content_type, scan, deps, settings)
     try:
         async with spooled(
             request.stream(),
@@ -161,6 +199,32 @@ async def upload_page(
         if done.container_key
         else pages[0]
     )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)
+
+
+async def _upload_parts(
+    request: Request, content_type: str, scan: Scan, deps: IngestDeps, settings: IngestSettings
+) -> JSONResponse:
+    """The scans of a multipart body (see :func:`ingest_parts`, which announces its own
+    refusals); one refused while spooling is announced here."""
+    try:
+        if scan.file_name is not None:
+            raise MultipartMalformed("?filename= không dùng với multipart: mỗi phần có tên tệp")
+        async with spooled_parts(
+            request.stream(),
+            content_type,
+            max_bytes=settings.max_upload_bytes,
+            max_parts=settings.max_parts,
+            directory=settings.spool_dir,
+            refusals=PART_REFUSALS,
+        ) as parts:
+            done = await ingest_parts(parts, scan, correlation_id(request), deps)
+    except (EmptyUpload, UploadTooLarge, TooManyParts, MultipartMalformed) as refusal:
+        await announce_refusal(
+            refusal, part_scan(scan, refusal), None, correlation_id(request), deps
+        )
+        raise
+    out = PagesOut(pages=[PageOut.model_validate(page) for page in done.pages])
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)
 
 

@@ -68,6 +68,30 @@ class EmptyUpload(PermanentError):
     http_status = 400
 
 
+class TooManyParts(PermanentError):
+    code = "ingest.too-many-parts"
+    title = "Quá nhiều tệp trong một yêu cầu"
+    http_status = 400
+
+
+class MultipartMalformed(PermanentError):
+    """A multipart body that does not parse, or a part that is not a file: the options of all
+    the scans travel in the query, so a form field is a mistake, never silently dropped."""
+
+    code = "ingest.multipart-malformed"
+    title = "Nội dung multipart/form-data không hợp lệ"
+    http_status = 400
+
+
+class ContainerAmongParts(PermanentError):
+    """A multi-page TIFF or a PDF is sent as the whole body, where it is kept beside its pages;
+    among the parts of a multipart request each part is one page."""
+
+    code = "ingest.container-in-multipart"
+    title = "Tệp nhiều trang (TIFF nhiều trang, PDF) phải gửi riêng, không trong multipart"
+    http_status = 415
+
+
 class ImageTooLarge(PermanentError):
     """More pixels than any page the rules expect (the bound is sized for A3 at 600 dpi)."""
 

@@ -8,6 +8,7 @@ import hashlib
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,7 @@ from services.ingest.domain import (
     BatchClosedAlready,
     BatchUnknown,
     Completeness,
+    ContainerAmongParts,
     FileUnknown,
     ImageFacts,
     Intake,
@@ -39,7 +41,7 @@ from shared.envelope import Envelope
 from shared.errors import PermanentError, TransientError
 from shared.events import BatchClosed, FileStateChanged, PageIngested, PageRejected
 from shared.objectstore import ObjectExists, ObjectStore
-from shared.uploads import Upload
+from shared.uploads import Part, Upload
 
 SOURCE = "sohoa-ingest"
 
@@ -344,9 +346,7 @@ async def ingest_scan(
     number taken is a new version only where kiểm tra sent that page back for re-scan."""
     policy = deps.policy_for(scan.file_code)
     try:
-        check_file_name(scan.file_name)
-        media_type = await asyncio.to_thread(sniff, upload.path)
-        check_file_name(scan.file_name, media_type)
+        media_type = await _media_type(upload, scan.file_name)
         if await asyncio.to_thread(is_container, upload.path, media_type):
             key = container_key(scan.file_code, upload.sha256, media_type)
             earlier = await run(deps, find_container, (scan.file_code, key))
@@ -363,14 +363,8 @@ async def ingest_scan(
                     replace(p, sequence=scan.sequence + i if scan.sequence else 0)
                     for i, p in enumerate(pages)
                 ]
-                placed = await run(deps, partial(plan_pages, batch_id=scan.batch), pages)
-                await _store(upload, key, media_type, deps)
-                for (part, _facts), page in zip(parts, placed, strict=True):
-                    await _store(part, page.object_key, page.media_type, deps)
-            taken = await run(
-                deps, partial(record_pages, batch_id=scan.batch), placed, correlation_id
-            )
-            deps.wake_outbox()
+                checked = [(part, page) for (part, _facts), page in zip(parts, pages, strict=True)]
+                taken = await _keep(checked, scan, correlation_id, deps, (upload, key, media_type))
             return Ingested(taken, True, key)
         asked = Admit(scan.file_code, upload.sha256, scan.sequence, scan.batch)
         admission = await run(deps, admit, asked)
@@ -394,6 +388,131 @@ async def ingest_scan(
     )
     deps.wake_outbox()
     return Ingested([recorded], True)
+
+
+async def ingest_parts(
+    parts: list[Part], scan: Scan, correlation_id: str, deps: IngestDeps
+) -> Ingested:
+    """Scans sent together (the file parts of one multipart request), all or nothing as the
+    pages of a container are: each is checked as a single page is, then all are placed in one
+    unit of work, stored, and recorded and announced in one transaction. Part n takes number
+    ``scan.sequence + n - 1`` (the next free numbers without one). A refusal names its part
+    (``part``, ``file_name``) and is announced once; nothing is stored. The same parts again at
+    the same numbers answer the pages stored (a retry). A multi-page TIFF or a PDF is refused
+    here: sent alone, it is kept beside its pages."""
+    policy = deps.policy_for(scan.file_code)
+    scans = [
+        replace(scan, sequence=scan.sequence + i if scan.sequence else None, file_name=p.file_name)
+        for i, p in enumerate(parts)
+    ]
+    try:
+        for part, one in zip(parts, scans, strict=True):
+            with _naming(part):
+                media_type = await _media_type(part.upload, one.file_name)
+                if await asyncio.to_thread(is_container, part.upload.path, media_type):
+                    raise ContainerAmongParts(
+                        "TIFF nhiều trang hoặc PDF gửi riêng làm cả thân yêu cầu, không là một phần"
+                    )
+        digests = [part.upload.sha256 for part in parts]
+        same, intake = await run(deps, stored_already, (scan.file_code, digests))
+        retried = [
+            kept
+            for kept, one in zip(same, scans, strict=True)
+            if kept is not None and one.sequence in (None, kept.sequence)
+        ]
+        if len(retried) == len(parts):
+            return Ingested(retried, False)  # a retry is answered even once the gate has closed
+        if intake is None:
+            raise _unknown(scan.file_code)
+        intake.check_open()
+        checked: list[tuple[Upload, PageVersion]] = []
+        for part, one, kept in zip(parts, scans, same, strict=True):
+            with _naming(part):
+                [facts] = await asyncio.to_thread(inspect_image, part.upload.path, policy)
+                page = _checked(part.upload, one, facts, policy)
+                if kept is not None:
+                    raise SequenceTaken(f"ảnh này đã được lưu là trang {kept.sequence} của hồ sơ")
+                twin = next((p for p in parts if p.upload.sha256 == part.upload.sha256), part)
+                if twin is not part:
+                    raise SequenceTaken(f"ảnh này giống phần {twin.number} của cùng yêu cầu")
+            checked.append((part.upload, page))
+        try:
+            return Ingested(await _keep(checked, scan, correlation_id, deps), True)
+        except SequenceTaken as taken:  # a number of one part held by another image
+            at = taken.extra.get("sequence")
+            if scan.sequence and isinstance(at, int) and 0 <= at - scan.sequence < len(parts):
+                raise _of_part(parts[at - scan.sequence], taken) from taken
+            raise
+    except PermanentError as refusal:
+        number = refusal.extra.get("part")
+        sha256 = parts[number - 1].upload.sha256 if isinstance(number, int) else None
+        await announce_refusal(refusal, part_scan(scan, refusal), sha256, correlation_id, deps)
+        raise
+
+
+def part_scan(scan: Scan, refusal: PermanentError) -> Scan:
+    """The scan a refusal of a multipart upload is about: the part it names, at its number,
+    or the request as a whole when it names none."""
+    number, name = refusal.extra.get("part"), refusal.extra.get("file_name")
+    if not isinstance(number, int):
+        return scan
+    sequence = scan.sequence + number - 1 if scan.sequence else None
+    return replace(scan, sequence=sequence, file_name=name if isinstance(name, str) else None)
+
+
+def stored_already(
+    msg: tuple[str, list[str]], uow: UnitOfWork
+) -> tuple[list[PageVersion | None], Intake | None]:
+    """For scans sent together, in one read: the page already stored with each one's bytes (a
+    retry, or the same image under another number) and the hồ sơ's gate."""
+    file_code, digests = msg
+    with uow:
+        known = uow.intakes.get(file_code)
+        same = [uow.pages.with_content(file_code, digest) for digest in digests]
+    return same, known[0] if known else None
+
+
+@contextmanager
+def _naming(part: Part) -> Iterator[None]:
+    """A refusal met while checking ``part`` says which part it was."""
+    try:
+        yield
+    except PermanentError as exc:
+        raise _of_part(part, exc) from exc
+
+
+def _of_part(part: Part, exc: PermanentError) -> PermanentError:
+    facts = {**exc.extra, "part": part.number, "file_name": part.file_name}
+    return type(exc)(f"phần {part.number} ({part.file_name}): {exc}", **facts)
+
+
+async def _keep(
+    checked: list[tuple[Upload, PageVersion]],
+    scan: Scan,
+    correlation_id: str,
+    deps: IngestDeps,
+    container: tuple[Upload, str, str] | None = None,
+) -> list[PageVersion]:
+    """Checked pages stored and recorded all together: placed in one unit of work (numbers,
+    versions), each original (and the container they came in) stored under its final key, then
+    all recorded and announced in one transaction. Nothing is stored when placing refuses."""
+    pages = [page for _upload, page in checked]
+    placed = await run(deps, partial(plan_pages, batch_id=scan.batch), pages)
+    if container is not None:
+        await _store(*container, deps)
+    for (upload, _page), page in zip(checked, placed, strict=True):
+        await _store(upload, page.object_key, page.media_type, deps)
+    taken = await run(deps, partial(record_pages, batch_id=scan.batch), placed, correlation_id)
+    deps.wake_outbox()
+    return taken
+
+
+async def _media_type(upload: Upload, file_name: str | None) -> str:
+    """The scan's type by its content, and its file name held to it."""
+    check_file_name(file_name)
+    media_type = await asyncio.to_thread(sniff, upload.path)
+    check_file_name(file_name, media_type)
+    return media_type
 
 
 def _split(

@@ -1,5 +1,6 @@
 """Bad input gets a clear 4xx with a machine-readable code, and loses nothing stored before.
-Uploads stream: neither the gateway nor ingest holds a whole upload in memory."""
+Uploads stream: neither the gateway nor ingest holds a whole upload in memory, one image or
+many in a multipart request."""
 
 from __future__ import annotations
 
@@ -288,3 +289,72 @@ def test_a_large_upload_streams_through_gateway_and_ingest(
         grown_mib = (_peak_rss_kib(stack, name) - peak) / 1024
         assert grown_mib < 64, f"{name} peak memory grew {grown_mib:.0f} MiB for a 200 MiB upload"
     _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+def test_a_large_multipart_upload_streams_through_gateway_and_ingest(
+    stack: LocalStack,
+    client: httpx.Client,
+    stored_page: dict[str, object],
+    scans: tuple[str, list[Path]],
+) -> None:
+    """A good page and 200 MiB that claim to be a PNG as the parts of one multipart request:
+    both pass the gateway and are spooled by ingest with flat memory, and the bad second part
+    refuses the first too."""
+    boundary = os.urandom(16).hex()
+    good = scans[1][1].read_bytes()
+
+    def part(name: str) -> bytes:
+        return (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="{name}"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield part("0008.png") + good + b"\r\n"
+        yield part("0009.png") + b"\x89PNG\r\n\x1a\n"
+        block = os.urandom(1024 * 1024)
+        for _ in range(200):
+            yield block
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    before = {name: _peak_rss_kib(stack, name) for name in ("gateway", "ingest")}
+    response = client.post(
+        f"/api/v1/files/{FILE_CODE}/pages",
+        params={"sequence": 8},
+        content=chunks(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    _assert_problem(response, 422, "ingest.corrupt-image")
+    assert (response.json()["part"], response.json()["file_name"]) == (2, "0009.png")
+    for name, peak in before.items():
+        grown_mib = (_peak_rss_kib(stack, name) - peak) / 1024
+        assert grown_mib < 64, f"{name} peak memory grew {grown_mib:.0f} MiB for a 200 MiB upload"
+    _assert_nothing_lost(stack, client, stored_page, scans[1][0].read_bytes())
+
+
+def test_many_pages_in_one_multipart_request_through_the_gateway(
+    client: httpx.Client, scans: tuple[str, list[Path]]
+) -> None:
+    """The sample's three pages in one request (as `curl -F page=@… -F page=@…` sends them):
+    pages 1–3 in part order, and the same request again is answered 200 with the same pages."""
+    code = "H49.64.33.2024.MULTI"
+    registered = client.post(
+        "/api/v1/files", json={"file_code": code, "title": "Nhiều trang", "number_of_page": 3}
+    )
+    assert registered.status_code == 201, registered.text
+    open_for_scanning(client, code, pages=3)
+    _title, paths = scans
+    files = [("page", (path.name, path.read_bytes(), "image/png")) for path in paths]
+    taken = client.post(f"/api/v1/files/{code}/pages", params={"station": "T2"}, files=files)
+    assert taken.status_code == 201, taken.text
+    pages = taken.json()["pages"]
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in paths]
+    assert [(p["sequence"], p["sha256"]) for p in pages] == list(enumerate(digests, start=1))
+    again = client.post(f"/api/v1/files/{code}/pages", params={"station": "T2"}, files=files)
+    assert again.status_code == 200, again.text
+    fields = ("page_id", "sequence", "object_key", "sha256", "station")
+    assert [[p[f] for f in fields] for p in again.json()["pages"]] == [
+        [p[f] for f in fields] for p in pages
+    ]
+    listed = client.get(f"/api/v1/files/{code}/pages").json()
+    assert [p["page_id"] for p in listed] == [p["page_id"] for p in pages]

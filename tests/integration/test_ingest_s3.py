@@ -1,7 +1,8 @@
 """The ingest service as a process over the real broker with the S3 adapter (moto's server):
 a page, a multi-page TIFF and a re-scan stored in the bucket (page events are keyed by page
 id, so they come in page order only within a partition); a bad scan leaves nothing in it
-and only its page-rejected event on the broker. (The e2e tests cover the local adapter.)"""
+and only its page-rejected event on the broker; many scans in one multipart request are taken
+all together or not at all. (The e2e tests cover the local adapter.)"""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ from tests.support.ingest import image_bytes
 pytestmark = pytest.mark.integration
 CODE = "H49.64.33.2024.S3"
 OTHER = "H49.64.33.2024.S3.KHAC"  # a hồ sơ of its own: the broker is shared by the tests
+MULTI = "H49.64.33.2024.S3.NHIEU"
+MAX_PARTS = 4  # low, so a request over it is cheap to send
+MAX_BYTES = 32 * 1024 * 1024  # above the two-page TIFF below (23 MB)
 
 
 @pytest.fixture
@@ -51,6 +55,8 @@ def ingest(
             "SOHOA_STORAGE_BUCKET_PREFIX": s3_settings.bucket_prefix,
             "SOHOA_INGEST_PORT": str(port),
             "SOHOA_INGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'ingest.db'}",
+            "SOHOA_INGEST_MAX_PARTS": str(MAX_PARTS),
+            "SOHOA_INGEST_MAX_UPLOAD_BYTES": str(MAX_BYTES),
         }
     )
     service = ServiceProcess("ingest", port, env, tmp_path / "ingest.log")
@@ -222,3 +228,106 @@ def test_a_kept_original_that_is_not_what_its_key_names_is_never_trusted(
         for raw in asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC, OTHER, 1))
     ]
     assert [(r.sequence, r.code) for r in rejected] == [(5, "ingest.stored-original-differs")]
+
+
+def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_all(
+    ingest: ServiceProcess, kafka_broker: TansuBroker, s3_settings: StorageSettings
+) -> None:
+    """Three parts become pages 1–3 in part order, each stored and announced; sending the
+    request again answers 200 with the same pages; a bad part, a multi-page TIFF among the
+    parts or too many parts refuse the whole request with the part named, storing nothing."""
+    minio = Minio(
+        s3_settings.s3_endpoint,
+        access_key=s3_settings.s3_access_key.get_secret_value(),
+        secret_key=s3_settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
+    bucket = f"{s3_settings.bucket_prefix}-originals"
+
+    def keys() -> set[str]:
+        if not minio.bucket_exists(bucket):
+            return set()
+        return {o.object_name or "" for o in minio.list_objects(bucket, recursive=True)}
+
+    url = f"/api/v1/files/{MULTI}/pages"
+    scans = [image_bytes(colour=c) for c in ("red", "green", "blue")]
+    files = [("page", (f"{n:04d}.png", body, "image/png")) for n, body in enumerate(scans, 1)]
+    asyncio.run(_announce(kafka_broker.bootstrap, 1, code=MULTI))
+    with httpx.Client(base_url=ingest.url, timeout=60) as client:
+        _wait(client, code=MULTI)
+        taken = client.post(url, params={"sequence": 1, "station": "T1"}, files=files)
+        assert taken.status_code == 201, taken.text
+        pages = taken.json()["pages"]
+        assert [(p["sequence"], p["station"]) for p in pages] == [(1, "T1"), (2, "T1"), (3, "T1")]
+        assert [p["sha256"] for p in pages] == [hashlib.sha256(s).hexdigest() for s in scans]
+        for page, body in zip(pages, scans, strict=True):
+            kept = minio.get_object(bucket, page["object_key"])
+            try:
+                assert kept.read() == body
+            finally:
+                kept.close()
+                kept.release_conn()
+
+        again = client.post(url, params={"sequence": 1, "station": "T1"}, files=files)
+        assert again.status_code == 200, again.text
+        assert [p["page_id"] for p in again.json()["pages"]] == [p["page_id"] for p in pages]
+
+        before = keys()
+        low = image_bytes(size=(595, 842), dpi=72)
+        bad = [
+            ("page", ("0004.png", image_bytes(colour="navy"), "image/png")),
+            ("page", ("0005.png", low, "image/png")),
+            ("page", ("0006.png", image_bytes(colour="olive"), "image/png")),
+        ]
+        refused = client.post(url, params={"sequence": 4}, files=bad)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["code"] == "ingest.resolution-too-low"
+        assert (problem["part"], problem["file_name"]) == (2, "0005.png")
+        assert "0005.png" in problem["detail"]
+
+        frames = [Image.new("RGB", (1654, 2339), shade) for shade in ("white", "ivory")]
+        tiff = io.BytesIO()
+        frames[0].save(tiff, "TIFF", save_all=True, append_images=frames[1:], dpi=(200, 200))
+        mixed = [bad[0], ("page", ("0005.tif", tiff.getvalue(), "image/tiff"))]
+        container = client.post(url, params={"sequence": 4}, files=mixed)
+        assert container.status_code == 415, container.text
+        assert (container.json()["code"], container.json()["part"]) == (
+            "ingest.container-in-multipart",
+            2,
+        )
+
+        many = [
+            ("page", (f"{n:04d}.png", image_bytes(colour=(n, 0, 0)), "image/png"))
+            for n in range(4, 9)
+        ]
+        too_many = client.post(url, params={"sequence": 4}, files=many)
+        assert too_many.status_code == 400, too_many.text
+        assert too_many.json()["code"] == "ingest.too-many-parts"
+        large = [bad[0], ("page", ("0005.png", b"\x89PNG" + bytes(MAX_BYTES), "image/png"))]
+        too_large = client.post(url, params={"sequence": 4}, files=large)
+        assert too_large.status_code == 413, too_large.text
+        assert (too_large.json()["code"], too_large.json()["part"]) == (
+            "ingest.upload-too-large",
+            2,
+        )
+
+        assert keys() == before  # nothing stored of a refused request
+        listed = client.get(url).json()
+        assert [p["sequence"] for p in listed] == [1, 2, 3]
+
+    ingested = asyncio.run(_events(kafka_broker.bootstrap, PageIngested.TOPIC, MULTI, 3))
+    announced = sorted(
+        (e.sequence, e.sha256) for e in map(PageIngested.model_validate_json, ingested)
+    )
+    assert announced == [(p["sequence"], p["sha256"]) for p in pages]
+    rejected = asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC, MULTI, 4))
+    refusals = sorted(
+        (e.code, e.sequence, e.file_name) for e in map(PageRejected.model_validate_json, rejected)
+    )
+    assert refusals == [
+        ("ingest.container-in-multipart", 5, "0005.tif"),
+        ("ingest.resolution-too-low", 5, "0005.png"),
+        ("ingest.too-many-parts", 4, None),
+        ("ingest.upload-too-large", 5, "0005.png"),
+    ]
