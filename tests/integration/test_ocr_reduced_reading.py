@@ -29,6 +29,7 @@ def test_a_page_read_reduced_gives_its_derivatives_in_the_pixels_people_see(
     (step,) = [s for s in result.steps if s.step == "letter-size"]
     assert "read at ×" in step.detail
     shown = cv2.imdecode(np.frombuffer(result.clean_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert shown is not None
     height, width = shown.shape
     assert (width, height) == image.size  # people see the page whole
     page = re.search(r"ocr_page[^>]*title=['\"]([^'\"]*)", result.hocr)
