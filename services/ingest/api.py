@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingest.config import IngestSettings
 from services.ingest.domain import EmptyUpload, MultipartMalformed, TooManyParts, UploadTooLarge
@@ -59,7 +59,6 @@ class PageOut(BaseModel):
     page_id: str
     file_code: str
     sequence: int
-    object_key: str
     sha256: str
     size: int
     media_type: str
@@ -73,14 +72,15 @@ class PageOut(BaseModel):
     warnings: list[str]
     station: str | None
     operator: str | None
-    container_key: str | None
+    from_container: bool = Field(description="taken out of a multi-page TIFF or a PDF")
     created_at: datetime
 
 
 class ContainerOut(BaseModel):
-    """A multi-page TIFF or a PDF: kept as it arrived, and each of its pages stored."""
+    """A multi-page TIFF or a PDF: kept as it arrived, and each of its pages stored. Storage
+    keys never leave sohoa: the container is named by its SHA-256."""
 
-    container_key: str
+    container_sha256: str
     pages: list[PageOut]
 
 
@@ -116,7 +116,7 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
         "disk, stored write-once with its SHA-256 and announced as `page-ingested`; a refusal "
         "is announced as `page-rejected` and nothing is stored. At a page number kiểm tra sent "
         "back for re-scan (quét lại) the upload becomes a new version; the earlier one stays. "
-        "A multi-page TIFF or a PDF answers with the container's key and every page taken out "
+        "A multi-page TIFF or a PDF answers with the container's SHA-256 and every page taken out "
         "of it (losslessly: a TIFF frame with its compression, a PDF's JPEG or JPEG 2000 "
         "stream byte for byte), numbered on from `sequence`. "
         "A `multipart/form-data` body carries many scans: every part is a file (one page "
@@ -190,15 +190,12 @@ async def upload_page(
             empty=EmptyUpload,
         ) as upload:
             done = await ingest_scan(upload, scan, correlation_id(request), deps)
+            arrived = upload.sha256
     except (EmptyUpload, UploadTooLarge) as refusal:  # refused while spooling: announce too
         await announce_refusal(refusal, scan, None, correlation_id(request), deps)
         raise
     pages = [PageOut.model_validate(page) for page in done.pages]
-    out = (
-        ContainerOut(container_key=done.container_key, pages=pages)
-        if done.container_key
-        else pages[0]
-    )
+    out = ContainerOut(container_sha256=arrived, pages=pages) if done.container_key else pages[0]
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if done.created else 200)
 
 

@@ -376,6 +376,11 @@ class PageVersion:
     replaces: str | None = None
     created_at: datetime | None = None
 
+    @property
+    def from_container(self) -> bool:
+        """Taken out of a multi-page TIFF or a PDF (kept as it arrived beside its pages)."""
+        return self.container_key is not None
+
 
 @dataclass
 class PageSlot:

@@ -15,6 +15,7 @@ import pytest
 from services.ops.demo import open_for_scanning, wait_until
 from services.ops.stack import LocalStack
 from tests.support.ingest import bomb_png, image_bytes, pdf_bytes, png_declaring
+from tests.support.originals import original_of
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.BAD"
@@ -100,7 +101,7 @@ def _assert_nothing_lost(
 ) -> None:
     pages = client.get(f"/api/v1/files/{FILE_CODE}/pages").json()
     assert [(p["sequence"], p["sha256"]) for p in pages] == [(1, page["sha256"])]
-    stored = stack.objects_dir / "originals" / str(page["object_key"])
+    stored = stack.objects_dir / "originals" / original_of(page)
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(original).hexdigest()
 
 

@@ -28,6 +28,7 @@ from services.ops.demo import (
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
 from tests.e2e.journey import register_and_upload
+from tests.support.originals import original_of
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.RESCAN"
@@ -94,13 +95,13 @@ def test_a_rescan_is_version_2_and_version_1_stays(
         (2, 2, True),
     ]
     originals = stack.objects_dir / "originals"
-    kept = (originals / old["object_key"]).read_bytes()
+    kept = (originals / original_of(old)).read_bytes()
     assert (
         hashlib.sha256(kept).hexdigest()
         == old["sha256"]
         == hashlib.sha256(paths[1].read_bytes()).hexdigest()
     )
-    assert (originals / new["object_key"]).read_bytes() == body
+    assert (originals / original_of(new)).read_bytes() == body
 
     def catalogue_follows() -> dict[str, Any] | None:
         file: dict[str, Any] = client.get(f"/api/v1/files/{FILE_CODE}").json()

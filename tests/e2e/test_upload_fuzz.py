@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from services.ops.demo import open_for_scanning
 from services.ops.stack import LocalStack
 from tests.support.ingest import bomb_png, image_bytes, pdf_bytes, png_declaring
+from tests.support.originals import original_of
 
 pytestmark = pytest.mark.e2e
 FILE_CODE = "H49.64.33.2024.FUZZ"
@@ -126,7 +127,7 @@ def test_fuzzed_uploads_get_a_coded_4xx_and_harm_nothing(
         headers={"content-type": "image/png"},
     )
     assert first.status_code == 201, first.text
-    kept = stack.objects_dir / "originals" / first.json()["object_key"]
+    kept = stack.objects_dir / "originals" / original_of(first.json())
     before = _pids(stack)
     assert all(before.values()), before
     sequences = iter(range(2, DECLARED_PAGES + 1))
