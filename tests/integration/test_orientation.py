@@ -10,6 +10,7 @@ from cv2.typing import MatLike
 
 from services.ocr.adapters import imaging
 from services.ocr.adapters.tesseract import TesseractCommand
+from services.ocr.domain import hocr_lines, reading_order
 from services.ocr.pipeline import process_image
 from tests.support.corpus import write_corpus
 from tests.support.textmetrics import cer
@@ -45,6 +46,7 @@ def test_a_sparse_page_with_a_misleading_orientation_guess_comes_out_upright(
 def test_a_sparse_page_never_comes_out_worse_than_read_as_it_came(tmp_path: Path) -> None:
     (page,) = write_corpus(tmp_path, [5], ["sparse"])
     result = process_image(page.path, engine=MisleadingTesseract())
-    as_it_came = TesseractCommand().read(page.path, dpi=page.dpi, languages="vie").text
+    read = TesseractCommand().read(page.path, dpi=page.dpi, languages="vie")
+    as_it_came = reading_order(hocr_lines(read.hocr))
     assert result.quality.rotation == 0
     assert cer(page.truth, result.text) <= cer(page.truth, as_it_came), result.text

@@ -12,6 +12,7 @@ from services.ocr.adapters.imaging import (
     _letter_size,
     binarise,
     clean_page,
+    load,
     read_lines,
     whiten_dark_edges,
 )
@@ -131,3 +132,40 @@ def test_a_scan_is_read_at_its_own_resolution_unless_its_letters_are_too_small(
     assert low * 0.97 <= cleaned.ocr_dpi <= high * 1.03
     assert cleaned.for_ocr.shape[0] == pytest.approx(11.69 * cleaned.ocr_dpi, rel=0.1)
     assert "letter-size" in {step.step for step in cleaned.steps}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "mode"), [(".png", "L"), (".png", "RGB"), (".tif", "L"), (".jpg", "RGB")]
+)
+def test_a_scan_decodes_to_the_pixels_pillow_reads_whoever_decodes_it(
+    tmp_path: Path, suffix: str, mode: str
+) -> None:
+    rng = np.random.default_rng(7)
+    shape = (60, 40) if mode == "L" else (60, 40, 3)
+    Image.fromarray(rng.integers(0, 256, shape, np.uint8), mode).save(tmp_path / f"p{suffix}")
+    pixels, _dpi, colour = load(tmp_path / f"p{suffix}")
+    with Image.open(tmp_path / f"p{suffix}") as image:
+        expected = np.asarray(image.convert(mode))
+    if colour:
+        expected = expected[:, :, ::-1]  # BGR, as OpenCV works
+    assert colour == (mode == "RGB")
+    assert np.array_equal(pixels, expected)
+
+
+def test_a_scan_turned_by_its_exif_orientation_is_read_upright(tmp_path: Path) -> None:
+    page = np.full((60, 40, 3), 255, np.uint8)
+    page[:10] = 0  # ink along the top edge of the stored pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: show the stored pixels turned 90° clockwise
+    Image.fromarray(page).save(tmp_path / "p.jpg", exif=exif.tobytes(), quality=95)
+    pixels, _dpi, _colour = load(tmp_path / "p.jpg")
+    assert pixels.shape[:2] == (40, 60)
+    assert pixels[:, -10:].mean() < 60  # the top edge is now on the right
+    assert pixels[:, :10].mean() > 200
+
+
+def test_a_sixteen_bit_scan_is_read_by_pillow_as_grey(tmp_path: Path) -> None:
+    deep = (np.arange(60 * 40, dtype=np.uint16).reshape(60, 40) * 27).astype(np.uint16)
+    Image.fromarray(deep).save(tmp_path / "p.png")
+    pixels, _dpi, colour = load(tmp_path / "p.png")
+    assert (pixels.shape, pixels.dtype, colour) == ((60, 40), np.uint8, False)

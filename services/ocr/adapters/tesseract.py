@@ -38,14 +38,13 @@ from PIL import Image
 from services.ocr.domain import PageTimeout, UnreadableImage
 
 T = TypeVar("T")
-OUTPUTS = ("txt", "hocr", "alto", "pdf")
+OUTPUTS = ("hocr", "alto", "pdf")  # the page text is taken from the hOCR, in reading order
 _OSD_ROTATE = re.compile(r"Rotate: (\d+)")
 _OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 
 
 @dataclass(frozen=True)
 class RawReading:
-    text: str
     hocr: str
     alto: str
     pdf: bytes  # the invisible text layer alone: the pipeline puts the page image under it
@@ -112,7 +111,7 @@ def tesseract_version() -> str:
 
 
 class TesseractCommand:
-    """One ``tesseract`` run per page writing text, hOCR, ALTO and a PDF with invisible text."""
+    """One ``tesseract`` run per page writing hOCR, ALTO and a PDF with invisible text."""
 
     name = "tesseract"
 
@@ -134,8 +133,8 @@ class TesseractCommand:
         return self._run(image, dpi, languages, ("hocr",))[0].decode("utf-8")
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
-        text, hocr, alto, pdf = self._run(image, dpi, languages, OUTPUTS)
-        return RawReading(text.decode(), hocr.decode(), alto.decode(), pdf)
+        hocr, alto, pdf = self._run(image, dpi, languages, OUTPUTS)
+        return RawReading(hocr.decode(), alto.decode(), pdf)
 
     def _run(self, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]) -> list[bytes]:
         """One tesseract run; what it wrote, in the order of ``outputs``."""
@@ -156,7 +155,7 @@ class TesseractCommand:
         if result.returncode != 0:
             message = result.stderr.decode("utf-8", "replace").strip()[-500:]
             raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
-        suffixes = {"txt": ".txt", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf"}
+        suffixes = {"hocr": ".hocr", "alto": ".xml", "pdf": ".pdf"}
         return [base.with_suffix(suffixes[o]).read_bytes() for o in outputs]
 
 
