@@ -168,4 +168,6 @@ def test_a_sixteen_bit_scan_is_read_by_pillow_as_grey(tmp_path: Path) -> None:
     deep = (np.arange(60 * 40, dtype=np.uint16).reshape(60, 40) * 27).astype(np.uint16)
     Image.fromarray(deep).save(tmp_path / "p.png")
     pixels, _dpi, colour = load(tmp_path / "p.png")
-    assert (pixels.shape, pixels.dtype, colour) == ((60, 40), np.uint8, False)
+    assert pixels.shape == (60, 40)
+    assert pixels.dtype == np.dtype(np.uint8)
+    assert colour is False
