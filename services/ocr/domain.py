@@ -205,6 +205,7 @@ def reading_order(lines: list[list[Word]]) -> str:
 
 XHTML = "http://www.w3.org/1999/xhtml"
 ALTO = "http://www.loc.gov/standards/alto/ns-v3#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _Box = tuple[int, int, int, int, str]
 
 
@@ -275,67 +276,75 @@ def reorder_hocr(hocr: str, blocks: list[list[Segment]]) -> str:
     return _serialise(hocr, root)
 
 
-def reorder_alto(alto: str, blocks: list[list[Segment]]) -> str:
-    """ALTO whose TextBlocks and TextLines follow the same reading order as the text and hOCR."""
-    if not blocks:
-        return alto
+def alto_of(blocks: list[list[Segment]], size: tuple[int, int], software: str) -> str:
+    """ALTO (v3, pixels) of a reading, built from its words in the reading order of the text
+    and hOCR: a TextBlock per block, a TextLine per segment, a String per word (``WC`` its
+    confidence) with an SP between words. Built here rather than asked of tesseract, whose
+    ALTO renderer costs a twentieth of a page's recognition and would be reordered anyway."""
     ET.register_namespace("", ALTO)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
-    root = ET.fromstring(alto.encode())  # noqa: S314  # tesseract's own output
-    space = root.find(f".//{{{ALTO}}}PrintSpace")
-    if space is None:
-        return alto
-    strings: dict[_Box, ET.Element] = {}
-    for string in space.iter(f"{{{ALTO}}}String"):
-        x0, y0 = int(string.get("HPOS", 0)), int(string.get("VPOS", 0))
-        x1, y1 = x0 + int(string.get("WIDTH", 0)), y0 + int(string.get("HEIGHT", 0))
-        strings[(x0, y0, x1, y1, string.get("CONTENT", "").strip())] = string
-    for child in list(space):
-        space.remove(child)
+    ET.register_namespace("xsi", XSI)
+    root = ET.Element(
+        f"{{{ALTO}}}alto",
+        {f"{{{XSI}}}schemaLocation": f"{ALTO} http://www.loc.gov/alto/v3/alto-3-0.xsd"},
+    )
+    description = ET.SubElement(root, f"{{{ALTO}}}Description")
+    ET.SubElement(description, f"{{{ALTO}}}MeasurementUnit").text = "pixel"
+    processing = ET.SubElement(description, f"{{{ALTO}}}OCRProcessing", {"ID": "OCR_0"})
+    step = ET.SubElement(processing, f"{{{ALTO}}}ocrProcessingStep")
+    program = ET.SubElement(step, f"{{{ALTO}}}processingSoftware")
+    ET.SubElement(program, f"{{{ALTO}}}softwareName").text = software
+    layout = ET.SubElement(root, f"{{{ALTO}}}Layout")
+    width, height = (str(v) for v in size)
+    page = ET.SubElement(
+        layout,
+        f"{{{ALTO}}}Page",
+        {"WIDTH": width, "HEIGHT": height, "PHYSICAL_IMG_NR": "0", "ID": "page_0"},
+    )
+    space = ET.SubElement(
+        page, f"{{{ALTO}}}PrintSpace", {"HPOS": "0", "VPOS": "0", "WIDTH": width, "HEIGHT": height}
+    )
 
-    def place(element: ET.Element, box: tuple[int, int, int, int]) -> None:
-        element.set("HPOS", str(box[0]))
-        element.set("VPOS", str(box[1]))
-        element.set("WIDTH", str(box[2] - box[0]))
-        element.set("HEIGHT", str(box[3] - box[1]))
+    def placed(
+        parent: ET.Element, tag: str, box: tuple[int, int, int, int], **extra: str
+    ) -> ET.Element:
+        x0, y0, x1, y1 = box
+        sizes = {"HPOS": str(x0), "VPOS": str(y0), "WIDTH": str(x1 - x0), "HEIGHT": str(y1 - y0)}
+        return ET.SubElement(parent, f"{{{ALTO}}}{tag}", {**extra, **sizes})
 
+    strings = 0
     for number, block in enumerate(blocks):
         all_words = tuple(w for segment in block for w in segment.words)
-        text_block = ET.SubElement(space, f"{{{ALTO}}}TextBlock", {"ID": f"block_{number}"})
-        place(text_block, _union(all_words))
+        text_block = placed(space, "TextBlock", _union(all_words), ID=f"block_{number}")
         for index, segment in enumerate(block):
-            found = [(w, strings[_key(w)]) for w in segment.words if _key(w) in strings]
-            if not found:
-                continue
-            line = ET.SubElement(
-                text_block, f"{{{ALTO}}}TextLine", {"ID": f"line_{number}_{index}"}
+            line = placed(
+                text_block, "TextLine", _union(segment.words), ID=f"line_{number}_{index}"
             )
-            place(line, _union(segment.words))
-            for position, (word, string) in enumerate(found):
+            for position, word in enumerate(segment.words):
                 if position:
-                    previous = found[position - 1][0]
+                    gap = segment.words[position - 1]
                     ET.SubElement(
                         line,
                         f"{{{ALTO}}}SP",
                         {
-                            "WIDTH": str(max(0, word.x0 - previous.x1)),
+                            "WIDTH": str(max(0, word.x0 - gap.x1)),
                             "VPOS": str(word.y0),
-                            "HPOS": str(previous.x1),
+                            "HPOS": str(gap.x1),
                         },
                     )
-                line.append(string)
-    return _serialise(alto, root)
+                confidence = (
+                    {} if word.confidence is None else {"WC": f"{word.confidence / 100:.2f}"}
+                )
+                box = (word.x0, word.y0, word.x1, word.y1)
+                placed(line, "String", box, ID=f"string_{strings}", **confidence, CONTENT=word.text)
+                strings += 1
+    ET.indent(root, space="\t")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
 # --- coordinates of a copy read reduced ---------------------------------------------------
 
 _TITLE = re.compile(r"""title=(['"])(.*?)\1""")
 _PAGE_BOX = re.compile(r"ocr_page['\"][^>]*?bbox 0 0 (\d+) (\d+)")
-_TAG = re.compile(
-    r"<(Page|PrintSpace|ComposedBlock|TextBlock|TextLine|String|SP|Illustration|GraphicalElement)\b[^>]*>"
-)
-_POSITION = re.compile(r'\b(HPOS|VPOS|WIDTH|HEIGHT)="([\d.]+)"')
 _LENGTHS = ("x_size", "x_descenders", "x_ascenders")  # font metrics in (vertical) pixels
 
 
@@ -366,7 +375,7 @@ def _scaled_title(title: str, fx: float, fy: float, dpi: int) -> str:
 def rescaled_hocr(hocr: str, size: tuple[int, int], dpi: int) -> str:
     """hOCR of a copy read reduced (large letters read faster at the size recognition reads
     best), in the pixels of the page people see: ``size`` (width, height) at ``dpi``.
-    Corners are scaled, not widths, so the ALTO of the same reading keeps the same boxes."""
+    The text and ALTO are then built from it, so every derivative names the same boxes."""
     read = _PAGE_BOX.search(hocr)
     if read is None:
         return hocr
@@ -377,29 +386,6 @@ def rescaled_hocr(hocr: str, size: tuple[int, int], dpi: int) -> str:
         return f"title={quote}{_scaled_title(match.group(2), fx, fy, dpi)}{quote}"
 
     return _TITLE.sub(scaled, hocr)
-
-
-def rescaled_alto(alto: str, size: tuple[int, int]) -> str:
-    """ALTO (pixel units) of a copy read reduced, in the pixels of the page people see; every
-    box scaled by its corners exactly as :func:`rescaled_hocr` scales the hOCR's."""
-    page = re.search(r'<Page\b[^>]*\bWIDTH="(\d+)"[^>]*\bHEIGHT="(\d+)"', alto)
-    if page is None:
-        return alto
-    fx, fy = size[0] / int(page.group(1)), size[1] / int(page.group(2))
-
-    def scaled_tag(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        found = {name: float(value) for name, value in _POSITION.findall(tag)}
-        x0, y0 = found.get("HPOS", 0.0), found.get("VPOS", 0.0)
-        new = {
-            "HPOS": round(x0 * fx),
-            "VPOS": round(y0 * fy),
-            "WIDTH": round((x0 + found.get("WIDTH", 0.0)) * fx) - round(x0 * fx),
-            "HEIGHT": round((y0 + found.get("HEIGHT", 0.0)) * fy) - round(y0 * fy),
-        }
-        return _POSITION.sub(lambda m: f'{m.group(1)}="{new[m.group(1)]}"', tag)
-
-    return _TAG.sub(scaled_tag, alto)
 
 
 # --- page quality --------------------------------------------------------------------------

@@ -22,14 +22,13 @@ from services.ocr.adapters.tesseract import (
 )
 from services.ocr.domain import (
     PageQuality,
+    alto_of,
     blocks_text,
     hocr_lines,
     mean_word_confidence,
     ordered_blocks,
     quality_flags,
-    reorder_alto,
     reorder_hocr,
-    rescaled_alto,
     rescaled_hocr,
 )
 from shared.text import nfc
@@ -173,18 +172,17 @@ def process_image(
     recognised = Step(
         "recognise", round(read_at - cleaned_at, 4), f"confidence {reading.confidence}{both}"
     )
-    hocr, alto = reading.hocr, nfc(reading.raw.alto)
+    height, width = cleaned.for_people.shape[:2]
+    hocr = reading.hocr
     if cleaned.reduced < 1:  # every derivative in the pixels of the page people see
-        height, width = cleaned.for_people.shape[:2]
         hocr = rescaled_hocr(hocr, (width, height), cleaned.dpi)
-        alto = rescaled_alto(alto, (width, height))
     confidence = reading.confidence
     blocks = ordered_blocks(hocr_lines(hocr))
     text = nfc(blocks_text(blocks))
     hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
-    alto = reorder_alto(alto, blocks)
+    software = f"{engine.name} {tesseract_version()}"
+    alto = alto_of(blocks, (width, height), software)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    height, width = cleaned.for_people.shape[:2]
     pdf = with_page_image(reading.raw.pdf, jpeg.tobytes(), width, height) if ok else b""
     quality = replace(cleaned.quality, flags=quality_flags(cleaned.quality, confidence))
     finished = time.perf_counter()
@@ -196,7 +194,7 @@ def process_image(
         alto=alto,
         pdf=pdf,
         clean_jpeg=jpeg.tobytes() if ok else b"",
-        engine=f"{engine.name} {tesseract_version()}",
+        engine=software,
         language_data=language_data_version(languages),
         seconds=round(finished - started, 3),
         timings={

@@ -58,7 +58,7 @@ class StandInEngine:
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
         self.reads += 1
-        return RawReading(self._hocr(image), "<alto/>", _text_layer(image, dpi))
+        return RawReading(self._hocr(image), _text_layer(image, dpi))
 
     def hocr(self, image: Path, *, dpi: int, languages: str) -> str:
         self.strips += 1

@@ -9,12 +9,12 @@ import pytest
 from services.ocr.domain import (
     ALTO,
     Word,
+    alto_of,
     blocks_text,
     hocr_lines,
     mean_word_confidence,
     ordered_blocks,
     reading_order,
-    reorder_alto,
     reorder_hocr,
     split_at_gaps,
 )
@@ -115,23 +115,6 @@ def _hocr(lines: list[list[Word]]) -> str:
     )
 
 
-def _alto(lines: list[list[Word]]) -> str:
-    strings = "".join(
-        "<TextLine>"
-        + "".join(
-            f'<String HPOS="{w.x0}" VPOS="{w.y0}" WIDTH="{w.x1 - w.x0}" '
-            f'HEIGHT="{w.y1 - w.y0}" CONTENT="{w.text}"/>'
-            for w in line
-        )
-        + "</TextLine>"
-        for line in lines
-    )
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<alto xmlns="{ALTO}"><Layout><Page>'
-        f"<PrintSpace><TextBlock>{strings}</TextBlock></PrintSpace></Page></Layout></alto>"
-    )
-
-
 def test_hocr_and_alto_follow_the_reading_order_of_the_text() -> None:
     lines = [
         _line(100, (380, "UBND TỈNH TRÀ VINH"), (1170, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")),
@@ -142,7 +125,7 @@ def test_hocr_and_alto_follow_the_reading_order_of_the_text() -> None:
     blocks = ordered_blocks(lines)
     text = blocks_text(blocks)
     hocr = reorder_hocr(_hocr(lines), blocks)
-    alto = reorder_alto(_alto(lines), blocks)
+    alto = alto_of(blocks, (2480, 3508), "tesseract 5.3.0")
     assert hocr.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     assert reading_order(hocr_lines(hocr)) == text
     hocr_words = [w.text for line in hocr_lines(hocr) for w in line]

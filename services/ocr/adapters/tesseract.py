@@ -2,7 +2,8 @@
 
 Chosen by measurement (bench/ocr.py): the ``tesseract`` command was faster per page here than
 a binding that keeps the model loaded (tesserocr 2.13 with its bundled libtesseract 5.5.4:
-2.2 s against 1.3 s on the same 300 dpi page), and one run writes every derivative we keep.
+2.2 s against 1.3 s on the same 300 dpi page), and one run writes the hOCR and the PDF text
+layer every other derivative is made from.
 The pool is the parallelism: one page per process, one tesseract thread per process
 (OMP_THREAD_LIMIT), fastest per core. ``forkserver`` because forking a process that runs
 client threads (Kafka, S3) is unsafe.
@@ -38,7 +39,7 @@ from PIL import Image
 from services.ocr.domain import PageTimeout, UnreadableImage
 
 T = TypeVar("T")
-OUTPUTS = ("hocr", "alto", "pdf")  # the page text is taken from the hOCR, in reading order
+OUTPUTS = ("hocr", "pdf")  # text and ALTO are built from the hOCR, in reading order
 _OSD_ROTATE = re.compile(r"Rotate: (\d+)")
 _OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 
@@ -46,7 +47,6 @@ _OSD_CONFIDENCE = re.compile(r"Orientation confidence: ([\d.]+)")
 @dataclass(frozen=True)
 class RawReading:
     hocr: str
-    alto: str
     pdf: bytes  # the invisible text layer alone: the pipeline puts the page image under it
 
 
@@ -111,7 +111,7 @@ def tesseract_version() -> str:
 
 
 class TesseractCommand:
-    """One ``tesseract`` run per page writing hOCR, ALTO and a PDF with invisible text."""
+    """One ``tesseract`` run per page writing hOCR and a PDF with invisible text."""
 
     name = "tesseract"
 
@@ -133,8 +133,8 @@ class TesseractCommand:
         return self._run(image, dpi, languages, ("hocr",))[0].decode("utf-8")
 
     def read(self, image: Path, *, dpi: int, languages: str) -> RawReading:
-        hocr, alto, pdf = self._run(image, dpi, languages, OUTPUTS)
-        return RawReading(hocr.decode(), alto.decode(), pdf)
+        hocr, pdf = self._run(image, dpi, languages, OUTPUTS)
+        return RawReading(hocr.decode(), pdf)
 
     def _run(self, image: Path, dpi: int, languages: str, outputs: tuple[str, ...]) -> list[bytes]:
         """One tesseract run; what it wrote, in the order of ``outputs``."""
@@ -155,7 +155,7 @@ class TesseractCommand:
         if result.returncode != 0:
             message = result.stderr.decode("utf-8", "replace").strip()[-500:]
             raise UnreadableImage(f"tesseract exited {result.returncode}: {message}")
-        suffixes = {"hocr": ".hocr", "alto": ".xml", "pdf": ".pdf"}
+        suffixes = {"hocr": ".hocr", "pdf": ".pdf"}
         return [base.with_suffix(suffixes[o]).read_bytes() for o in outputs]
 
 
