@@ -90,6 +90,10 @@ def sohoa_engine() -> Engine | None:
         print("sohoa column unavailable: services.ocr.pipeline has no process_image")
         return None
     process_image = cast(Callable[..., _PageResult], process)
+    # one core per page, as the worker's pool runs it: threads of this process share two cores,
+    # and tesseract's OpenMP threads and OpenCV's own would fight over them (4× the time)
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    importlib.import_module("cv2").setNumThreads(1)
 
     def read(page: CorpusPage, work: Path) -> str:
         return process_image(page.path, languages="vie").text
