@@ -32,8 +32,8 @@ class CatalogueSettings(StatefulServiceSettings):
     unread_page_seconds: float = Field(
         default=1800,
         gt=0,
-        description="a page stored this long ago and still unread is asked for again (and "
-        "again after as long, until OCR answers)",
+        description="a page stored this long ago and still unread is asked for again, then "
+        "after twice as long each time (at most 32 times as long) until OCR answers",
     )
     unpackaged_seconds: float = Field(
         default=1800,

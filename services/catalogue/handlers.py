@@ -567,9 +567,10 @@ def ask_for_unread_pages(cmd: AskForUnreadPages, uow: UnitOfWork) -> int:
     or page-processed was lost. OCR answers a page it has read from its stored result."""
     with uow:
         stored_before = uow.now() - cmd.after
-        asked = uow.announcements.asked_since(PageReadRequested.TOPIC, stored_before)
+        lately = cmd.asked_lately(uow.now())
+        asked = uow.announcements.asked_lately(PageReadRequested.TOPIC, lately)
         count = 0
-        for code in uow.files.with_unread_pages(stored_before, limit=cmd.files):
+        for code in uow.files.with_unread_pages(stored_before, lately, limit=cmd.files):
             file = _file(uow, code)
             count += file.ask_for_unread_pages(stored_before=stored_before, asked=asked)
         if count:

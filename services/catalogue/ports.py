@@ -62,9 +62,12 @@ class FileRepository(abc.ABC):
         """File codes that never published a state event (registered before the workflow)."""
 
     @abc.abstractmethod
-    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
+    def with_unread_pages(
+        self, stored_before: datetime, asked_lately: Sequence[datetime], *, limit: int
+    ) -> list[str]:
         """Hồ sơ holding a current page stored before ``stored_before`` that is neither read
-        nor failed and was not asked for again since then (at most ``limit``)."""
+        nor failed and was not asked for lately (see :meth:`Announcements.asked_lately`), at
+        most ``limit``."""
 
     @abc.abstractmethod
     def codes_in(self, state: FileState) -> list[str]:
@@ -104,8 +107,9 @@ class SearchIndex(Protocol):
 class Announcements(Protocol):
     """The events already staged in the outbox, as the sweeps that announce again see them."""
 
-    def asked_since(self, topic: str, since: datetime) -> set[str]:
-        """Keys of the events of ``topic`` staged since ``since``."""
+    def asked_lately(self, topic: str, cutoffs: Sequence[datetime]) -> set[str]:
+        """Keys whose newest event of ``topic`` was staged after the cutoff for their count:
+        ``cutoffs[n - 1]`` for a key with ``n`` events (the last cutoff beyond)."""
         ...
 
     def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:

@@ -582,6 +582,16 @@ def test_sweeps_ask_for_lost_pages_and_send_a_lost_acceptance_again_as_it_was(
     asked = [body for topic, body in _outbox(engine) if topic == PageReadRequested.TOPIC]
     assert [(b["page_id"], b["sha256"]) for b in asked] == [(str(lost.page_id), lost.sha256)]
 
+    def minutes_on(minutes: int) -> int:  # a sweep that many minutes after the first asks
+        later = utcnow() + timedelta(minutes=minutes)
+        return int(
+            handlers.ask_for_unread_pages(unread, SqlUnitOfWork(engine, clock=lambda: later))
+        )
+
+    assert minutes_on(31) == 1  # asked once, a period ago: asked again
+    assert minutes_on(45) == 0  # asked twice: it waits two periods now
+    assert minutes_on(61) == 1
+
     _run(engine, handlers.accept_files, AcceptFiles((code,), APPROVER))
     with Session(engine) as session:  # the relay sent it an hour ago; nothing came back
         (row,) = session.exec(

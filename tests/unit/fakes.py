@@ -46,7 +46,9 @@ class FakeFiles(FileRepository):
     def unannounced(self) -> list[str]:
         return sorted(code for code, file in self._store.items() if file.version == 0)
 
-    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
+    def with_unread_pages(
+        self, stored_before: datetime, asked_lately: Sequence[datetime], *, limit: int
+    ) -> list[str]:
         def waiting(file: ArchivalFile) -> bool:
             return any(
                 p.reading is None
@@ -76,11 +78,15 @@ class FakeAnnouncements:
         self.rows: list[StagedRow] = []
         self.sent_again: list[Event] = []
 
-    def asked_since(self, topic: str, since: datetime) -> set[str]:
+    def asked_lately(self, topic: str, cutoffs: Sequence[datetime]) -> set[str]:
+        staged: dict[str, list[datetime]] = {}
+        for r in self.rows:
+            if topic == r.event.TOPIC:
+                staged.setdefault(r.event.partition_key(), []).append(r.created_at)
         return {
-            r.event.partition_key()
-            for r in self.rows
-            if topic == r.event.TOPIC and r.created_at > since
+            key
+            for key, times in staged.items()
+            if max(times) > cutoffs[min(len(times), len(cutoffs)) - 1]
         }
 
     def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:

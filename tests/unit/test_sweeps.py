@@ -5,6 +5,7 @@ come back has its very file-accepted sent again, and nothing once it is packaged
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -55,10 +56,29 @@ def test_an_unread_page_is_asked_for_again_once_a_period_until_it_is_read() -> N
     assert handlers.ask_for_unread_pages(sweep, uow) == 0  # asked lately: not twice a period
     uow.wait(LATER)
     assert handlers.ask_for_unread_pages(sweep, uow) == 1  # still unread: asked again
-    handlers.on_page_processed(processed(lost), uow)
     uow.wait(LATER)
+    assert handlers.ask_for_unread_pages(sweep, uow) == 0  # asked twice: waits two periods
+    uow.wait(LATER)
+    assert handlers.ask_for_unread_pages(sweep, uow) == 1
+    handlers.on_page_processed(processed(lost), uow)
+    uow.wait(4 * LATER)
     assert handlers.ask_for_unread_pages(sweep, uow) == 0
-    assert len(_asked(uow)) == 2
+    assert len(_asked(uow)) == 3
+
+
+def test_a_page_that_stays_unread_is_asked_for_less_and_less_often_up_to_a_bound() -> None:
+    sweep = AskForUnreadPages(after=AFTER, doublings=3)
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = approved(pages=1)
+    handlers.on_page_ingested(ingested(FILE_CODE, 1), uow)
+    asked_at = []
+    for minute in range(0, 60 * 24, 10):  # a day of sweeps every ten minutes, OCR down
+        if handlers.ask_for_unread_pages(sweep, uow):
+            asked_at.append(minute)
+        uow.wait(timedelta(minutes=10))
+    gaps = [b - a for a, b in pairwise(asked_at)]
+    assert gaps[:3] == [30, 60, 120]  # after, then twice as long each time …
+    assert set(gaps[3:]) == {240}  # … up to 2**3 times after
     assert uow.store[FILE_CODE].state is FileState.DIGITIZING  # page 2 waits for its re-scan
 
 

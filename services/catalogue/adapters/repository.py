@@ -16,9 +16,12 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.catalogue.adapters.orm import (
     AcceptanceRow,
@@ -81,7 +84,7 @@ from services.catalogue.ports import (
     UnitOfWork,
     VerificationRepository,
 )
-from shared.db import as_utc, utcnow
+from shared.db import Timestamp, as_utc, utcnow
 from shared.errors import ConcurrentUpdate, TransientError
 from shared.events import Event, PageQualityReport, PageReadRequested
 from shared.outbox import OutboxMessage, add_to_outbox
@@ -558,11 +561,10 @@ class SqlFileRepository(FileRepository):
         )
         return list(self._session.exec(query))
 
-    def with_unread_pages(self, stored_before: datetime, *, limit: int) -> list[str]:
-        asked = select(OutboxMessage.key).where(
-            OutboxMessage.topic == PageReadRequested.TOPIC,
-            col(OutboxMessage.created_at) > stored_before,
-        )
+    def with_unread_pages(
+        self, stored_before: datetime, asked_lately: Sequence[datetime], *, limit: int
+    ) -> list[str]:
+        asked = asked_lately_query(PageReadRequested.TOPIC, asked_lately)
         query = (
             select(PageRow.file_code)
             .where(
@@ -590,11 +592,8 @@ class SqlAnnouncements:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def asked_since(self, topic: str, since: datetime) -> set[str]:
-        query = select(OutboxMessage.key).where(
-            OutboxMessage.topic == topic, col(OutboxMessage.created_at) > since
-        )
-        return set(self._session.exec(query))
+    def asked_lately(self, topic: str, cutoffs: Sequence[datetime]) -> set[str]:
+        return set(self._session.exec(asked_lately_query(topic, cutoffs)))
 
     def send_again(self, topic: str, keys: Sequence[str], sent_before: datetime) -> list[str]:
         again: list[str] = []
@@ -612,6 +611,20 @@ class SqlAnnouncements:
             self._session.add(row)
             again.append(key)
         return again
+
+
+def asked_lately_query(topic: str, cutoffs: Sequence[datetime]) -> SelectOfScalar[str]:
+    """Keys of ``topic`` whose newest staged event is later than the cutoff for their number
+    of events (a CASE over the count: portable to SQLite and PostgreSQL)."""
+    staged = func.count()
+    when = [(staged == n, sa.literal(cut, Timestamp)) for n, cut in enumerate(cutoffs[:-1], 1)]
+    threshold = sa.case(*when, else_=sa.literal(cutoffs[-1], Timestamp))
+    return (
+        select(OutboxMessage.key)
+        .where(OutboxMessage.topic == topic)
+        .group_by(col(OutboxMessage.key))
+        .having(func.max(OutboxMessage.created_at) > threshold)
+    )
 
 
 # --- records ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.description import DocumentDescription, FileDescription
@@ -159,10 +159,19 @@ class ImportInventory:
 @dataclass(frozen=True)
 class AskForUnreadPages:
     """Sweep: pages stored ``after`` ago and still neither read nor failed are asked for again
-    (their page-ingested or page-processed was lost); at most ``files`` hồ sơ a round."""
+    (their page-ingested or page-processed was lost); at most ``files`` hồ sơ a round. A page
+    asked for and still unread waits twice as long before each next ask, up to ``2**doublings``
+    times ``after``: a page OCR cannot answer (its worker down for a day) is not asked every
+    period, and a lost one is asked again soon."""
 
     after: timedelta
     files: int = 100
+    doublings: int = 5
+
+    def asked_lately(self, now: datetime) -> tuple[datetime, ...]:
+        """For a page asked ``n`` times so far, entry ``n - 1`` (the last for more): asked
+        after it, the page is not asked again yet."""
+        return tuple(now - self.after * 2**n for n in range(self.doublings + 1))
 
 
 @dataclass(frozen=True)
