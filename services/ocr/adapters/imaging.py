@@ -366,8 +366,11 @@ MIN_LINES = 3  # a page with fewer text lines has no x-height to speak of
 @dataclass(frozen=True)
 class Lines:
     """The text lines of a level page, read once at half resolution: their row profiles as
-    printed (the orientation evidence, as measured and tested) and the letters' x-height
-    with horizontal rules left out (a rule under a line would pass for the line's core)."""
+    printed, each half of the page on its own (the orientation evidence: the two columns of
+    an NĐ 30 header and signer block sit at slightly different heights, and a band holding
+    both reads one column's letters as the other's ascenders or descenders — a sparse last
+    page was guessed upside down so), and the letters' x-height with horizontal rules left out
+    (a rule under a line would pass for the line's core)."""
 
     bands: list[np.ndarray]
     x_height: float | None  # full-resolution pixels; None with fewer than MIN_LINES lines
@@ -382,7 +385,9 @@ def read_lines(bw: Gray) -> Lines:
     cores = [_core(band) for band in _bands(_without_rules(ink))]
     spans = [int(core[-1] - core[0] + 1) for core in cores]
     letters = 2.0 * float(np.median(spans)) if len(spans) >= MIN_LINES else None
-    return Lines(_bands(ink), letters)
+    half = ink.shape[1] // 2
+    columns = (np.ascontiguousarray(ink[:, :half]), np.ascontiguousarray(ink[:, half:]))
+    return Lines([band for column in columns for band in _bands(column)], letters)
 
 
 def _letter_size(
