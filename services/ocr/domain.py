@@ -363,7 +363,7 @@ def _scaled_title(title: str, fx: float, fy: float, dpi: int) -> str:
             part = f"bbox {round(x0 * fx)} {round(y0 * fy)} {round(x1 * fx)} {round(y1 * fy)}"
         elif name == "baseline" and len(values) == 2:
             slope, offset = float(values[0]), float(values[1])
-            part = f"baseline {_number(slope * fy / fx)} {_number(offset * fy)}"
+            part = f"baseline {_number(slope * fy / fx)} {round(offset * fy)}"  # whole px
         elif name in _LENGTHS and len(values) == 1:
             part = f"{name} {_number(float(values[0]) * fy)}"
         elif name == "scan_res":

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from services.catalogue import handlers
+from services.catalogue.adapters.orm import FileRow
 from services.catalogue.adapters.repository import SqlUnitOfWork
 from services.catalogue.adapters.sheets import read_sheet
 from services.catalogue.adapters.views import SqlCatalogueViews
@@ -193,6 +194,17 @@ def test_a_receipt_read_before_its_package_is_kept_until_the_package_is(engine: 
             (package_id, "BN-9", receipt.at)
         ]
         assert held.early_answers[0].by == handlers.ARCHIVE  # read back as it was kept
+    with Session(engine) as session:  # as catalogue_0007's first rows kept it: "by" nested
+        row = session.get(FileRow, FILE_CODE)
+        assert row is not None
+        nested = {k: v for k, v in row.early_answers[0].items() if k not in ("client", "person")}
+        row.early_answers = [{**nested, "by": {"client": "national-archive", "person": None}}]
+        session.add(row)
+        session.commit()
+    with SqlUnitOfWork(engine) as uow:
+        again = uow.files.get(FILE_CODE)
+        assert again is not None
+        assert again.early_answers[0].by == handlers.ARCHIVE
     ready = PackageReady(
         file_code=FILE_CODE, package_id=package_id, object_key="goi.zip", sha256="1" * 64,
         size=1, payload_oxum="1.1", download_url="https://lưu-trữ.test/g", expires_at=receipt.at,

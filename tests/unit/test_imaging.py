@@ -17,6 +17,7 @@ from services.ocr.adapters.imaging import (
     upright_evidence,
     whiten_dark_edges,
 )
+from services.ocr.domain import UnreadableImage
 from tests.support.corpus import render_variant
 
 pytestmark = pytest.mark.unit
@@ -151,6 +152,16 @@ def test_a_scan_decodes_to_the_pixels_pillow_reads_whoever_decodes_it(
         expected = expected[:, :, ::-1]  # BGR, as OpenCV works
     assert colour == (mode == "RGB")
     assert np.array_equal(pixels, expected)
+
+
+def test_a_cut_off_jpeg_is_refused_as_pillow_refuses_it(tmp_path: Path) -> None:
+    """OpenCV would fill the missing rows with grey and read the page; Pillow refuses it."""
+    page = np.random.default_rng(3).integers(0, 256, (300, 200, 3), np.uint8)
+    Image.fromarray(page).save(tmp_path / "p.jpg", quality=90)
+    whole = (tmp_path / "p.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(UnreadableImage):
+        load(tmp_path / "cut.jpg")
 
 
 def test_a_scan_turned_by_its_exif_orientation_is_read_upright(tmp_path: Path) -> None:

@@ -169,13 +169,20 @@ def _answer_json(answer: ArchiveAnswer) -> dict[str, Any]:
     }
 
 
+def _answered_by(data: dict[str, Any]) -> tuple[str, str | None]:
+    """Who answered: flat ``client``/``person`` keys, as every actor here is kept, or the
+    nested ``by`` object answers were first kept with (catalogue_0007, before 0a4e866)."""
+    by = data.get("by") or data
+    return by["client"], by.get("person")
+
+
 def _answer(data: dict[str, Any]) -> ArchiveAnswer:
     return ArchiveAnswer(
         UUID(data["package_id"]),
         data["receipt_id"],
         data["accepted"],
         tuple(data["reasons"]),
-        _actor(data["client"], data.get("person")),
+        _actor(*_answered_by(data)),
         as_utc(datetime.fromisoformat(data["at"])),
     )
 

@@ -9,6 +9,7 @@ size it was scanned unless its letters are too small.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ UNDECODABLE: tuple[type[Exception], ...] = (*DECODER_FAILURES, Image.Decompressi
 
 
 EXIF_ORIENTATION = 0x0112
+TIFF_BITS_PER_SAMPLE = 258
 _DECODED_BY_OPENCV = {"L": cv2.IMREAD_GRAYSCALE, "RGB": cv2.IMREAD_COLOR}
 _FORMATS_BY_OPENCV = ("PNG", "JPEG", "TIFF")
 
@@ -95,6 +97,24 @@ def _orientation(image: Image.Image) -> int:
     if image.format == "PNG" and "exif" not in image.info:
         return 1
     return int(image.getexif().get(EXIF_ORIENTATION, 1))
+
+
+def _opencv_decodes_as_pillow(image: Image.Image, path: Path) -> bool:
+    """Whether OpenCV gives this scan's very pixels, and refuses it where Pillow would: 8-bit
+    PNG, JPEG or TIFF, upright. A JPEG must end with its EOI marker (OpenCV fills a cut-off
+    one with grey where Pillow refuses it); a TIFF must have 8 bits a sample (Pillow reports
+    a 16-bit RGB TIFF as RGB, and the two reduce it differently). A PNG's EXIF is read from
+    before its pixels only."""
+    if image.format not in _FORMATS_BY_OPENCV or _orientation(image) != 1:
+        return False
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(TIFF_BITS_PER_SAMPLE, 8)  # type: ignore[attr-defined]
+        return all(b == 8 for b in (bits if isinstance(bits, tuple) else (bits,)))
+    if image.format == "JPEG":
+        with path.open("rb") as raw:
+            raw.seek(-2, os.SEEK_END)
+            return raw.read(2) == b"\xff\xd9"
+    return True
 
 
 def load(path: Path) -> tuple[MatLike, int | None, bool]:
@@ -110,7 +130,7 @@ def load(path: Path) -> tuple[MatLike, int | None, bool]:
             dpi_info = image.info.get("dpi")
             flag = _DECODED_BY_OPENCV.get(image.mode)
             pixels = None
-            if flag is not None and image.format in _FORMATS_BY_OPENCV and _orientation(image) == 1:
+            if flag is not None and _opencv_decodes_as_pillow(image, path):
                 pixels = cv2.imread(str(path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
             if pixels is not None:
                 colour = image.mode == "RGB"
