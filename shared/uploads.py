@@ -84,12 +84,12 @@ class _PartSpooler:
     (they are small and bounded by the parser), its data written to a file of its own as it
     comes, hashed on the way, and cut off past the cap."""
 
-    def __init__(
-        self, folder: Path, max_bytes: int, max_parts: int, refusals: PartRefusals
-    ) -> None:
+    def __init__(self, folder: Path, limits: tuple[int, int, int], refusals: PartRefusals) -> None:
         self.parts: list[Part] = []
         self.ended = False
-        self._folder, self._max_bytes, self._max_parts = folder, max_bytes, max_parts
+        self._folder = folder
+        self._max_bytes, self._max_total, self._max_parts = limits
+        self._total = 0
         self._refusals = refusals
         self._headers: dict[bytes, bytes] = {}
         self._field, self._value = bytearray(), bytearray()
@@ -145,6 +145,14 @@ class _PartSpooler:
         if self._file is None:  # data before the part's headers ended: the parser says no
             raise self._refusals.malformed("phần không có tiêu đề", part=self._number)
         self._size += end - start
+        self._total += end - start
+        if self._total > self._max_total:
+            raise self._refusals.too_large(
+                f"các tệp của yêu cầu vượt quá {self._max_total} byte cộng lại: chia thành "
+                "nhiều yêu cầu",
+                max_request_bytes=self._max_total,
+                **self._facts(),
+            )
         if self._size > self._max_bytes:
             raise self._refusals.too_large(
                 f"phần {self._number} ({self._name}) vượt quá {self._max_bytes} byte",
@@ -178,20 +186,24 @@ async def spooled_parts(
     content_type: str,
     *,
     max_bytes: int,
+    max_total_bytes: int,
     max_parts: int,
     directory: str | None,
     refusals: PartRefusals,
 ) -> AsyncIterator[list[Part]]:
     """Each file part of a ``multipart/form-data`` body in a temporary file of its own, in body
     order, parsed as it streams (python-multipart, FastAPI's own parser) so memory stays flat
-    whatever the parts' sizes; the folder is removed afterwards. ``max_bytes`` caps each part.
+    whatever the parts' sizes; the folder is removed afterwards. ``max_bytes`` caps each part,
+    ``max_total_bytes`` all of them together (the spool folder's disk is finite, and the
+    answer comes only once every part is checked and stored).
     A field without a file name is refused: what applies to all parts travels elsewhere."""
     kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise refusals.malformed("multipart/form-data cần tham số boundary")
     with tempfile.TemporaryDirectory(prefix="upload-", dir=directory) as folder:
-        spooler = _PartSpooler(Path(folder), max_bytes, max_parts, refusals)
+        limits = (max_bytes, max_total_bytes, max_parts)
+        spooler = _PartSpooler(Path(folder), limits, refusals)
         try:
             parser = MultipartParser(boundary, spooler.callbacks())
             async for chunk in chunks:

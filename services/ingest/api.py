@@ -122,9 +122,10 @@ Settings = Annotated[IngestSettings, Depends(_settings)]
         "A `multipart/form-data` body carries many scans: every part is a file (one page "
         "image; a multi-page TIFF or PDF is sent alone), numbered on from `sequence` in part "
         "order, each spooled and hashed as it streams in, at most `max_upload_bytes` each and "
-        "`max_parts` in all; the other parameters apply to every part and each part's file name "
-        "is its `filename`. All or nothing: a refused part refuses the request with its code, "
-        "`part` (from 1) and `file_name`, announced once; nothing is stored. It answers "
+        "`max_parts` in all and `max_request_bytes` together; the other parameters apply to "
+        "every part and each part's file name is its `filename`. All or nothing: a refused "
+        "part refuses the request with its code, `part` (from 1) and `file_name`, announced "
+        "once; nothing is stored. It answers "
         "`{pages: [...]}`. "
         "201 for new pages; 200 when the same bytes were already stored at those numbers."
     ),
@@ -211,6 +212,7 @@ async def _upload_parts(
             request.stream(),
             content_type,
             max_bytes=settings.max_upload_bytes,
+            max_total_bytes=settings.max_request_bytes,
             max_parts=settings.max_parts,
             directory=settings.spool_dir,
             refusals=PART_REFUSALS,

@@ -41,6 +41,12 @@ class IngestSettings(StatefulServiceSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="per page scan")
     max_parts: int = Field(default=500, ge=1, description="page scans in one multipart upload")
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description="the page scans of one multipart upload together: spooled to disk first, "
+        "and answered once all are stored, within the gateway's upstream timeout",
+    )
     spool_dir: str | None = Field(default=None, description="temp folder for uploads in flight")
     rules: ScanRules = Field(default_factory=ScanRules, description="for every fonds not listed")
     fonds_rules: dict[str, ScanRules] = Field(

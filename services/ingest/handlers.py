@@ -190,7 +190,8 @@ def record_pages(
             intake = known[0] if known else Intake(page.file_code, "", True, True)
             if slot.next_version(intake) != page.version:
                 raise SequenceTaken(
-                    f"trang {page.sequence} của hồ sơ {page.file_code} vừa được tải lên"
+                    f"trang {page.sequence} của hồ sơ {page.file_code} vừa được tải lên",
+                    sequence=page.sequence,
                 )
             slot.add(page)
             uow.pages.save(slot)
@@ -240,12 +241,13 @@ def close_batch(cmd: CloseBatch, uow: UnitOfWork) -> tuple[Batch, Completeness]:
 
 
 def reject(msg: tuple[PageRejected, str | None], uow: UnitOfWork) -> None:
-    """A refused scan leaves only its page-rejected event behind; a number sent twice in a
-    batch with other bytes counts as a duplicate of that batch."""
+    """A refused scan leaves only its page-rejected event behind; one refused at a number
+    another image holds counts as a duplicate of ``batch_id``, the batch it was sent in (the
+    caller names it only then)."""
     event, batch_id = msg
     with uow:
         uow.publish(event)
-        if batch_id and event.sequence and event.code == SequenceTaken.code:
+        if batch_id and event.sequence:
             batch = _batch(uow, event.file_code, batch_id)
             batch.take(event.sequence)
             uow.batches.put(batch)
@@ -605,8 +607,16 @@ async def announce_refusal(
         station=scan.station,
         at=utcnow(),
     )
-    await run(deps, reject, (event, scan.batch), correlation_id)
+    await run(
+        deps, reject, (event, scan.batch if _held_elsewhere(refusal) else None), correlation_id
+    )
     deps.wake_outbox()
+
+
+def _held_elsewhere(refusal: PermanentError) -> bool:
+    """The number was sent with other bytes than those it holds: a duplicate in its batch. The
+    same image already kept under another number, or twice in one request, takes no number."""
+    return isinstance(refusal, SequenceTaken) and "sequence" in refusal.extra
 
 
 def consume(

@@ -43,13 +43,20 @@ async def _chunked(body: bytes, size: int) -> AsyncIterator[bytes]:
 
 
 def _spool(
-    body: bytes, content_type: str, *, size: int = 997, max_bytes: int = 10_000, max_parts: int = 5
+    body: bytes,
+    content_type: str,
+    *,
+    size: int = 997,
+    max_bytes: int = 10_000,
+    max_total: int = 40_000,
+    max_parts: int = 5,
 ) -> list[tuple[int, str | None, bytes, str]]:
     async def spool() -> list[tuple[int, str | None, bytes, str]]:
         async with spooled_parts(
             _chunked(body, size),
             content_type,
             max_bytes=max_bytes,
+            max_total_bytes=max_total,
             max_parts=max_parts,
             directory=None,
             refusals=REFUSALS,
@@ -78,6 +85,9 @@ def test_what_a_multipart_body_can_do_wrong_has_its_code() -> None:
     with pytest.raises(UploadTooLarge) as large:
         _spool(body, content_type, max_bytes=200)
     assert (large.value.extra["part"], large.value.extra["file_name"]) == (2, "0002.png")
+    with pytest.raises(UploadTooLarge) as together:  # each part within its cap, not the sum
+        _spool(body, content_type, max_bytes=300, max_total=350)
+    assert (together.value.extra["part"], together.value.extra["max_request_bytes"]) == (2, 350)
     with pytest.raises(TooManyParts):
         _spool(body, content_type, max_parts=1)
     with pytest.raises(MultipartMalformed, match="cắt giữa chừng"):
@@ -168,7 +178,7 @@ def test_one_refused_part_refuses_all_and_names_itself(
     }[case]
     file_code = CLOSED if code == "ingest.file-not-open" else OPEN
     with pytest.raises(PermanentError) as refused:
-        _send(deps, _parts(tmp_path, *bodies), Scan(file_code, sequence))
+        _send(deps, _parts(tmp_path, *bodies), Scan(file_code, sequence, batch="dot-9"))
     assert refused.value.code == code, refused.value
     assert refused.value.extra.get("part") == part
     assert store.objects == stored
@@ -180,3 +190,7 @@ def test_one_refused_part_refuses_all_and_names_itself(
     if part is not None:
         assert rejected.file_name == f"{part:04d}.png"
         assert f"phần {part}" in rejected.detail
+    # only a number another image holds was sent twice: the others take no number in the batch
+    held = case == "a number held by another image"
+    counted = memory.batches["dot-9"].sequences if "dot-9" in memory.batches else []
+    assert counted == ([1] if held else [])
