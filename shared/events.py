@@ -358,6 +358,17 @@ class PackageReceipt(FileEvent):
     at: datetime
 
 
+class PackageFailed(FileEvent):
+    """The package of an accepted hồ sơ cannot be built (an original missing or changed since
+    capture, a package the E-ARK or PDF/A checks refuse): the catalogue shows why on the hồ
+    sơ; the file-accepted is dead-lettered too, to be replayed once the cause is mended."""
+
+    TOPIC: ClassVar[str] = "sohoa.handover.package-failed.v1"
+    reason_code: str
+    detail: str
+    at: datetime
+
+
 class FixityFailed(FileEvent):
     """A stored object no longer has the SHA-256 recorded for it (bit rot, tampering):
     the audit names the object; people restore it from another copy."""
@@ -396,6 +407,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FileStateChanged,
     FileAccepted,
     PackageReady,
+    PackageFailed,
     DeadLetterReplayed,
     PackageReceipt,
     FixityFailed,

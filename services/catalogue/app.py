@@ -32,6 +32,7 @@ from shared.background import Periodic
 from shared.events import (
     FileAccepted,
     FileStateChanged,
+    PackageFailed,
     PackageReady,
     PackageReceipt,
     PageFailed,
@@ -74,6 +75,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
                     FileStateChanged,
                     FileAccepted,
                     PackageReady,
+                    PackageFailed,
                     PackageReceipt,
                 ]
             ),
@@ -91,6 +93,7 @@ def create_app(settings: CatalogueSettings | None = None) -> FastAPI:
             runner.subscribe(PageProcessed, bus.on_event(handlers.on_page_processed))
             runner.subscribe(PageFailed, bus.on_event(handlers.on_page_failed))
             runner.subscribe(PackageReady, bus.on_event(handlers.on_package_ready))
+            runner.subscribe(PackageFailed, bus.on_event(handlers.on_package_failed))
             runner.subscribe(PackageReceipt, bus.on_event(handlers.on_package_receipt))
             await runtime.start_consumer(runner)
             derivatives = await open_store(settings.storage, "derivatives")

@@ -58,6 +58,7 @@ from services.catalogue.domain.model import (
     ArchivalFile,
     ArchiveAnswer,
     FileState,
+    PackageFailure,
     PackageRef,
     Page,
     Reading,
@@ -67,6 +68,7 @@ from services.catalogue.ports import UnitOfWork
 from shared.errors import InvalidFileCode
 from shared.events import (
     FileAccepted,
+    PackageFailed,
     PackageReady,
     PackageReceipt,
     PageFailed,
@@ -261,6 +263,13 @@ def on_package_ready(event: PackageReady, uow: UnitOfWork) -> None:
         file = _file(uow, event.file_code)
         package = PackageRef(event.package_id, event.object_key, event.sha256)
         if file.mark_packaged(package, by=HANDOVER, at=uow.now()):
+            uow.commit()
+
+
+def on_package_failed(event: PackageFailed, uow: UnitOfWork) -> None:
+    with uow:
+        file = _file(uow, event.file_code)
+        if file.package_failed(PackageFailure(event.reason_code, event.detail, event.at)):
             uow.commit()
 
 
@@ -583,7 +592,7 @@ def announce_unpackaged(cmd: AnnounceUnpackaged, uow: UnitOfWork) -> list[str]:
     as it was: handover builds one package per acceptance (its ``ce_id``), and one that built
     it already announces it again by its own outbox and re-delivery."""
     with uow:
-        accepted = uow.files.codes_in(FileState.ACCEPTED)
+        accepted = uow.files.awaiting_package()  # one whose package failed waits for people
         sent_before = uow.now() - cmd.after
         again = uow.announcements.send_again(FileAccepted.TOPIC, accepted, sent_before)
         if again:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from services.catalogue.domain.fonds import Fonds
 from services.catalogue.domain.inventory import SheetRow
-from services.catalogue.domain.model import ArchivalFile, FileState, Transition
+from services.catalogue.domain.model import ArchivalFile, Transition
 from services.catalogue.domain.queries import (
     FileFilter,
     FileSummary,
@@ -70,8 +70,8 @@ class FileRepository(abc.ABC):
         most ``limit``."""
 
     @abc.abstractmethod
-    def codes_in(self, state: FileState) -> list[str]:
-        """File codes of the hồ sơ in ``state``."""
+    def awaiting_package(self) -> list[str]:
+        """File codes of the accepted hồ sơ whose package has neither come nor failed."""
 
 
 class FondsRepository(Protocol):

@@ -16,7 +16,7 @@ from services.handover.adapters.pades import AgencySigner
 from services.handover.config import HandoverSettings
 from shared.background import Periodic
 from shared.db import utcnow
-from shared.events import FileAccepted, PackageReady, PackageReceipt
+from shared.events import FileAccepted, PackageFailed, PackageReady, PackageReceipt
 from shared.http import create_service_app, run_service
 from shared.kafka import topics_for
 from shared.logging import configure_logging
@@ -50,7 +50,7 @@ def create_app(settings: HandoverSettings | None = None) -> FastAPI:
         async with service_runtime(
             settings.kafka,
             source=handlers.SOURCE,
-            topics=topics_for([FileAccepted, PackageReady, PackageReceipt]),
+            topics=topics_for([FileAccepted, PackageReady, PackageFailed, PackageReceipt]),
             database_url=settings.database_url,
             migrations=MIGRATIONS,
         ) as runtime:

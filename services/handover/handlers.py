@@ -48,7 +48,14 @@ from services.handover.domain import (
 from shared.db import in_thread, utcnow
 from shared.eark import eark_errors
 from shared.envelope import Envelope
-from shared.events import FileAccepted, FixityFailed, PackageReady, PackageReceipt
+from shared.errors import PermanentError
+from shared.events import (
+    FileAccepted,
+    FixityFailed,
+    PackageFailed,
+    PackageReady,
+    PackageReceipt,
+)
 from shared.objectstore import ObjectExists, ObjectMissing, ObjectStore, StoredObject
 from shared.outbox import add_to_outbox
 
@@ -125,7 +132,27 @@ async def _gather_payload(
 
 
 async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
-    """Build, validate and store the package; safe to run twice for the same acceptance."""
+    """Build, validate and store the package; safe to run twice for the same acceptance. One
+    that cannot be built is announced (package-failed, for the hồ sơ to show why) before the
+    runner dead-letters the acceptance; an outage is neither, and is waited out."""
+    try:
+        await _package(event, envelope, deps)
+    except PermanentError as exc:
+        failed = PackageFailed(
+            file_code=event.file_code, reason_code=exc.code, detail=str(exc)[:2000], at=utcnow()
+        )
+        await in_thread(
+            deps.engine,
+            lambda s: add_to_outbox(
+                s, failed, source=SOURCE, correlation_id=envelope.correlation_id
+            ),
+        )
+        deps.wake_outbox()
+        log.warning("package_failed", code=exc.code)
+        raise
+
+
+async def _package(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
     if await in_thread(deps.engine, lambda s: _existing(s, envelope.id)) is not None:
         return
     package_id = package_id_for(envelope.id)

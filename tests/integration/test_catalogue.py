@@ -55,7 +55,7 @@ from services.catalogue.domain.extraction.documents import suggest_documents
 from services.catalogue.domain.extraction.layout import PageText
 from services.catalogue.domain.identifiers import FileCodeParts
 from services.catalogue.domain.inventory import read_inventory
-from services.catalogue.domain.model import Criterion, FileState
+from services.catalogue.domain.model import Criterion, FileState, PackageFailure
 from services.catalogue.domain.queries import FileFilter, SearchQuery
 from services.catalogue.domain.reports import (
     ProgrammePlan,
@@ -70,6 +70,7 @@ from services.catalogue.ports import UnitOfWork
 from shared.db import make_engine, migrate, utcnow
 from shared.events import (
     FileAccepted,
+    PackageFailed,
     PackageReady,
     PackageReceipt,
     PageFailed,
@@ -242,6 +243,27 @@ def test_a_refused_package_is_remembered_so_its_re_sent_announcement_is_ignored(
         assert file is not None
         assert (file.state, file.package) == (FileState.DESCRIBED, None)
         assert file.returned_packages == (package_id,)
+
+
+def test_a_failed_package_is_kept_on_the_hồ_sơ_and_its_acceptance_not_swept(
+    engine: Engine,
+) -> None:
+    _to_verified(engine)
+    _run(engine, handlers.accept_files, AcceptFiles((FILE_CODE,), APPROVER, "01/BB-NT", "GĐ"))
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.files.awaiting_package() == [FILE_CODE]
+    at = datetime(2026, 12, 4, 3, tzinfo=UTC)
+    failed = PackageFailed(
+        file_code=FILE_CODE, reason_code="handover.fixity-mismatch", detail="0002.png", at=at
+    )
+    _run(engine, handlers.on_package_failed, failed)
+    with SqlUnitOfWork(engine) as uow:
+        file = uow.files.get(FILE_CODE)
+        assert file is not None
+        assert file.package_failure == PackageFailure("handover.fixity-mismatch", "0002.png", at)
+        assert uow.files.awaiting_package() == []
+    shown = file_out(file, [])
+    assert shown["package_failure"]["reason_code"] == "handover.fixity-mismatch"
 
 
 def test_suggestions_and_their_confirmations_are_kept(engine: Engine) -> None:

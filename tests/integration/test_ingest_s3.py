@@ -124,19 +124,31 @@ def _wait(client: httpx.Client, rescan: tuple[int, ...] = (), code: str = CODE) 
     raise AssertionError("ingest never heard of the hồ sơ")
 
 
-def test_pages_containers_and_rescans_in_s3(
-    ingest: ServiceProcess, kafka_broker: TansuBroker, s3_settings: StorageSettings
-) -> None:
+def _originals(s3_settings: StorageSettings) -> tuple[Minio, str]:
+    """A plain S3 client of the test's own and ingest's originals bucket, to look behind it."""
     minio = Minio(
         s3_settings.s3_endpoint,
         access_key=s3_settings.s3_access_key.get_secret_value(),
         secret_key=s3_settings.s3_secret_key.get_secret_value(),
         secure=False,
     )
-    bucket = f"{s3_settings.bucket_prefix}-originals"
+    return minio, f"{s3_settings.bucket_prefix}-originals"
+
+
+def _keys(minio: Minio, bucket: str) -> set[str]:
+    """Every key in ``bucket``; none before ingest made it."""
+    if not minio.bucket_exists(bucket):
+        return set()
+    return {o.object_name or "" for o in minio.list_objects(bucket, recursive=True)}
+
+
+def test_pages_containers_and_rescans_in_s3(
+    ingest: ServiceProcess, kafka_broker: TansuBroker, s3_settings: StorageSettings
+) -> None:
+    minio, bucket = _originals(s3_settings)
 
     def keys() -> set[str]:
-        return {o.object_name or "" for o in minio.list_objects(bucket, recursive=True)}
+        return _keys(minio, bucket)
 
     asyncio.run(_announce(kafka_broker.bootstrap, 1))
     with httpx.Client(base_url=ingest.url, timeout=60) as client:
@@ -195,13 +207,7 @@ def test_a_kept_original_that_is_not_what_its_key_names_is_never_trusted(
 ) -> None:
     """Something other than ingest put other bytes at the key a scan would take: the upload is
     refused with its code and a page-rejected event, and the kept object is left as it was."""
-    minio = Minio(
-        s3_settings.s3_endpoint,
-        access_key=s3_settings.s3_access_key.get_secret_value(),
-        secret_key=s3_settings.s3_secret_key.get_secret_value(),
-        secure=False,
-    )
-    bucket = f"{s3_settings.bucket_prefix}-originals"
+    minio, bucket = _originals(s3_settings)
     scan = image_bytes(colour="blue")
     key = original_key(OTHER, 5, hashlib.sha256(scan).hexdigest(), "image/png")
     intruder = b"not the scan"
@@ -237,18 +243,10 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
     """Three parts become pages 1–3 in part order, each stored and announced; sending the
     request again answers 200 with the same pages; a bad part, a multi-page TIFF among the
     parts or too many parts refuse the whole request with the part named, storing nothing."""
-    minio = Minio(
-        s3_settings.s3_endpoint,
-        access_key=s3_settings.s3_access_key.get_secret_value(),
-        secret_key=s3_settings.s3_secret_key.get_secret_value(),
-        secure=False,
-    )
-    bucket = f"{s3_settings.bucket_prefix}-originals"
+    minio, bucket = _originals(s3_settings)
 
     def keys() -> set[str]:
-        if not minio.bucket_exists(bucket):
-            return set()
-        return {o.object_name or "" for o in minio.list_objects(bucket, recursive=True)}
+        return _keys(minio, bucket)
 
     url = f"/api/v1/files/{MULTI}/pages"
     scans = [image_bytes(colour=c) for c in ("red", "green", "blue")]

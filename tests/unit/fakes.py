@@ -60,8 +60,12 @@ class FakeFiles(FileRepository):
 
         return sorted(code for code, file in self._store.items() if waiting(file))[:limit]
 
-    def codes_in(self, state: FileState) -> list[str]:
-        return sorted(code for code, file in self._store.items() if file.state is state)
+    def awaiting_package(self) -> list[str]:
+        return sorted(
+            code
+            for code, file in self._store.items()
+            if file.state is FileState.ACCEPTED and file.package_failure is None
+        )
 
 
 @dataclass

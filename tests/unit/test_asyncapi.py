@@ -26,6 +26,7 @@ from shared.events import (
     FileAccepted,
     FileStateChanged,
     FixityFailed,
+    PackageFailed,
     PackageReady,
     PackageReceipt,
     PageEvent,
@@ -230,6 +231,12 @@ EXAMPLES: tuple[Event, ...] = (
         expected_sha256=hashlib.sha256(b"trang 3").hexdigest(),
         actual_sha256=hashlib.sha256(b"trang 3, mot byte doi").hexdigest(),
         checked_at=datetime.fromisoformat("2026-12-01T02:00:00+07:00"),
+    ),
+    PackageFailed(
+        file_code=FILE_CODE,
+        reason_code="handover.fixity-mismatch",
+        detail=f"{FILE_CODE}/0002.png: SHA-256 khác với lúc quét",
+        at=datetime.fromisoformat("2026-12-04T10:00:00+07:00"),
     ),
 )
 

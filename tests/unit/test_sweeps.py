@@ -12,8 +12,8 @@ import pytest
 from services.catalogue import handlers
 from services.catalogue.domain.commands import AcceptFiles, AnnounceUnpackaged, AskForUnreadPages
 from services.catalogue.domain.model import FileState
-from shared.events import FileAccepted, PackageReady, PageFailed, PageReadRequested
-from tests.support.catalogue import APPROVER, FILE_CODE, approved, ingested, processed, verified
+from shared.events import FileAccepted, PackageFailed, PackageReady, PageFailed, PageReadRequested
+from tests.support.catalogue import APPROVER, AT, FILE_CODE, approved, ingested, processed, verified
 from tests.unit.fakes import FakeUnitOfWork
 
 pytestmark = pytest.mark.unit
@@ -113,3 +113,34 @@ def test_an_accepted_file_without_package_has_its_own_file_accepted_sent_again()
     uow.wait(LATER)
     assert handlers.announce_unpackaged(sweep, uow) == []
     assert uow.store[FILE_CODE].state is FileState.PACKAGED
+
+
+def test_a_package_that_failed_is_shown_on_the_hồ_sơ_and_not_asked_for_again() -> None:
+    """Handover could not build it (an original changed since capture): the reason stays on
+    the hồ sơ, the sweep leaves its acceptance to people (it waits in the dead letters), and
+    the package that comes once they replay it clears the reason."""
+    uow = FakeUnitOfWork()
+    uow.store[FILE_CODE] = verified(file_code=FILE_CODE)
+    handlers.accept_files(AcceptFiles((FILE_CODE,), APPROVER), uow)
+    failed = PackageFailed(
+        file_code=FILE_CODE, reason_code="handover.fixity-mismatch", detail="0002.png", at=AT
+    )
+    handlers.on_package_failed(failed, uow)
+    file = uow.store[FILE_CODE]
+    assert file.package_failure is not None
+    assert (file.package_failure.reason_code, file.state) == (
+        "handover.fixity-mismatch",
+        FileState.ACCEPTED,
+    )
+    uow.wait(LATER)
+    assert handlers.announce_unpackaged(AnnounceUnpackaged(after=AFTER), uow) == []
+    assert file.acceptance is not None
+    ready = PackageReady(
+        file_code=FILE_CODE, package_id=file.acceptance.acceptance_id,
+        object_key=f"{FILE_CODE}/p.zip", sha256="0" * 64, size=1, payload_oxum="1.1",
+    )  # fmt: skip
+    handlers.on_package_ready(ready, uow)
+    packaged = uow.store[FILE_CODE]
+    assert (packaged.state, packaged.package_failure) == (FileState.PACKAGED, None)
+    handlers.on_package_failed(failed, uow)  # a late repeat: the package has come
+    assert uow.store[FILE_CODE].package_failure is None

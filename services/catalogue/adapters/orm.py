@@ -74,6 +74,8 @@ class FileRow(SQLModel, table=True):
     package_sha256: str | None = Field(default=None, max_length=64)
     early_answers: list[Json] = Field(default_factory=list, sa_type=JSON)  # receipts first
     returned_packages: list[str] = Field(default_factory=list, sa_type=JSON)  # refused ids
+    # why it was not built; SQL NULL when none, so the sweep asks "IS NULL" of it
+    package_failure: Json | None = Field(default=None, sa_type=JSON(none_as_null=True))
     suggestions: Json | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 

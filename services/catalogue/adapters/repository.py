@@ -68,6 +68,7 @@ from services.catalogue.domain.model import (
     Criterion,
     Document,
     FileState,
+    PackageFailure,
     PackageRef,
     Page,
     Reading,
@@ -167,6 +168,14 @@ def _answer_json(answer: ArchiveAnswer) -> dict[str, Any]:
         "person": answer.by.person,
         "at": answer.at.isoformat(),
     }
+
+
+def _package_failure(data: dict[str, Any] | None) -> PackageFailure | None:
+    if not data:
+        return None
+    return PackageFailure(
+        data["reason_code"], data["detail"], as_utc(datetime.fromisoformat(data["at"]))
+    )
 
 
 def _answered_by(data: dict[str, Any]) -> tuple[str, str | None]:
@@ -419,6 +428,7 @@ class SqlFileRepository(FileRepository):
             else None,
             early_answers=tuple(_answer(a) for a in row.early_answers or ()),
             returned_packages=tuple(UUID(p) for p in row.returned_packages or ()),
+            package_failure=_package_failure(row.package_failure),
             suggestions=_suggestions(row.suggestions) if row.suggestions else None,
         )
 
@@ -560,6 +570,12 @@ class SqlFileRepository(FileRepository):
         row.package_key, row.package_sha256 = (p.object_key, p.sha256) if p else (None, None)
         row.early_answers = [_answer_json(a) for a in file.early_answers]
         row.returned_packages = [str(p) for p in file.returned_packages]
+        f = file.package_failure
+        row.package_failure = (
+            {"reason_code": f.reason_code, "detail": f.detail, "at": f.at.isoformat()}
+            if f
+            else None
+        )
         row.suggestions = _suggestions_json(file.suggestions) if file.suggestions else None
 
     def unannounced(self) -> list[str]:
@@ -588,8 +604,10 @@ class SqlFileRepository(FileRepository):
         )
         return list(self._session.exec(query))
 
-    def codes_in(self, state: FileState) -> list[str]:
-        query = select(FileRow.file_code).where(FileRow.state == state.value)
+    def awaiting_package(self) -> list[str]:
+        query = select(FileRow.file_code).where(
+            FileRow.state == FileState.ACCEPTED.value, col(FileRow.package_failure).is_(None)
+        )
         return list(self._session.exec(query.order_by(col(FileRow.file_code))))
 
 

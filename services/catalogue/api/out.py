@@ -103,6 +103,10 @@ class FileOut(_Out):
     accepted_by: str | None
     accepted_at: datetime | None
     package_sha256: str | None
+    package_failure: dict[str, Any] | None = Field(
+        default=None,
+        description="why handover could not build the package: reason_code, detail, at",
+    )
     metadata: dict[str, str] = Field(description="the TT 05 elements as text, and the extension")
     file_code_tt05: str = Field(alias="fileCode")
     maintenance: str | None
@@ -234,6 +238,15 @@ def file_out(file: ArchivalFile, history: list[Transition]) -> dict[str, Any]:
         accepted_by=str(acceptance.actor) if acceptance else None,
         accepted_at=acceptance.at if acceptance else None,
         package_sha256=file.package.sha256 if file.package else None,
+        package_failure=(
+            {
+                "reason_code": file.package_failure.reason_code,
+                "detail": file.package_failure.detail,
+                "at": file.package_failure.at,
+            }
+            if file.package_failure
+            else None
+        ),
         metadata=metadata,
         file_code_tt05=file.file_code,
         maintenance=described.maintenance,

@@ -184,6 +184,16 @@ class Reading:
         return [n for n, k in zip(("text", "hocr", "alto", "pdf", "image"), keys, strict=True) if k]
 
 
+@dataclass(frozen=True)
+class PackageFailure:
+    """Why handover could not build this hồ sơ's package, as it said (package-failed): shown
+    on the hồ sơ until a package comes; its acceptance waits in the dead letters meanwhile."""
+
+    reason_code: str
+    detail: str
+    at: datetime
+
+
 @dataclass
 class Page:
     """A page (trang): known from ingest (the stored original) and from OCR, in either order."""
@@ -293,6 +303,7 @@ class ArchivalFile:
     package: PackageRef | None = None
     early_answers: tuple[ArchiveAnswer, ...] = ()
     returned_packages: tuple[UUID, ...] = ()  # refused by the archive: their news is stale
+    package_failure: PackageFailure | None = None
     suggestions: SuggestionRun | None = None
     new_transitions: list[Transition] = field(default_factory=list)
     new_corrections: list[Correction] = field(default_factory=list)
@@ -748,11 +759,21 @@ class ArchivalFile:
             return False  # a re-sent announcement of a package the archive has refused
         self._check(FileState.PACKAGED)
         self.package = package
+        self.package_failure = None
         self._move(FileState.PACKAGED, by, at, f"gói {package.package_id}")
         early, self.early_answers = self.early_answers, ()
         for answer in early:
             if answer.package_id == package.package_id:
                 self.answer(answer)
+        return True
+
+    def package_failed(self, failure: PackageFailure) -> bool:
+        """Handover could not build the package: kept on the accepted hồ sơ (the newest
+        reason), so it never sits silently unpackaged. False for news about a hồ sơ no longer
+        waiting for a package (a late repeat after the package came, or after it went back)."""
+        if self.state is not FileState.ACCEPTED or self.package_failure == failure:
+            return False
+        self.package_failure = failure
         return True
 
     def answer(self, answer: ArchiveAnswer) -> bool:

@@ -1,0 +1,39 @@
+"""A package that cannot be built is announced: handover stages package-failed (the reason
+for the hồ sơ to show) and raises, so the runner dead-letters the acceptance for replay."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from services.handover.adapters.db import HandoverPackage
+from services.handover.domain import FixityMismatch
+from services.handover.handlers import on_file_accepted
+from shared.envelope import Envelope
+from shared.events import PackageFailed
+from shared.outbox import OutboxMessage
+from tests.support.handover import accepted_file, local_handover
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_original_changed_since_capture_fails_the_package_loudly(tmp_path: Path) -> None:
+    deps, stores = local_handover(tmp_path)
+    event, blobs = accepted_file(pages=2)
+    for key, body in blobs.items():
+        area = "originals" if key.endswith(".png") else "derivatives"
+        changed = body + b"!" if area == "originals" and key == event.pages[1].object_key else body
+        await stores[area].put(key, io.BytesIO(changed), content_type="application/octet-stream")
+    with pytest.raises(FixityMismatch):
+        await on_file_accepted(event, Envelope.new(event, source="test"), deps)
+    with Session(deps.engine) as session:
+        staged = [(m.topic, json.loads(m.body)) for m in session.exec(select(OutboxMessage))]
+        assert session.exec(select(HandoverPackage)).all() == []  # nothing packaged
+    assert [topic for topic, _ in staged] == [PackageFailed.TOPIC]
+    failed = PackageFailed.model_validate(staged[0][1])
+    assert (failed.file_code, failed.reason_code) == (event.file_code, "handover.fixity-mismatch")
+    assert event.pages[1].object_key in failed.detail
