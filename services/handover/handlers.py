@@ -132,9 +132,11 @@ async def _gather_payload(
 
 
 async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
-    """Build, validate and store the package; safe to run twice for the same acceptance. One
-    that cannot be built is announced (package-failed, for the hồ sơ to show why) before the
-    runner dead-letters the acceptance; an outage is neither, and is waited out."""
+    """Build, validate and store the package. The same acceptance again is answered with its
+    package's package-ready again (the catalogue sends it again when it never heard of the
+    package: that announcement was lost); it is never built twice. One that cannot be built
+    is announced (package-failed, for the hồ sơ to show why) before the runner dead-letters
+    the acceptance; an outage is neither, and is waited out."""
     try:
         await _package(event, envelope, deps)
     except PermanentError as exc:
@@ -153,7 +155,16 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
 
 
 async def _package(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
-    if await in_thread(deps.engine, lambda s: _existing(s, envelope.id)) is not None:
+    built = await in_thread(deps.engine, lambda s: _existing(s, envelope.id))
+    if built is not None:  # sent again: the catalogue never heard of the package it made
+        ready = _ready_again(built, deps, utcnow())
+        await in_thread(
+            deps.engine,
+            lambda s: add_to_outbox(
+                s, ready, source=SOURCE, correlation_id=envelope.correlation_id
+            ),
+        )
+        deps.wake_outbox()
         return
     package_id = package_id_for(envelope.id)
     key = package_key(event.file_code, package_id)
@@ -309,6 +320,22 @@ async def on_package_receipt(event: PackageReceipt, envelope: Envelope, deps: Ha
     await in_thread(deps.engine, work)
 
 
+def _ready_again(package: HandoverPackage, deps: HandoverDeps, now: datetime) -> PackageReady:
+    """A built package announced again: the same package id and bytes, a fresh download URL."""
+    url, expires = deps.download_url(uuid.UUID(package.package_id), now)
+    return PackageReady(
+        file_code=package.file_code,
+        package_id=uuid.UUID(package.package_id),
+        object_key=package.object_key,
+        sha256=package.sha256,
+        size=package.size,
+        payload_oxum=package.payload_oxum,
+        download_url=url,
+        expires_at=expires,
+        replaces_package_id=uuid.UUID(package.replaces) if package.replaces else None,
+    )
+
+
 async def redeliver_due(deps: HandoverDeps, now: datetime) -> int:
     """Announce again every unanswered delivery whose wait is over: the same package id and
     bytes, a fresh download URL. Returns how many were sent."""
@@ -325,19 +352,7 @@ async def redeliver_due(deps: HandoverDeps, now: datetime) -> int:
             delivery.resent(now)
             row.update_from(delivery)
             session.add(row)
-            url, expires = deps.download_url(delivery.package_id, now)
-            ready = PackageReady(
-                file_code=package.file_code,
-                package_id=delivery.package_id,
-                object_key=package.object_key,
-                sha256=package.sha256,
-                size=package.size,
-                payload_oxum=package.payload_oxum,
-                download_url=url,
-                expires_at=expires,
-                replaces_package_id=uuid.UUID(package.replaces) if package.replaces else None,
-            )
-            add_to_outbox(session, ready, source=SOURCE)
+            add_to_outbox(session, _ready_again(package, deps, now), source=SOURCE)
             sent += 1
         session.commit()
         return sent
