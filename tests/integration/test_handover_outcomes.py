@@ -5,7 +5,6 @@ package-ready was lost) is answered with that package's package-ready again."""
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from pathlib import Path
@@ -19,7 +18,7 @@ from services.handover.handlers import on_file_accepted
 from shared.envelope import Envelope
 from shared.events import PackageFailed, PackageReady
 from shared.outbox import OutboxMessage
-from tests.support.handover import accepted_file, local_handover
+from tests.support.handover import accepted_file, local_handover, put_blobs
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +26,8 @@ pytestmark = pytest.mark.integration
 async def test_an_original_changed_since_capture_fails_the_package_loudly(tmp_path: Path) -> None:
     deps, stores = local_handover(tmp_path)
     event, blobs = accepted_file(pages=2)
-    for key, body in blobs.items():
-        area = "originals" if key.endswith(".png") else "derivatives"
-        changed = body + b"!" if area == "originals" and key == event.pages[1].object_key else body
-        await stores[area].put(key, io.BytesIO(changed), content_type="application/octet-stream")
+    blobs[event.pages[1].object_key] += b"!"  # page 2's original, changed since capture
+    await put_blobs(stores, blobs)
     with pytest.raises(FixityMismatch):
         await on_file_accepted(event, Envelope.new(event, source="test"), deps)
     with Session(deps.engine) as session:
@@ -45,9 +42,7 @@ async def test_an_original_changed_since_capture_fails_the_package_loudly(tmp_pa
 async def test_an_acceptance_sent_again_is_answered_with_its_package_again(tmp_path: Path) -> None:
     deps, stores = local_handover(tmp_path)
     event, blobs = accepted_file(pages=1)
-    for key, body in blobs.items():
-        area = "originals" if key.endswith(".png") else "derivatives"
-        await stores[area].put(key, io.BytesIO(body), content_type="application/octet-stream")
+    await put_blobs(stores, blobs)
     envelope = Envelope.new(event, source="test")
     await on_file_accepted(event, envelope, deps)
     await on_file_accepted(event, envelope, deps)  # the same event, re-sent by the sweep

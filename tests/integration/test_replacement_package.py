@@ -5,7 +5,6 @@ packages recorded by handover; the reference receiver accepts it."""
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 import zipfile
@@ -23,7 +22,7 @@ from shared.db import utcnow
 from shared.envelope import Envelope
 from shared.events import PackageReady
 from shared.outbox import OutboxMessage
-from tests.support.handover import accepted_file, local_handover
+from tests.support.handover import accepted_file, local_handover, put_blobs
 
 pytestmark = pytest.mark.integration
 METS = "{http://www.loc.gov/METS/}"
@@ -34,9 +33,7 @@ async def test_a_hoso_packaged_again_replaces_its_earlier_package(tmp_path: Path
     deps, stores = local_handover(tmp_path)
     engine = deps.engine
     event, blobs = accepted_file(pages=2)
-    for key, body in blobs.items():
-        area = "originals" if key.endswith(".png") else "derivatives"
-        await stores[area].put(key, io.BytesIO(body), content_type="application/octet-stream")
+    await put_blobs(stores, blobs)
     for _ in range(2):  # two acceptance decisions of the same hồ sơ
         await on_file_accepted(event, Envelope.new(event, source="test"), deps)
 
@@ -85,9 +82,7 @@ async def test_a_hoso_packaged_again_replaces_its_earlier_package(tmp_path: Path
 async def test_a_package_downloaded_by_its_url_is_received(tmp_path: Path) -> None:
     deps, stores = local_handover(tmp_path)
     event, blobs = accepted_file(pages=1)
-    for key, body in blobs.items():
-        area = "originals" if key.endswith(".png") else "derivatives"
-        await stores[area].put(key, io.BytesIO(body), content_type="application/octet-stream")
+    await put_blobs(stores, blobs)
     await on_file_accepted(event, Envelope.new(event, source="test"), deps)
     ((delivery, _),) = await list_deliveries(deps, utcnow())
     assert delivery.state is DeliveryState.PENDING

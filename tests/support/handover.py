@@ -173,3 +173,11 @@ def local_handover(tmp_path: Path) -> tuple[HandoverDeps, dict[str, LocalStore]]
         download_ttl_seconds=60,
     )
     return deps, stores
+
+
+async def put_blobs(stores: dict[str, LocalStore], blobs: dict[str, bytes]) -> None:
+    """Store what :func:`accepted_file` made where handover fetches it from: the scans in the
+    originals area, their text and hOCR in the derivatives area."""
+    for key, body in blobs.items():
+        area = "originals" if key.endswith(".png") else "derivatives"
+        await stores[area].put(key, io.BytesIO(body), content_type="application/octet-stream")
