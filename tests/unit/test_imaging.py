@@ -76,7 +76,7 @@ def test_the_x_height_of_real_serif_print_is_its_fonts(crisp: bool) -> None:
 
 def test_an_enlargement_never_passes_three_times() -> None:
     page = np.full((400, 300), 255, np.uint8)
-    bigger, enlarge, why = _letter_size(page, 2.0)  # a misread x-height
+    bigger, enlarge, why = _letter_size(page, 2.0, 300)  # a misread x-height
     assert enlarge == 3.0
     assert bigger.shape == (1200, 900)
     assert "×3.00" in why
@@ -87,16 +87,23 @@ def test_large_letters_are_read_from_a_copy_reduced_to_twenty_pixels(
     letters: float, factor: float
 ) -> None:
     page = np.full((1000, 700), 255, np.uint8)
-    smaller, reduced, why = _letter_size(page, letters)
+    smaller, reduced, why = _letter_size(page, letters, 300)
     assert reduced == pytest.approx(factor)  # 60 px is a misreading: never under ×0.6
     assert smaller.shape == (round(1000 * factor), round(700 * factor))
     assert "read at ×" in why
 
 
+def test_a_reduction_lands_on_a_whole_dpi_so_the_page_pdf_keeps_the_sheet_s_size() -> None:
+    page = np.full((3508, 2480), 255, np.uint8)
+    smaller, reduced, _why = _letter_size(page, 32.0, 300)  # ×0.625 would be 187.5 dpi
+    assert 300 * reduced == pytest.approx(round(300 * reduced), abs=1e-9)
+    assert smaller.shape[1] / (300 * reduced) == pytest.approx(2480 / 300, rel=0.001)
+
+
 def test_letters_of_twenty_two_pixels_and_grainy_pages_are_read_as_they_are() -> None:
     page = np.full((1000, 700), 255, np.uint8)
-    assert _letter_size(page, 22.0)[1] == 1.0
-    same, factor, why = _letter_size(page, 30.0, grainy=True)
+    assert _letter_size(page, 22.0, 300)[1] == 1.0
+    same, factor, why = _letter_size(page, 30.0, 300, grainy=True)
     assert (same is page, factor) == (True, 1.0)
     assert "grainy" in why
 

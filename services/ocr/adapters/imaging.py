@@ -411,17 +411,19 @@ def read_lines(bw: Gray) -> Lines:
 
 
 def _letter_size(
-    flat: Gray, letters: float | None, *, grainy: bool = False
+    flat: Gray, letters: float | None, dpi: int, *, grainy: bool = False
 ) -> tuple[Gray, float, str]:
     """The page at the size its letters are read best, the factor, and why: tiny letters
     enlarged, large ones reduced (the reduced copy is for recognition alone) unless the page
-    is grainy: speckle the median left would merge with the strokes in a reduced copy."""
+    is grainy: speckle the median left would merge with the strokes in a reduced copy. A
+    reduction lands on a whole dpi (tesseract is told one), so the page PDF it writes keeps
+    the sheet's size."""
     if letters is None:
         return flat, 1.0, "too few lines for an x-height: read as it is"
     if letters > X_HEIGHT_MAX and grainy:
         return flat, 1.0, f"x-height {letters:.0f} px, grainy: read as it is"
     if letters > X_HEIGHT_MAX:
-        factor = max(X_HEIGHT_READ / letters, MIN_REDUCTION)
+        factor = round(dpi * max(X_HEIGHT_READ / letters, MIN_REDUCTION)) / dpi
         smaller = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
         return smaller, factor, f"x-height {letters:.0f} px: read at ×{factor:.2f}"
     if letters >= X_HEIGHT_MIN:
@@ -529,12 +531,13 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
         ink_coverage=round(float((bw < 128).mean()), 4),  # share of ink on the binarised page
         colour=colour,
     )
-    sized, factor, why = _letter_size(flat, lines.x_height, grainy=noise > NOISY)
+    shown_dpi = round(found_dpi * scale)
+    sized, factor, why = _letter_size(flat, lines.x_height, shown_dpi, grainy=noise > NOISY)
     trace("letter-size", why)
     # tesseract reads the grey levels, not a binarisation of them: it thresholds for its
     # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
     # and diacritics survive that a global threshold breaks (200 dpi, JPEG scans)
     if factor < 1:  # people see the page whole; its reading is scaled back to it
-        return Cleaned(sized, flat, round(found_dpi * scale), quality, tuple(trace.steps), factor)
+        return Cleaned(sized, flat, shown_dpi, quality, tuple(trace.steps), factor)
     dpi = round(found_dpi * scale * factor)
     return Cleaned(sized, sized, dpi, quality, tuple(trace.steps))
