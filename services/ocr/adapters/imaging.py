@@ -35,11 +35,11 @@ MAX_DPI = 400
 X_HEIGHT_MIN = 12.0  # px: smaller letters lose strokes and tone marks (small print at 150 dpi)
 X_HEIGHT_TARGET = 24.0  # px: 13 pt Times at 300 dpi, the size too small letters are brought to
 MAX_ENLARGEMENT = 3.0  # a misread x-height must never blow a page up past what tesseract takes
-# tesseract's LSTM reads best with capitals 20–30 px high (its authors' advice), an x-height of
-# about 14–21 px in Times; larger letters cost layout time without adding accuracy, so they are
-# read from a reduced copy (13 pt Times at 300 dpi, x-height 25 px: ×0.8, a fifth less time)
+# tesseract's LSTM reads best with capitals 20–30 px high (its authors' advice); larger letters
+# cost layout time without adding accuracy, so they are read from a reduced copy, brought to a
+# 22 px x-height (capitals ≈ 32 px): at 20 px the slash of a số ký hiệu ("277/TTr") was lost
 X_HEIGHT_MAX = 22.0  # px: above it the page is read reduced …
-X_HEIGHT_READ = 20.0  # px: … to this x-height (capitals ≈ 29 px)
+X_HEIGHT_READ = 22.0  # px: … to this x-height
 MIN_REDUCTION = 0.6  # a misread x-height must never shrink a page past what letters survive
 MEASURED_AT_DPI = 270  # sharpness and speckle thresholds hold for pages of at least this dpi
 ANALYSIS_WIDTH = 1000  # pixels; skew and orientation are measured on a reduced copy
