@@ -44,10 +44,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    try:  # gone between the signal and the read: as dead as a zombie
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
+    try:  # gone between the signal and the read (ENOENT, or ESRCH mid-reap): dead
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
         return False
+    return state != "Z"
 
 
 def _children_of(parent: int) -> set[int]:
