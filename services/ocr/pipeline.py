@@ -31,6 +31,7 @@ from services.ocr.domain import (
     reorder_hocr,
     rescaled_hocr,
 )
+from shared.geometry import Affine, with_scan_transform
 from shared.text import nfc
 
 JPEG_QUALITY = 85
@@ -133,11 +134,13 @@ def read_upright(cleaned: Cleaned, engine: OcrEngine, languages: str) -> tuple[C
     kept, page = first, cleaned
     kept_confidence, other_confidence = kept_band, other_band
     if kept_band is None or (other_band or 0.0) > kept_band:
+        height, width = cleaned.for_people.shape[:2]
         flipped = replace(
             cleaned,
             for_ocr=turn(cleaned.for_ocr, 180),
             for_people=turn(cleaned.for_people, 180),
             quality=replace(cleaned.quality, rotation=(cleaned.quality.rotation + 180) % 360),
+            from_scan=cleaned.from_scan.then(Affine.turned(180, width, height)),
         )
         second = _read(engine, flipped.for_ocr, flipped.ocr_dpi, languages)
         kept_confidence, other_confidence = first.confidence, second.confidence
@@ -179,7 +182,7 @@ def process_image(
     confidence = reading.confidence
     blocks = ordered_blocks(hocr_lines(hocr))
     text = nfc(blocks_text(blocks))
-    hocr = reorder_hocr(hocr, blocks)  # the same order in every derivative
+    hocr = with_scan_transform(reorder_hocr(hocr, blocks), cleaned.from_scan)  # for the PDF/A
     software = f"{engine.name} {tesseract_version()}"
     alto = alto_of(blocks, (width, height), software)
     ok, jpeg = cv2.imencode(".jpg", cleaned.for_people, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])

@@ -134,7 +134,7 @@ def test_each_van_ban_is_a_two_layer_pdfa_2b_with_its_text(aip: Path) -> None:
             assert (xmp["pdfaid:part"], xmp["pdfaid:conformance"]) == ("2", "B")
             assert xmp["dc:title"] == text
             assert [item.title for item in pdf.open_outline().root] == [text]
-            (image,) = pdf.pages[0].images.values()
+            (image,) = pdf.pages[0].get_images().values()
             assert image.ColorSpace == pikepdf.Name.DeviceRGB  # colour, not the OCR input
             assert find_nonembedded_fonts(pdf) == set()
 

@@ -152,7 +152,7 @@ def test_a_scan_decodes_to_the_pixels_pillow_reads_whoever_decodes_it(
     rng = np.random.default_rng(7)
     shape = (60, 40) if mode == "L" else (60, 40, 3)
     Image.fromarray(rng.integers(0, 256, shape, np.uint8), mode).save(tmp_path / f"p{suffix}")
-    pixels, _dpi, colour = load(tmp_path / f"p{suffix}")
+    pixels, _dpi, colour, _from = load(tmp_path / f"p{suffix}")
     with Image.open(tmp_path / f"p{suffix}") as image:
         expected = np.asarray(image.convert(mode))
     if colour:
@@ -177,7 +177,7 @@ def test_a_scan_turned_by_its_exif_orientation_is_read_upright(tmp_path: Path) -
     exif = Image.Exif()
     exif[0x0112] = 6  # the camera was turned: show the stored pixels turned 90° clockwise
     Image.fromarray(page).save(tmp_path / "p.jpg", exif=exif.tobytes(), quality=95)
-    pixels, _dpi, _colour = load(tmp_path / "p.jpg")
+    pixels, _dpi, _colour, _from = load(tmp_path / "p.jpg")
     assert pixels.shape[:2] == (40, 60)
     assert pixels[:, -10:].mean() < 60  # the top edge is now on the right
     assert pixels[:, :10].mean() > 200
@@ -186,7 +186,7 @@ def test_a_scan_turned_by_its_exif_orientation_is_read_upright(tmp_path: Path) -
 def test_a_sixteen_bit_scan_is_read_by_pillow_as_grey(tmp_path: Path) -> None:
     deep = (np.arange(60 * 40, dtype=np.uint16).reshape(60, 40) * 27).astype(np.uint16)
     Image.fromarray(deep).save(tmp_path / "p.png")
-    pixels, _dpi, colour = load(tmp_path / "p.png")
+    pixels, _dpi, colour, _from = load(tmp_path / "p.png")
     assert pixels.shape == (60, 40)
     assert pixels.dtype == np.dtype(np.uint8)
     assert colour is False
@@ -205,3 +205,52 @@ def test_the_ink_tells_a_sparse_last_page_upright_from_upside_down(seed: int) ->
     over = upright_evidence(read_lines(_rendered("sparse_rot180", seed)).bands)
     assert upright > 0.5
     assert over < -0.5
+
+
+def _marked_scan(how: str) -> tuple[Image.Image, bytes, list[tuple[int, int]], int]:
+    """A scan as stored, with black 2.5 mm marks drawn on the stored pixels, their centres,
+    its EXIF (empty unless the scan says how to show it) and its dpi."""
+    page, _ = render_variant("clean", 1)
+    dpi, exif = 300, Image.Exif()
+    if how == "sideways and crooked":
+        page = page.transpose(Image.Transpose.ROTATE_270).rotate(
+            2.5, resample=Image.Resampling.BICUBIC, expand=True, fillcolor="white"
+        )
+    elif how == "turned by its exif":
+        page = page.transpose(Image.Transpose.ROTATE_90)
+        exif[0x0112] = 6  # show the stored pixels turned 90° clockwise: upright
+    elif how == "scanned at 100 dpi":
+        dpi = 100
+        page = page.resize((page.width // 3, page.height // 3), Image.Resampling.LANCZOS)
+    page = page.convert("RGB")
+    width, height = page.size
+    side = dpi // 10
+    centres = [
+        (width // 10, height // 2),
+        (width // 2, height // 12),
+        (width * 9 // 10, height * 9 // 10),
+    ]
+    pixels = np.asarray(page).copy()
+    for x, y in centres:
+        pixels[y - side // 2 : y + side // 2, x - side // 2 : x + side // 2] = 0
+    return Image.fromarray(pixels), exif.tobytes(), centres, dpi
+
+
+@pytest.mark.parametrize(
+    "how", ["sideways and crooked", "turned by its exif", "scanned at 100 dpi", "upright"]
+)
+def test_the_map_from_the_scan_puts_its_marks_where_the_clean_page_shows_them(
+    tmp_path: Path, how: str
+) -> None:
+    """The handover's PDF/A draws the colour scan through ``from_scan`` under the words OCR
+    found on the clean page: each mark of the scan must land on the same mark there."""
+    scan, exif, centres, dpi = _marked_scan(how)
+    path = tmp_path / "scan.jpg"
+    scan.save(path, dpi=(dpi, dpi), exif=exif, quality=92)
+    cleaned = clean_page(path, _no_guess)
+    half = max(2, round(cleaned.dpi / 10 / 4))  # a quarter of a mark on the clean page
+    assert how == "upright" or not cleaned.from_scan.is_identity
+    for x, y in centres:
+        mx, my = (round(v) for v in cleaned.from_scan.apply(x, y))
+        window = cleaned.for_people[my - half : my + half, mx - half : mx + half]
+        assert window.size and window.mean() < 60, (how, (x, y), (mx, my))

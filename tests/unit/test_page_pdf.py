@@ -34,7 +34,7 @@ def test_the_jpeg_fills_the_page_under_the_text_and_is_never_recoded() -> None:
     with pikepdf.open(io.BytesIO(result)) as pdf:
         (only,) = pdf.pages
         assert [float(v) for v in only.mediabox] == [0.0, 0.0, 120.0, 168.0]
-        (image,) = only.images.values()
+        (image,) = only.get_images().values()
         assert image.read_raw_bytes() == jpeg  # DCT data as people see it
         assert (int(image.Width), int(image.Height)) == (500, 700)
         drawn = only.Contents.read_bytes() if isinstance(only.Contents, pikepdf.Stream) else b""

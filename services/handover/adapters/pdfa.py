@@ -5,6 +5,7 @@ pikepdf joins them and writes PDF/A-2b, validating the bytes it wrote."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+import img2pdf
 import pikepdf
 from ocrmypdf.font import MultiFontManager
 from ocrmypdf.fpdf_renderer import Fpdf2PdfRenderer
@@ -21,6 +23,8 @@ from ocrmypdf.pdfa import find_nonembedded_fonts
 from pikepdf.pdfa import Flavour
 from pikepdf.pdfa import save as save_pdfa
 from PIL import Image
+
+from shared.geometry import Affine, scan_transform
 
 FONTS = Path(str(files("ocrmypdf.data")))
 DEFAULT_DPI = 300
@@ -59,19 +63,64 @@ def _dpi(image: Path) -> float:
     return float(dpi[0]) if dpi and dpi[0] else DEFAULT_DPI
 
 
+def _scan_image(image: Path) -> bytes:
+    """A one-page PDF holding the scan as img2pdf embeds it: JPEG and JPEG 2000 bytes as they
+    are, PNG and TIFF losslessly, in the orientation the scan is stored in (the map from the
+    hOCR turns it). A scan with an alpha channel is flattened onto white first."""
+    try:
+        return bytes(img2pdf.convert(str(image), rotation=img2pdf.Rotation.none))
+    except img2pdf.AlphaChannelError:
+        with Image.open(image) as im:
+            flat = Image.new("RGB", im.size, "white")
+            flat.paste(im, mask=im.convert("RGBA").getchannel("A"))
+        out = io.BytesIO()
+        flat.save(out, "PNG")
+        return bytes(img2pdf.convert(out.getvalue(), rotation=img2pdf.Rotation.none))
+
+
+def _drawing_matrix(
+    onto_page: Affine, scan: tuple[int, int], page: tuple[int, int], dpi: float
+) -> list[float]:
+    """The PDF ``cm`` operands that draw an image XObject (its unit square, first row at the
+    top) where ``onto_page`` puts each pixel of the scan, on a page of ``page`` pixels at
+    ``dpi`` (PDF's y axis points up)."""
+    points = 72.0 / dpi
+    square_to_scan = Affine(a=scan[0], e=-scan[1], f=scan[1])
+    page_to_points = Affine(a=points, e=-points, f=page[1] * points)
+    m = square_to_scan.then(onto_page).then(page_to_points)
+    return [m.a, m.d, m.b, m.e, m.c, m.f]
+
+
 def _render_page(page: PdfPage, target: Path, fonts: MultiFontManager) -> None:
-    """One page: the scan stretched over the page, the text where the hOCR puts it. The page's
-    size is the hOCR's pixels at the resolution OCR read them at (its ``scan_res``): OCR may
-    have read the page enlarged or reduced, and a scan may declare no dpi at all."""
+    """One page: the text where the hOCR puts it, and over it the colour scan drawn through
+    the map OCR recorded from the scan to the page it read (turned, deskewed, resized), so
+    the invisible words lie over the printed ones. An hOCR without the map (read before it
+    was recorded) gets the scan stretched over the page. The page's size is the hOCR's
+    pixels at the resolution OCR read them at (its ``scan_res``): OCR may have read the page
+    enlarged or reduced, and a scan may declare no dpi at all."""
+    hocr_text = page.hocr.read_text(encoding="utf-8")
     ocr = HocrParser(page.hocr).parse()
-    renderer = Fpdf2PdfRenderer(
-        page=ocr,
-        dpi=ocr.dpi or _dpi(page.image),
-        multi_font_manager=fonts,
-        invisible_text=True,
-        image=page.image,
+    if ocr.bbox is None:
+        raise PdfaInvalid(f"{page.hocr.name}: the hOCR page has no bbox")
+    dpi = ocr.dpi or _dpi(page.image)
+    Fpdf2PdfRenderer(page=ocr, dpi=dpi, multi_font_manager=fonts, invisible_text=True).render(
+        target
     )
-    renderer.render(target)
+    with pikepdf.Pdf.open(target, allow_overwriting_input=True) as pdf:
+        with pikepdf.Pdf.open(io.BytesIO(_scan_image(page.image))) as scan_pdf:
+            (scan,) = scan_pdf.pages[0].get_images().values()
+            stored = (int(scan.Width), int(scan.Height))
+            size = (round(ocr.bbox.width), round(ocr.bbox.height))
+            onto_page = scan_transform(hocr_text) or Affine.scaled(
+                size[0] / stored[0], size[1] / stored[1]
+            )
+            text_page = pdf.pages[0]
+            name = text_page.add_resource(pdf.copy_foreign(scan), pikepdf.Name.XObject)
+            matrix = " ".join(f"{v:.6f}" for v in _drawing_matrix(onto_page, stored, size, dpi))
+            text_page.contents_add(
+                pdf.make_stream(f"q {matrix} cm {name} Do Q".encode("ascii")), prepend=False
+            )
+        pdf.save(target)
 
 
 def build_pdfa(pages: Sequence[PdfPage], meta: PdfMetadata, target: Path) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from PIL import Image, ImageOps
 
 from services.ocr.domain import PageQuality, UnreadableImage
 from shared.errors import DECODER_FAILURES
+from shared.geometry import IDENTITY, Affine
 
 Gray = MatLike  # one channel, 8 bits
 Colour = MatLike  # three channels, BGR
@@ -75,6 +77,7 @@ class Cleaned:
     quality: PageQuality  # measurements; flags are added once the page is read
     steps: tuple[Step, ...] = ()
     reduced: float = 1.0  # for_ocr's size to for_people's: under 1 when large letters are
+    from_scan: Affine = IDENTITY  # where a point of the stored scan lands in for_people
 
     @property
     def ocr_dpi(self) -> int:
@@ -117,10 +120,19 @@ def _opencv_decodes_as_pillow(image: Image.Image, path: Path) -> bool:
     return True
 
 
-def load(path: Path) -> tuple[MatLike, int | None, bool]:
-    """Decode any format Pillow reads; honour EXIF orientation; return the pixels (BGR for
-    colour, else one grey channel: a greyscale scan is never tripled and reduced again), the
-    declared dpi and whether the scan is in colour.
+class Scan(NamedTuple):
+    """A decoded scan: pixels (BGR for colour, else one grey channel: a greyscale scan is never
+    tripled and reduced again), the declared dpi, whether it is in colour, and where a point
+    of the stored image lands in ``pixels`` (its EXIF orientation applied)."""
+
+    pixels: MatLike
+    dpi: int | None
+    colour: bool
+    from_stored: Affine
+
+
+def load(path: Path) -> Scan:
+    """Decode any format Pillow reads, honouring its EXIF orientation.
 
     Pillow reads the header (dpi, mode, orientation); the common scans (8-bit grey or RGB
     PNG, JPEG, TIFF, upright) are decoded by OpenCV, straight into the array the clean-up
@@ -129,12 +141,13 @@ def load(path: Path) -> tuple[MatLike, int | None, bool]:
         with Image.open(path) as image:
             dpi_info = image.info.get("dpi")
             flag = _DECODED_BY_OPENCV.get(image.mode)
-            pixels = None
+            pixels, from_stored = None, IDENTITY
             if flag is not None and _opencv_decodes_as_pillow(image, path):
                 pixels = cv2.imread(str(path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
             if pixels is not None:
                 colour = image.mode == "RGB"
             else:
+                from_stored = Affine.exif(_orientation(image), *image.size)
                 image.load()
                 turned = ImageOps.exif_transpose(image)
                 colour = turned.mode not in ("1", "L", "LA", "I", "I;16", "F")
@@ -145,7 +158,7 @@ def load(path: Path) -> tuple[MatLike, int | None, bool]:
     except UNDECODABLE as exc:
         raise UnreadableImage(f"cannot decode {path.name}: {exc}") from exc
     dpi = round(float(dpi_info[0])) if dpi_info and float(dpi_info[0]) >= 50 else None
-    return pixels, dpi, colour
+    return Scan(pixels, dpi, colour, from_stored)
 
 
 def effective_dpi(width: int, height: int, declared: int | None) -> float:
@@ -315,15 +328,26 @@ def find_layout(bw: Gray, limit: float = 15.0) -> tuple[int, float]:
     return 0, _refined_angle(ink, across_angle)
 
 
-def rotate(image: Gray, angle: float, fill: int = 255) -> Gray:
-    """Rotate by ``angle`` degrees counter-clockwise around the centre, keeping every pixel."""
-    height, width = image.shape[:2]
+def _rotation(shape: tuple[int, ...], angle: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The warp matrix and canvas (width, height) of a rotation that keeps every pixel."""
+    height, width = shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_w, new_h = int(height * sin + width * cos), int(height * cos + width * sin)
     matrix[0, 2] += new_w / 2 - width / 2
     matrix[1, 2] += new_h / 2 - height / 2
-    return cv2.warpAffine(image, matrix, (new_w, new_h), flags=cv2.INTER_CUBIC, borderValue=(fill,))
+    return matrix, (new_w, new_h)
+
+
+def rotate(image: Gray, angle: float, fill: int = 255) -> Gray:
+    """Rotate by ``angle`` degrees counter-clockwise around the centre, keeping every pixel."""
+    matrix, size = _rotation(image.shape, angle)
+    return cv2.warpAffine(image, matrix, size, flags=cv2.INTER_CUBIC, borderValue=(fill,))
+
+
+def _resized(before: Gray, after: Gray) -> Affine:
+    """The map of a resize, from the sizes it made (they are rounded to whole pixels)."""
+    return Affine.scaled(after.shape[1] / before.shape[1], after.shape[0] / before.shape[0])
 
 
 def turn(image: Gray, clockwise: int) -> Gray:
@@ -473,7 +497,7 @@ def orient(
 
 def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     trace = _Trace()
-    pixels, dpi, colour = load(path)
+    pixels, dpi, colour, from_scan = load(path)
     height, width = pixels.shape[:2]
     found_dpi = effective_dpi(width, height, dpi)
     trace("load", f"{width}×{height} px, {found_dpi:.0f} dpi ({'declared' if dpi else 'A4'})")
@@ -488,7 +512,8 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     if not MIN_NATIVE_DPI <= found_dpi <= MAX_DPI:  # before any step that looks at pixels
         scale = TARGET_DPI / found_dpi
         method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=method)
+        scanned, gray = gray, cv2.resize(gray, None, fx=scale, fy=scale, interpolation=method)
+        from_scan = from_scan.then(_resized(scanned, gray))
         trace("resample", f"×{scale:.2f} to {TARGET_DPI} dpi")
     measured = _as_if_300_dpi(gray, found_dpi * scale)
     noise = speckle_level(measured)
@@ -500,8 +525,11 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     flat = flatten(gray)
     trace("flatten", f"grey levels {low:.0f}–{high:.0f} divided by the paper's brightness")
     quarter, skew = find_layout(binarise(flat))
+    from_scan = from_scan.then(Affine.turned(quarter, flat.shape[1], flat.shape[0]))
     flat = turn(flat, quarter)
     if abs(skew) >= 0.1:
+        matrix, _size = _rotation(flat.shape, skew)
+        from_scan = from_scan.then(Affine.of_opencv(matrix))
         flat = rotate(flat, skew)
     trace("layout", f"turned {quarter}°, deskewed {skew}°")
     bw = binarise(flat)
@@ -509,6 +537,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     lines = read_lines(bw)  # the same read upside down: a turn over changes neither
     orientation = orient(bw, lines.bands, guess)
     if orientation.over:
+        from_scan = from_scan.then(Affine.turned(180, flat.shape[1], flat.shape[0]))
         flat, bw = turn(flat, 180), turn(bw, 180)
     rotation = (quarter + orientation.over) % 360
     trace(
@@ -538,6 +567,7 @@ def clean_page(path: Path, guess: OrientationGuess) -> Cleaned:
     # layout itself and its recogniser reads the grey line images, where anti-aliased strokes
     # and diacritics survive that a global threshold breaks (200 dpi, JPEG scans)
     if factor < 1:  # people see the page whole; its reading is scaled back to it
-        return Cleaned(sized, flat, shown_dpi, quality, tuple(trace.steps), factor)
+        return Cleaned(sized, flat, shown_dpi, quality, tuple(trace.steps), factor, from_scan)
     dpi = round(found_dpi * scale * factor)
-    return Cleaned(sized, sized, dpi, quality, tuple(trace.steps))
+    from_scan = from_scan.then(_resized(flat, sized))
+    return Cleaned(sized, sized, dpi, quality, tuple(trace.steps), from_scan=from_scan)
