@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shared.errors import SohoaError
+from shared.geometry import Affine
 
 
 class Action(StrEnum):
@@ -312,14 +313,16 @@ MIN_SKEW = 0.1  # degrees: OCR's clean-up levels a page from this much (imaging.
 @dataclass(frozen=True)
 class Original:
     """The scan as stored beside the cleaned image OCR read (``page-words``' ``original``):
-    the hOCR boxes are in the cleaned image's pixels, so they are scaled by the two images'
-    natural sizes; a page OCR turned upright lies otherwise on the original, so no box is
-    laid over it."""
+    the hOCR boxes are in the cleaned image's pixels. OCR records where each point of the
+    scan landed on that image (``to_page_image``), so a box is brought back through it, turned
+    and levelled pages too; a page read before OCR kept the map is scaled by the two images'
+    natural sizes, and one turned or levelled to be read then gets no box laid over it."""
 
     width: int
     height: int
     rotation: int = 0
     skew: float = 0.0  # degrees clean-up levelled the page by
+    to_page: Affine | None = None
 
     @classmethod
     def of(cls, page_words: Mapping[str, object]) -> Original:
@@ -331,32 +334,41 @@ class Original:
 
         rotation = found.get("rotation")
         skew = found.get("skew")
+        mapped = found.get("to_page_image")
+        to_page = (
+            Affine(*(float(v) for v in mapped))
+            if isinstance(mapped, list)
+            and len(mapped) == 6
+            and all(isinstance(v, int | float) for v in mapped)
+            else None
+        )
         return cls(
             number(found.get("width"), number(page_words.get("width"), 2480)),
             number(found.get("height"), number(page_words.get("height"), 3508)),
             rotation % 360 if isinstance(rotation, int) else 0,
             float(skew) if isinstance(skew, int | float) else 0.0,
+            to_page,
         )
 
     @property
     def aligned(self) -> bool:
-        """Whether the boxes can be laid over it: the page was neither turned nor levelled to
-        be read (deskewing rotates and enlarges the canvas: a box would miss by tens of px)."""
-        return self.rotation == 0 and abs(self.skew) < MIN_SKEW
+        """Whether the boxes can be laid over it: OCR kept the map, or the page was neither
+        turned nor levelled to be read (deskewing rotates and enlarges the canvas: a box
+        scaled by the sizes alone would miss by tens of px)."""
+        return self.to_page is not None or (self.rotation == 0 and abs(self.skew) < MIN_SKEW)
 
     def boxes(self, words: Sequence[ViewedWord], width: int, height: int) -> list[ViewedWord]:
         """``words`` boxed in the cleaned image (``width`` × ``height``) moved onto this one."""
-        sx, sy = self.width / max(width, 1), self.height / max(height, 1)
-        return [
-            replace(
-                w,
-                x=round(w.x * sx),
-                y=round(w.y * sy),
-                width=max(round(w.width * sx), 1),
-                height=max(round(w.height * sy), 1),
-            )
-            for w in words
-        ]
+        back = (
+            self.to_page.inverse()
+            if self.to_page is not None
+            else Affine.scaled(self.width / max(width, 1), self.height / max(height, 1))
+        )
+        moved = []
+        for w in words:
+            x0, y0, x1, y1 = (round(v) for v in back.box(w.x, w.y, w.x + w.width, w.y + w.height))
+            moved.append(replace(w, x=x0, y=y0, width=max(x1 - x0, 1), height=max(y1 - y0, 1)))
+        return moved
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from services.ops.demo import inventory_csv, wait_until
 from services.ops.samples import SampleDocument
 from services.ops.stack import LocalStack
+from shared.geometry import Affine
 
 pytestmark = pytest.mark.e2e
 
@@ -238,11 +239,11 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     assert original.headers["content-type"] == "image/png"  # the sample is scanned as PNG
     assert original.body() == scans[0].read_bytes()  # the very original, as stored
     read = client.get(f"/api/v1/files/{FILE_CODE}/page-words", params={"sequence": 1}).json()
-    assert read["original"]["rotation"] == 0  # upright: the boxes lie over it
-    scale = read["original"]["width"] / read["width"]
+    back = Affine(*read["original"]["to_page_image"]).inverse()  # the map OCR kept, reversed
     boxes = desk.page.locator("svg#scan rect.word")
     assert boxes.count() == len(read["words"])
-    assert boxes.nth(3).get_attribute("x") == str(round(read["words"][3]["box"][0] * scale))
+    x0, *_ = back.box(*read["words"][3]["box"])
+    assert boxes.nth(3).get_attribute("x") == str(round(x0))
     boxes.nth(3).hover()
     expect(desk.page.locator("#t-3")).to_have_class(re.compile(r"\bhot\b"))
     desk.screen("05b-xem-trang-goc")

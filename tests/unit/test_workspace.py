@@ -27,6 +27,7 @@ from services.workspace.domain import (
     viewed_words,
 )
 from services.workspace.ports import GatewayProblem, Grant, Params, Streamed
+from shared.geometry import Affine
 
 pytestmark = pytest.mark.unit
 
@@ -654,6 +655,21 @@ def test_an_original_turned_for_ocr_is_shown_without_boxes_and_says_why(
     assert "<rect id=" not in page
     assert "xoay 90°" in page
     assert '<span id="t-1" data-w="1" class="word low">BAN</span>' in page  # the text stays
+
+
+def test_an_original_turned_for_ocr_gets_its_boxes_through_the_map_ocr_kept(
+    browser: TestClient, gateway: FakeGateway
+) -> None:
+    """The scan stored sideways (1400 × 1000) was turned 90° clockwise to be read: a word at
+    the top left of the page image sits at the bottom left of the scan."""
+    to_page = Affine.turned(90, 1400, 1000)
+    sideways = {"width": 1400, "height": 1000, "rotation": 90, "to_page_image": [*to_page.values]}
+    gateway.words = {**WORDS, "original": sideways}
+    sign_in(browser, "luutru", "mat-khau-1")
+    page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
+    assert "xoay 90°" not in page
+    assert 'viewBox="0 0 1400 1000"' in page
+    assert '<rect id="w-0" data-w="0" class="word" x="10" y="940" width="30" height="50"' in page
 
 
 def test_an_original_levelled_for_ocr_is_shown_without_boxes(

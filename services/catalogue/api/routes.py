@@ -113,6 +113,7 @@ from services.catalogue.ports import (
 )
 from services.catalogue.suggester import suggest_file
 from shared.errors import PermanentError
+from shared.geometry import scan_transform
 from shared.http import correlation_id
 from shared.text import FileCode, nfc, validate_file_code
 from shared.uploads import spooled
@@ -644,6 +645,7 @@ async def get_page_words(
     if hocr is None:
         raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} chưa có hOCR")
     width, height, words = await asyncio.to_thread(hocr_words, hocr)
+    to_page = scan_transform(hocr)
     quality = reading.quality
     return {
         "sequence": sequence,
@@ -655,6 +657,9 @@ async def get_page_words(
             "media_type": page.media_type,
             "rotation": quality.rotation if quality else None,
             "skew": quality.skew if quality else None,
+            # where a point of the original lands on the page image: x' = a·x + b·y + c,
+            # y' = d·x + e·y + f ([a, b, c, d, e, f]); null for a page read before OCR kept it
+            "to_page_image": list(to_page.values) if to_page else None,
         },
         "confidence": reading.confidence,
         "words": [
