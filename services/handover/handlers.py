@@ -50,6 +50,7 @@ from shared.eark import eark_errors
 from shared.envelope import Envelope
 from shared.errors import PermanentError
 from shared.events import (
+    Event,
     FileAccepted,
     FixityFailed,
     PackageFailed,
@@ -143,28 +144,24 @@ async def on_file_accepted(event: FileAccepted, envelope: Envelope, deps: Handov
         failed = PackageFailed(
             file_code=event.file_code, reason_code=exc.code, detail=str(exc)[:2000], at=utcnow()
         )
-        await in_thread(
-            deps.engine,
-            lambda s: add_to_outbox(
-                s, failed, source=SOURCE, correlation_id=envelope.correlation_id
-            ),
-        )
-        deps.wake_outbox()
+        await _announce(failed, envelope, deps)
         log.warning("package_failed", code=exc.code)
         raise
+
+
+async def _announce(event: Event, cause: Envelope, deps: HandoverDeps) -> None:
+    """One event through the outbox, in the correlation of the event that caused it."""
+    await in_thread(
+        deps.engine,
+        lambda s: add_to_outbox(s, event, source=SOURCE, correlation_id=cause.correlation_id),
+    )
+    deps.wake_outbox()
 
 
 async def _package(event: FileAccepted, envelope: Envelope, deps: HandoverDeps) -> None:
     built = await in_thread(deps.engine, lambda s: _existing(s, envelope.id))
     if built is not None:  # sent again: the catalogue never heard of the package it made
-        ready = _ready_again(built, deps, utcnow())
-        await in_thread(
-            deps.engine,
-            lambda s: add_to_outbox(
-                s, ready, source=SOURCE, correlation_id=envelope.correlation_id
-            ),
-        )
-        deps.wake_outbox()
+        await _announce(_ready_again(built, deps, utcnow()), envelope, deps)
         return
     package_id = package_id_for(envelope.id)
     key = package_key(event.file_code, package_id)

@@ -147,9 +147,6 @@ def test_pages_containers_and_rescans_in_s3(
 ) -> None:
     minio, bucket = _originals(s3_settings)
 
-    def keys() -> set[str]:
-        return _keys(minio, bucket)
-
     asyncio.run(_announce(kafka_broker.bootstrap, 1))
     with httpx.Client(base_url=ingest.url, timeout=60) as client:
         _wait(client)
@@ -165,7 +162,7 @@ def test_pages_containers_and_rescans_in_s3(
         assert container.status_code == 201, container.text
         assert [p["sequence"] for p in container.json()["pages"]] == [2, 3]
 
-        before = keys()
+        before = _keys(minio, bucket)
         refused = client.post(
             f"/api/v1/files/{CODE}/pages",
             params={"sequence": 4},
@@ -175,7 +172,7 @@ def test_pages_containers_and_rescans_in_s3(
         assert refused.json()["code"] == "ingest.resolution-too-low"
         empty = client.post(f"/api/v1/files/{CODE}/pages", params={"sequence": 4}, content=b"")
         assert empty.json()["code"] == "ingest.empty-upload"
-        assert keys() == before  # nothing stored of a refused scan
+        assert _keys(minio, bucket) == before  # nothing stored of a refused scan
         assert len(before) == 4  # page 1, the container and its two pages
 
         asyncio.run(_announce(kafka_broker.bootstrap, 2, rescan=(1,)))
@@ -189,7 +186,7 @@ def test_pages_containers_and_rescans_in_s3(
         assert rescan.json()["version"] == 2
         kept = minio.get_object(bucket, original_of(page.json())).read()
         assert hashlib.sha256(kept).hexdigest() == page.json()["sha256"]
-        assert original_of(rescan.json()) in keys()
+        assert original_of(rescan.json()) in _keys(minio, bucket)
 
     ingested = asyncio.run(_events(kafka_broker.bootstrap, PageIngested.TOPIC, CODE, 4))
     rejected = asyncio.run(_events(kafka_broker.bootstrap, PageRejected.TOPIC, CODE, 2))
@@ -245,9 +242,6 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
     parts or too many parts refuse the whole request with the part named, storing nothing."""
     minio, bucket = _originals(s3_settings)
 
-    def keys() -> set[str]:
-        return _keys(minio, bucket)
-
     url = f"/api/v1/files/{MULTI}/pages"
     scans = [image_bytes(colour=c) for c in ("red", "green", "blue")]
     files = [("page", (f"{n:04d}.png", body, "image/png")) for n, body in enumerate(scans, 1)]
@@ -271,7 +265,7 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
         assert again.status_code == 200, again.text
         assert [p["page_id"] for p in again.json()["pages"]] == [p["page_id"] for p in pages]
 
-        before = keys()
+        before = _keys(minio, bucket)
         low = image_bytes(size=(595, 842), dpi=72)
         bad = [
             ("page", ("0004.png", image_bytes(colour="navy"), "image/png")),
@@ -311,7 +305,7 @@ def test_many_scans_in_one_multipart_request_are_taken_all_together_or_not_at_al
             2,
         )
 
-        assert keys() == before  # nothing stored of a refused request
+        assert _keys(minio, bucket) == before  # nothing stored of a refused request
         listed = client.get(url).json()
         assert [p["sequence"] for p in listed] == [1, 2, 3]
 
