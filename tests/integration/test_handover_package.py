@@ -90,6 +90,45 @@ def test_every_mets_validates_against_the_shipped_xsds(aip: Path) -> None:
     assert validate_xml(broken, schema) != []  # the check can fail
 
 
+@pytest.mark.parametrize(
+    ("path", "change", "named"),
+    [
+        ("metadata/descriptive/EAD.xml", ("<title>", "<tieuDe>"), "EAD.xml"),
+        (
+            f"representations/rep1/metadata/descriptive/EAD_doc_{FILE_CODE}.1.xml",
+            ("<issuedDate>05/03/2001", "<issuedDate>2001-03-05"),
+            f"EAD_doc_{FILE_CODE}.1.xml",
+        ),
+        ("metadata/preservation/PREMIS.xml", ('"premis:file"', '"premis:paper"'), "PREMIS.xml"),
+        (
+            "representations/rep1/metadata/preservation/PREMIS_rep1.xml",
+            (
+                "<premis:messageDigestOriginator>sohoa</premis:messageDigestOriginator>",
+                "<premis:originator>sohoa</premis:originator>",
+            ),
+            "PREMIS_rep1.xml",
+        ),
+    ],
+)
+def test_every_description_and_premis_file_validates_and_a_broken_one_is_named(
+    aip: Path, path: str, change: tuple[str, str], named: str
+) -> None:
+    """EAD.xml and EAD_doc_* against the TT 05 schemas the package ships, PREMIS against the
+    Library of Congress's PREMIS 3.0 XSD: valid as built, and a file broken is named."""
+    assert validate_package(aip) == []
+    target = aip / path
+    text = target.read_text(encoding="utf-8")
+    assert change[0] in text
+    target.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    errors = validate_package(aip)
+    assert errors and all(e.startswith(path) and named in e for e in errors), errors
+
+
+def test_a_package_without_one_of_its_schemas_is_refused(aip: Path) -> None:
+    (aip / "schemas" / "premis.xsd").unlink()
+    assert validate_package(aip) == ["schemas/premis.xsd: missing"]
+
+
 def test_package_passes_the_eark_validator_offline(aip: Path) -> None:
     assert eark_errors(aip) == []
 

@@ -137,12 +137,26 @@ def write_ead_doc(document: DescribedDocument, arc_file_code: str, path: Path) -
     _sub(root, "docOrdinal", str(document.ordinal))
     for name in DOC_FIELDS:
         value = getattr(document, name)
-        if name == "description" and document.extension:
-            extra = "; ".join(f"{k}: {v}" for k, v in sorted(document.extension.items()))
-            value = f"{value}; {extra}" if value else extra
+        if name == "description":
+            value = _with_extension(value, document.extension)
         if value is not None:
             _sub(root, camel(name), _value(value))
     _write(root, path)
+
+
+DOC_DESCRIPTION_MAX = 500  # characters of a văn bản's ghi chú (TT 05 §4.2, EAD_doc.xsd)
+
+
+def _with_extension(description: str | None, extension: dict[str, str]) -> str | None:
+    """The ghi chú with the project's extension (signer, place) after it, each item only while
+    the whole stays within what the schema allows: the catalogue holds the extension in full."""
+    text = description
+    for key, value in sorted(extension.items()):
+        item = f"{key}: {value}"
+        longer = f"{text}; {item}" if text else item
+        if len(longer) <= DOC_DESCRIPTION_MAX:
+            text = longer
+    return text
 
 
 # --- PREMIS 3.0 -------------------------------------------------------------------------------
