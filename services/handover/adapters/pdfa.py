@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -17,8 +18,9 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 from ocrmypdf.font import MultiFontManager
-from ocrmypdf.fpdf_renderer import Fpdf2PdfRenderer
+from ocrmypdf.fpdf_renderer import Fpdf2MultiPageRenderer
 from ocrmypdf.hocrtransform import HocrParser
+from ocrmypdf.models.ocr_element import OcrElement
 from ocrmypdf.pdfa import find_nonembedded_fonts
 from pikepdf.pdfa import Flavour
 from pikepdf.pdfa import save as save_pdfa
@@ -63,19 +65,24 @@ def _dpi(image: Path) -> float:
     return float(dpi[0]) if dpi and dpi[0] else DEFAULT_DPI
 
 
-def _scan_image(image: Path) -> bytes:
+def _write_scan_pdf(image: Path, target: Path) -> None:
     """A one-page PDF holding the scan as img2pdf embeds it: JPEG and JPEG 2000 bytes as they
     are, PNG and TIFF losslessly, in the orientation the scan is stored in (the map from the
-    hOCR turns it). A scan with an alpha channel is flattened onto white first."""
-    try:
-        return bytes(img2pdf.convert(str(image), rotation=img2pdf.Rotation.none))
-    except img2pdf.AlphaChannelError:
+    hOCR turns it). A scan with an alpha channel is flattened onto white first. Written to
+    ``target`` so the joined PDF reads the image from disk, never holding a văn bản whole."""
+    with target.open("wb") as out:
+        try:
+            img2pdf.convert(str(image), rotation=img2pdf.Rotation.none, outputstream=out)
+            return
+        except img2pdf.AlphaChannelError:
+            out.seek(0)
+            out.truncate()
         with Image.open(image) as im:
             flat = Image.new("RGB", im.size, "white")
             flat.paste(im, mask=im.convert("RGBA").getchannel("A"))
-        out = io.BytesIO()
-        flat.save(out, "PNG")
-        return bytes(img2pdf.convert(out.getvalue(), rotation=img2pdf.Rotation.none))
+        png = io.BytesIO()
+        flat.save(png, "PNG")
+        img2pdf.convert(png.getvalue(), rotation=img2pdf.Rotation.none, outputstream=out)
 
 
 def _drawing_matrix(
@@ -91,49 +98,60 @@ def _drawing_matrix(
     return [m.a, m.d, m.b, m.e, m.c, m.f]
 
 
-def _render_page(page: PdfPage, target: Path, fonts: MultiFontManager) -> None:
-    """One page: the text where the hOCR puts it, and over it the colour scan drawn through
-    the map OCR recorded from the scan to the page it read (turned, deskewed, resized), so
-    the invisible words lie over the printed ones. An hOCR without the map (read before it
-    was recorded) gets the scan stretched over the page. The page's size is the hOCR's
-    pixels at the resolution OCR read them at (its ``scan_res``): OCR may have read the page
-    enlarged or reduced, and a scan may declare no dpi at all."""
-    hocr_text = page.hocr.read_text(encoding="utf-8")
+@dataclass(frozen=True)
+class _Read:
+    """One page's hOCR as the renderer takes it, and where the scan goes on the page."""
+
+    ocr: OcrElement
+    dpi: float
+    size: tuple[int, int]  # the page in hOCR pixels
+    from_scan: Affine | None  # None: read before OCR recorded the map
+
+
+def _read(page: PdfPage) -> _Read:
     ocr = HocrParser(page.hocr).parse()
     if ocr.bbox is None:
         raise PdfaInvalid(f"{page.hocr.name}: the hOCR page has no bbox")
-    dpi = ocr.dpi or _dpi(page.image)
-    Fpdf2PdfRenderer(page=ocr, dpi=dpi, multi_font_manager=fonts, invisible_text=True).render(
-        target
-    )
-    with pikepdf.Pdf.open(target, allow_overwriting_input=True) as pdf:
-        with pikepdf.Pdf.open(io.BytesIO(_scan_image(page.image))) as scan_pdf:
-            (scan,) = scan_pdf.pages[0].get_images().values()
-            stored = (int(scan.Width), int(scan.Height))
-            size = (round(ocr.bbox.width), round(ocr.bbox.height))
-            onto_page = scan_transform(hocr_text) or Affine.scaled(
-                size[0] / stored[0], size[1] / stored[1]
-            )
-            text_page = pdf.pages[0]
-            name = text_page.add_resource(pdf.copy_foreign(scan), pikepdf.Name.XObject)
-            matrix = " ".join(f"{v:.6f}" for v in _drawing_matrix(onto_page, stored, size, dpi))
-            text_page.contents_add(
-                pdf.make_stream(f"q {matrix} cm {name} Do Q".encode("ascii")), prepend=False
-            )
-        pdf.save(target)
+    size = (round(ocr.bbox.width), round(ocr.bbox.height))
+    from_scan = scan_transform(page.hocr.read_text(encoding="utf-8"))
+    return _Read(ocr, ocr.dpi or _dpi(page.image), size, from_scan)
+
+
+def _draw_scan(pdf: pikepdf.Pdf, n: int, read: _Read, scan_pdf: pikepdf.Pdf) -> None:
+    """Over page ``n``'s text, the colour scan drawn through the map OCR recorded from the
+    scan to the page it read (turned, deskewed, resized), so the invisible words lie over the
+    printed ones; without the map, stretched over the page as before it was recorded."""
+    (scan,) = scan_pdf.pages[0].get_images().values()
+    stored = (int(scan.Width), int(scan.Height))
+    onto_page = read.from_scan or Affine.scaled(read.size[0] / stored[0], read.size[1] / stored[1])
+    page = pdf.pages[n]
+    name = page.add_resource(pdf.copy_foreign(scan), pikepdf.Name.XObject)
+    matrix = " ".join(f"{v:.6f}" for v in _drawing_matrix(onto_page, stored, read.size, read.dpi))
+    page.contents_add(pdf.make_stream(f"q {matrix} cm {name} Do Q".encode("ascii")))
 
 
 def build_pdfa(pages: Sequence[PdfPage], meta: PdfMetadata, target: Path) -> None:
-    """Write ``target`` as PDF/A-2b; raises when pikepdf's validation of it fails."""
-    fonts = MultiFontManager(FONTS)
-    with tempfile.TemporaryDirectory(prefix="pdfa-") as work, pikepdf.Pdf.new() as pdf:
-        opened = []
-        for n, page in enumerate(pages):
-            one = Path(work) / f"{n:05d}.pdf"
-            _render_page(page, one, fonts)
-            source = pikepdf.Pdf.open(one)
-            opened.append(source)
-            pdf.pages.extend(source.pages)
+    """Write ``target`` as PDF/A-2b; raises when pikepdf's validation of it fails.
+
+    OCRmyPDF's renderer lays every page's invisible text into one PDF, its fonts embedded
+    once for the whole văn bản; each page's scan is then drawn over its text. A page is as
+    large as the hOCR's pixels at the resolution OCR read them at (its ``scan_res``): OCR
+    may have read the page enlarged or reduced, and a scan may declare no dpi at all."""
+    reads = [_read(page) for page in pages]
+    with tempfile.TemporaryDirectory(prefix="pdfa-") as work, ExitStack() as scans:
+        text = Path(work) / "text.pdf"
+        Fpdf2MultiPageRenderer(
+            [(n, read.ocr, read.dpi) for n, read in enumerate(reads)],
+            MultiFontManager(FONTS),
+            invisible_text=True,
+        ).render(text)
+        pdf = scans.enter_context(pikepdf.Pdf.open(text))
+        if "/OpenAction" in pdf.Root:  # fpdf2's zoom on opening: not allowed in PDF/A
+            del pdf.Root.OpenAction
+        for n, (page, read) in enumerate(zip(pages, reads, strict=True)):
+            scan_path = Path(work) / f"{n:05d}.pdf"
+            _write_scan_pdf(page.image, scan_path)
+            _draw_scan(pdf, n, read, scans.enter_context(pikepdf.Pdf.open(scan_path)))
         with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
             xmp["dc:title"] = meta.title
             xmp["dc:identifier"] = meta.identifier
@@ -149,11 +167,7 @@ def build_pdfa(pages: Sequence[PdfPage], meta: PdfMetadata, target: Path) -> Non
         with pdf.open_outline() as outline:
             for mark in meta.bookmarks:
                 outline.root.append(pikepdf.OutlineItem(mark.title, mark.page))
-        try:
-            save_pdfa(pdf, target, Flavour("2b"))
-        finally:
-            for source in opened:
-                source.close()
+        save_pdfa(pdf, target, Flavour("2b"))
 
 
 def pdfa_problems(path: Path, expected_pages: int) -> list[str]:
