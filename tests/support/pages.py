@@ -7,6 +7,7 @@ lines read in another order), applied by simple rules that know nothing of the e
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -740,8 +741,10 @@ def _damage_line(line: str, rng: random.Random) -> str:
         return _strip_marks(line)  # faded or low-resolution marks lost
     if choice < 0.4:
         return line.replace("ngày", "ngảy").replace("tháng", "thảng").replace("năm", "nărn")
-    if choice < 0.55 and "/" in line:
+    if choice < 0.47 and "/" in line:
         return line.replace("/", " / ").replace("-", " - ")  # spaces read into the ký hiệu
+    if choice < 0.55 and "/" in line:
+        return re.sub(r"(\d)/", r"\1J", line, count=1)  # the slash read as a letter (200 dpi)
     if choice < 0.65:
         return line.replace("Số:", "S6:").replace("ố", "ô")
     if choice < 0.75:

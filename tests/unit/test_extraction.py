@@ -65,11 +65,25 @@ def test_every_page_knows_whether_it_starts_a_document(case: PageCase) -> None:
         ("S6: 27/NQ-HDND", "27", "NQ-HĐND"),  # ố read as 6, Đ without its stroke
         ("Số 14514-CV/VPTW", "14514", "CV/VPTW"),  # Party form
         ("Số: 446/VTLTNN-QLI", "446", "VTLTNN-QLI"),
+        ("Số: 277JTTr-SNV", "277", "TTr-SNV"),  # the slash read as a letter at 200 dpi
+        ("Số: 15l|KH-UBND", None, None),  # "15l" may be 151: not a misread slash, no guess
     ],
 )
-def test_number_and_notation_in_their_printed_forms(line: str, number: str, notation: str) -> None:
+def test_number_and_notation_in_their_printed_forms(
+    line: str, number: str | None, notation: str | None
+) -> None:
     found = _read(PageCase("n", f"SỞ NỘI VỤ\n{line}\nHà Nội, ngày 05 tháng 02 năm 2021", {}))
-    assert (found["codeNumber"], found["codeNotation"]) == (number, notation)
+    assert (found.get("codeNumber"), found.get("codeNotation")) == (number, notation)
+
+
+@pytest.mark.parametrize("slash", ["J", "l", "I", "|"])
+def test_a_number_read_through_a_misread_slash_is_suggested_with_doubt(slash: str) -> None:
+    text = f"SỞ NỘI VỤ\nSố: 277{slash}TTr-SNV\nHà Nội, ngày 05 tháng 02 năm 2021"
+    fields = read_page(PageText.from_text(2, text)).fields
+    number = fields["codeNumber"]
+    assert (number.value, fields["codeNotation"].value) == ("277", "TTr-SNV")
+    assert number.confidence < 0.7  # the archivist is asked to look
+    assert number.note
 
 
 def test_a_number_cited_in_the_body_is_not_the_documents() -> None:

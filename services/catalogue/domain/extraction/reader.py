@@ -50,6 +50,11 @@ _NUMBER_DASH = re.compile(  # Party and pre-1975 forms: "Số 14514-CV/VPTW", "S
     r"^\W{0,3}s[o06]\s*[:;.]?\s*(?P<number>\d{1,6})\s*[-–]\s*"
     r"(?P<notation>[a-z]{1,8}\s*/\s*[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+){0,3})"
 )
+_NUMBER_MISREAD = re.compile(  # the slash read as a stroke letter at 200 dpi: "277JTTr-SNV"
+    r"^\W{0,3}s[o06]\s*[:;.]?\s*(?P<number>\d{1,6})[jil|]"
+    r"(?P<notation>[a-z][a-z0-9]*(?:\s*[-–/]\s*[a-z0-9]+){1,4})"
+)
+MISREAD_SLASH_DOUBT = 0.7  # a number read through a misread slash is a guess to confirm
 _DATE = re.compile(  # the line under the motto: "<place>, ngày 14 tháng 12 năm 2023"
     r"^\W{0,3}(?:(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -]+[^\W\d_]+){0,5})\s*,\s*)?"
     r"ng\w{1,3}\s+(?P<day>\d{1,2}|[._…]+)?\s*th\w{2,4}\s+(?P<month>\d{1,2})\s+n\w{1,3}\s+"
@@ -178,6 +183,8 @@ class _Page:
         for line in self.header:
             folded = line.folded
             match = _NUMBER.match(folded) or _NUMBER_DASH.match(folded)
+            misread = _NUMBER_MISREAD.match(folded) if match is None else None
+            match = match or misread
             if match is None:
                 continue
             number = (
@@ -186,9 +193,12 @@ class _Page:
             notation = _restored(
                 re.sub(r"\s+", "", line.text[match.start("notation") : match.end("notation")])
             )
-            base = 0.97 if self.page.has_layout else 0.93
-            self.put("codeNumber", _suggest(number, base, self.page, [line]))
-            self.put("codeNotation", _suggest(notation, base, self.page, [line]))
+            base = (0.97 if self.page.has_layout else 0.93) * (
+                MISREAD_SLASH_DOUBT if misread else 1.0
+            )
+            note = "dấu / đọc thành chữ: cần xác nhận" if misread else None
+            self.put("codeNumber", _suggest(number, base, self.page, [line], note))
+            self.put("codeNotation", _suggest(notation, base, self.page, [line], note))
             return line
         return None
 
