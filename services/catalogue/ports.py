@@ -174,7 +174,7 @@ class HocrSource(Protocol):
 class PageImages(Protocol):
     """The cleaned image of a page (``clean.jpg`` in the derivatives area), for people."""
 
-    async def image(self, key: str) -> bytes | None: ...
+    async def image(self, key: str, width: int | None = None) -> bytes | None: ...
 
 
 class PageOriginals(Protocol):
@@ -182,8 +182,9 @@ class PageOriginals(Protocol):
     page viewer's comparison with the cleaned image."""
 
     async def preview(
-        self, key: str, media_type: str | None, work: Path
+        self, key: str, media_type: str | None, work: Path, width: int | None = None
     ) -> tuple[Path, str] | None:
         """(a file under ``work``, its media type), or None when the original is not stored;
-        written to disk, never held whole in memory, and ``work`` is the caller's to remove."""
+        written to disk, never held whole in memory, and ``work`` is the caller's to remove.
+        With ``width``, a JPEG no wider than that (a preview for a slow connection)."""
         ...

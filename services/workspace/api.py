@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import anyio
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -634,6 +634,9 @@ async def page_viewer(
         width, height = original.width, original.height
     shown_w, shown_h, transform = view.frame(width, height)
     numbers = sorted({p["sequence"] for p in file["pages"] if p.get("current")})
+    image_params = {"anh": ORIGINAL} if original else {}
+    if (fetched := view.image_width(width)) is not None:
+        image_params["w"] = str(fetched)
     return render(
         request,
         "viewer.html",
@@ -646,7 +649,7 @@ async def page_viewer(
         words=read,
         boxes=boxes,
         original=original,
-        image_query=f"?anh={ORIGINAL}" if original else "",
+        image_query=f"?{urlencode(image_params)}" if image_params else "",
         width=width,
         height=height,
         shown_w=shown_w,
@@ -659,11 +662,19 @@ async def page_viewer(
 
 @router.get("/ho-so/{file_code}/trang/{sequence}/anh")
 async def page_image(
-    file_code: str, sequence: int, session: Signed, gateway: GatewayDep, anh: str | None = None
+    file_code: str,
+    sequence: int,
+    session: Signed,
+    gateway: GatewayDep,
+    anh: str | None = None,
+    w: Annotated[int | None, Query(ge=32, le=4000)] = None,
 ) -> StreamingResponse:
+    """The page's image through the gateway; ``w``: a preview no wider (thumbnails, zoom)."""
     params: dict[str, str | int] = {"sequence": sequence}
     if anh == ORIGINAL:
         params["variant"] = "original"
+    if w is not None:
+        params["width"] = w
     body = await gateway.stream(
         session.token, f"/files/{quote(validate_file_code(file_code))}/page-image", params
     )
@@ -835,6 +846,7 @@ async def review(
         package=package,
         receipts=domain.receipts(file.get("history", [])),
         pages=sorted({p["sequence"] for p in file["pages"] if p.get("current")}),
+        thumbnail_width=domain.THUMBNAIL_WIDTH,
     )
 
 

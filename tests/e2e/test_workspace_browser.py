@@ -219,6 +219,12 @@ def test_a_hồ_sơ_from_the_mục_lục_to_its_package_in_the_browser(
     image = desk.page.request.get(f"{stack.workspace_url}/ho-so/{FILE_CODE}/trang/1/anh")
     assert image.headers["content-type"] == "image/jpeg"
     assert image.body()[:2] == b"\xff\xd8"
+    # a slow connection's preview, as the kiểm tra thumbnails and the 100 % view fetch it
+    thumb = desk.page.request.get(f"{stack.workspace_url}/ho-so/{FILE_CODE}/trang/1/anh?w=120")
+    with Image.open(io.BytesIO(thumb.body())) as small, Image.open(io.BytesIO(image.body())) as big:
+        assert small.width == 120
+        assert abs(small.height / small.width - big.height / big.width) < 0.02
+    assert len(thumb.body()) < len(image.body()) / 10
     words = desk.page.locator("svg#scan rect.word")
     assert words.count() > 50
     word = words.nth(3)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from services.catalogue.adapters.hocr import PREVIEW_LONG_SIDE, StoredOriginals
+from services.catalogue.adapters.hocr import PREVIEW_LONG_SIDE, StoredHocr, StoredOriginals
 from shared.objectstore import LocalStore
 
 pytestmark = pytest.mark.unit
@@ -69,3 +69,37 @@ def test_a_16_bit_grey_tiff_is_scaled_to_8_bits_not_clipped_white(tmp_path: Path
     with Image.open(shown[0]) as preview:
         levels = sorted(set(preview.convert("L").getdata()))
     assert 100 <= levels[0] <= levels[-1] <= 135  # 30000 / 256 ≈ 117, give or take JPEG
+
+
+@pytest.mark.parametrize(("kind", "media_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_an_original_asked_no_wider_than_a_width_is_a_jpeg_preview_of_that_width(
+    tmp_path: Path, kind: str, media_type: str
+) -> None:
+    scan = Image.new("RGB", (2480, 3508), "white")
+    scan.paste((200, 30, 30), (1240, 0, 2480, 3508))  # the right half red
+    originals = _stored(tmp_path, "f/1", scan, kind)
+    shown = asyncio.run(originals.preview("f/1", media_type, _work(tmp_path), width=120))
+    assert shown is not None
+    path, shown_type = shown
+    assert shown_type == "image/jpeg"
+    with Image.open(path) as preview:
+        assert preview.size == (120, 170)  # 3508 × 120 / 2480, proportions kept
+        red, green, _blue = preview.convert("RGB").getpixel((100, 80))
+        assert red > 150 > green  # the picture is the scan's, only smaller
+
+
+def test_the_cleaned_image_asked_no_wider_than_a_width_is_downscaled_and_a_small_one_kept(
+    tmp_path: Path,
+) -> None:
+    store = LocalStore(tmp_path)
+    data = io.BytesIO()
+    Image.new("L", (2480, 3508), 240).save(data, "JPEG")
+    asyncio.run(store.put("f/clean.jpg", io.BytesIO(data.getvalue()), content_type="image/jpeg"))
+    images = StoredHocr(store)
+    preview = asyncio.run(images.image("f/clean.jpg", width=1520))
+    assert preview is not None
+    with Image.open(io.BytesIO(preview)) as shown:
+        assert shown.size == (1520, 2150)
+    assert len(preview) < len(data.getvalue())
+    assert asyncio.run(images.image("f/clean.jpg", width=4000)) == data.getvalue()
+    assert asyncio.run(images.image("f/clean.jpg")) == data.getvalue()

@@ -628,7 +628,8 @@ def test_the_original_scan_is_shown_with_the_boxes_scaled_to_its_size(
 ) -> None:
     sign_in(browser, "luutru", "mat-khau-1")
     page = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc"}).text
-    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh?anh=goc"' in page
+    # at 100 % the page is 760 px wide on screen: 1 520 of the original's 2 000 are fetched
+    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh?anh=goc&amp;w=1520"' in page
     assert 'viewBox="0 0 2000 2800"' in page  # the original's own size, twice the cleaned
     first = re.search(r'<rect id="w-0" [^>]*x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', page)
     assert first is not None
@@ -637,6 +638,7 @@ def test_the_original_scan_is_shown_with_the_boxes_scaled_to_its_size(
     cleaned = browser.get(f"/ho-so/{FILE['file_code']}/trang/1").text
     assert 'viewBox="0 0 1000 1400"' in cleaned
     assert '<rect id="w-0" data-w="0" class="word" x="10" y="10" width="50"' in cleaned
+    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh"' in cleaned  # 1 000 px: whole
     image = browser.get(f"/ho-so/{FILE['file_code']}/trang/1/anh", params={"anh": "goc"})
     assert image.status_code == 200
     assert gateway.calls[-1] == (
@@ -644,6 +646,11 @@ def test_the_original_scan_is_shown_with_the_boxes_scaled_to_its_size(
         f"/files/{FILE['file_code']}/page-image",
         {"sequence": 1, "variant": "original"},
     )
+    preview = browser.get(f"/ho-so/{FILE['file_code']}/trang/1/anh", params={"w": 120})
+    assert preview.status_code == 200
+    assert gateway.calls[-1][2] == {"sequence": 1, "width": 120}
+    zoomed = browser.get(f"/ho-so/{FILE['file_code']}/trang/1", params={"anh": "goc", "zoom": 300})
+    assert f'href="/ho-so/{FILE["file_code"]}/trang/1/anh?anh=goc"' in zoomed.text  # 4 560 ≥ 2 000
 
 
 def test_an_original_turned_for_ocr_is_shown_without_boxes_and_says_why(

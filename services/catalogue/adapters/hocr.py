@@ -4,6 +4,8 @@ cleaned image, from the derivatives area; the original scan, from the originals 
 from __future__ import annotations
 
 import asyncio
+import io
+import math
 from pathlib import Path
 
 from PIL import Image
@@ -24,9 +26,14 @@ class StoredHocr:
         found = await self._read(key)
         return found.decode("utf-8") if found is not None else None
 
-    async def image(self, key: str) -> bytes | None:
-        """The cleaned page image (JPEG), or None when it is not stored."""
-        return await self._read(key)
+    async def image(self, key: str, width: int | None = None) -> bytes | None:
+        """The cleaned page image (JPEG), at most ``width`` pixels wide when asked (a preview:
+        JPEG decoding scales by powers of two on the way, so it costs less than the whole),
+        or None when it is not stored."""
+        found = await self._read(key)
+        if found is None or width is None:
+            return found
+        return await asyncio.to_thread(_downscaled, found, width)
 
     async def _read(self, key: str) -> bytes | None:
         try:
@@ -45,29 +52,55 @@ class StoredOriginals:
         self._decodes = asyncio.Semaphore(decodes)
 
     async def preview(
-        self, key: str, media_type: str | None, work: Path
+        self, key: str, media_type: str | None, work: Path, width: int | None = None
     ) -> tuple[Path, str] | None:
         original = work / "original"
         try:
             await self._store.download(key, original)
         except ObjectMissing:
             return None
-        if media_type in SHOWN_AS_STORED:
+        if media_type in SHOWN_AS_STORED and width is None:
             return original, str(media_type)
         preview = work / "preview.jpg"
         async with self._decodes:
-            await asyncio.to_thread(_jpeg_preview, original, preview)
+            await asyncio.to_thread(_jpeg_preview, original, preview, width)
         original.unlink()
         return preview, "image/jpeg"
 
 
-def _jpeg_preview(original: Path, target: Path) -> None:
-    """The scan as a JPEG no longer than :data:`PREVIEW_LONG_SIDE`; ingest has already refused
-    images past its pixel bound, so decoding it is safe."""
+def _bound(image: Image.Image, width: int | None) -> tuple[int, int]:
+    """The box a preview fits in: ``width`` wide at the image's proportions, else A4 at
+    300 dpi."""
+    if width is None:
+        return PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE
+    return width, max(1, math.ceil(image.height * width / max(image.width, 1)))
+
+
+def _as_jpeg(image: Image.Image, target: Path | io.BytesIO, width: int | None) -> None:
+    """``image`` (opened, not yet decoded) fitted into :func:`_bound`, saved as a JPEG; a JPEG
+    is decoded already scaled down by its DCT (draft), nothing else is decoded twice."""
+    box = _bound(image, width)
+    image.draft(image.mode, box)
+    image.thumbnail(box)
+    shown: Image.Image = image
+    if image.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
+        shown = image.convert("I").point(lambda v: v / 256).convert("L")
+    shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
+    shown.save(target, "JPEG", quality=85 if width is None else 80)
+
+
+def _jpeg_preview(original: Path, target: Path, width: int | None = None) -> None:
+    """The scan as a JPEG no longer than :data:`PREVIEW_LONG_SIDE`, or no wider than
+    ``width``; ingest has already refused images past its pixel bound, so decoding is safe."""
     with Image.open(original) as image:
-        image.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE))
-        shown: Image.Image = image
-        if image.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
-            shown = image.convert("I").point(lambda v: v / 256).convert("L")
-        shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
-        shown.save(target, "JPEG", quality=85)
+        _as_jpeg(image, target, width)
+
+
+def _downscaled(jpeg: bytes, width: int) -> bytes:
+    """The cleaned page's JPEG no wider than ``width``: the same bytes when it already is."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        if image.width <= width:
+            return jpeg
+        out = io.BytesIO()
+        _as_jpeg(image, out, width)
+        return out.getvalue()

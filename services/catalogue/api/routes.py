@@ -576,6 +576,15 @@ class Variant(StrEnum):
 
 
 Sequence_ = Annotated[int, Query(ge=1, le=100_000, description="số thứ tự trang")]
+PreviewWidth = Annotated[
+    int | None,
+    Query(
+        ge=32,
+        le=4000,
+        description="at most this many pixels wide: a downscaled JPEG preview (thumbnails, "
+        "slow connections); page-words' boxes stay in the whole image's pixels",
+    ),
+]
 
 
 @router.get(
@@ -590,11 +599,12 @@ async def get_page_image(
     request: Request,
     api: Api,
     variant: Variant = Variant.CLEANED,
+    width: PreviewWidth = None,
 ) -> Response:
     if variant is Variant.ORIGINAL:
-        return await _original_image(api, request, file_code, sequence)
+        return await _original_image(api, request, file_code, sequence, width)
     reading = await _reading(api, request, file_code, sequence)
-    image = await api.images.image(reading.image_key) if reading.image_key else None
+    image = await api.images.image(reading.image_key, width) if reading.image_key else None
     if image is None:
         raise PageNotFound(f"trang {sequence} của hồ sơ {file_code} chưa có ảnh đã xử lý")
     # A derivative is never rewritten under its key: the browser may keep it.
@@ -604,13 +614,13 @@ async def get_page_image(
 
 
 async def _original_image(
-    api: CatalogueApi, request: Request, file_code: str, sequence: int
+    api: CatalogueApi, request: Request, file_code: str, sequence: int, width: int | None
 ) -> Response:
     page = await _read_page(api, request, file_code, sequence)
     work = tempfile.mkdtemp(prefix="original-", dir=api.spool_dir)
     try:
         shown = (
-            await api.originals.preview(page.object_key, page.media_type, Path(work))
+            await api.originals.preview(page.object_key, page.media_type, Path(work), width)
             if page.object_key and api.originals
             else None
         )
