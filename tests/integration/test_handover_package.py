@@ -121,7 +121,8 @@ def test_every_description_and_premis_file_validates_and_a_broken_one_is_named(
     assert change[0] in text
     target.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
     errors = validate_package(aip)
-    assert errors and all(e.startswith(path) and named in e for e in errors), errors
+    assert errors
+    assert all(e.startswith(path) and named in e for e in errors), errors
 
 
 def test_a_package_without_one_of_its_schemas_is_refused(aip: Path) -> None:

@@ -84,8 +84,9 @@ def test_an_original_asked_no_wider_than_a_width_is_a_jpeg_preview_of_that_width
     assert shown_type == "image/jpeg"
     with Image.open(path) as preview:
         assert preview.size == (120, 170)  # 3508 × 120 / 2480, proportions kept
-        red, green, _blue = preview.convert("RGB").getpixel((100, 80))
-        assert red > 150 > green  # the picture is the scan's, only smaller
+        pixel = preview.convert("RGB").getpixel((100, 80))
+        assert isinstance(pixel, tuple)
+        assert pixel[0] > 150 > pixel[1]  # red: the picture is the scan's, only smaller
 
 
 def test_the_cleaned_image_asked_no_wider_than_a_width_is_downscaled_and_a_small_one_kept(

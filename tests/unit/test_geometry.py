@@ -60,7 +60,7 @@ def test_a_warp_matrix_of_pixel_centres_becomes_a_map_of_pixel_edges() -> None:
     found = _mark_in(warped)
     assert abs(found[0] - 11.5) + abs(found[1] - 7.5) > 3  # it moved
     landed = _lands(Affine.of_opencv(matrix))
-    assert abs(landed[0] - found[0]) < 0.5 and abs(landed[1] - found[1]) < 0.5
+    assert landed == pytest.approx(found, abs=0.5)
 
 
 def test_maps_compose_in_the_order_they_are_applied() -> None:

@@ -253,4 +253,5 @@ def test_the_map_from_the_scan_puts_its_marks_where_the_clean_page_shows_them(
     for x, y in centres:
         mx, my = (round(v) for v in cleaned.from_scan.apply(x, y))
         window = cleaned.for_people[my - half : my + half, mx - half : mx + half]
-        assert window.size and window.mean() < 60, (how, (x, y), (mx, my))
+        assert window.size, (how, (x, y), (mx, my))
+        assert window.mean() < 60, (how, (x, y), (mx, my))
