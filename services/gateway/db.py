@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import JSON, Text, UniqueConstraint, insert
+from sqlalchemy import JSON, Text, UniqueConstraint, and_, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -310,6 +310,15 @@ class SqlWebhooks:
         for name, value in _delivery_values(delivery).items():
             setattr(row, name, value)
         self._session.add(row)
+
+    def prune_deliveries(self, before: datetime, silenced: str) -> int:
+        state, error = col(DeliveryRow.state), col(DeliveryRow.last_error)
+        done = or_(
+            state == DeliveryState.DELIVERED.value,
+            and_(state == DeliveryState.FAILED.value, error == silenced),
+        )
+        statement = delete(DeliveryRow).where(col(DeliveryRow.created_at) < before, done)
+        return int(self._session.exec(statement).rowcount or 0)
 
 
 class SqlUnitOfWork(UnitOfWork):
