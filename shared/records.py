@@ -23,7 +23,8 @@ from shared.text import validate_file_code
 
 RECORDS_HEADER = "x-sohoa-records"  # mã hồ sơ, percent-encoded UTF-8, comma separated
 RECORDS_COUNT_HEADER = "x-sohoa-records-count"  # how many, when more than were named
-MAX_REPORTED = 200  # ~5 kB of header at most, well inside what HTTP/1.1 clients read
+MAX_REPORTED = 200  # ~5 kB of header for codes of 25 characters
+MAX_HEADER_BYTES = 8000  # and never more: within what proxies and HTTP clients read
 _STATE_KEY = "sohoa_records"
 
 
@@ -62,12 +63,21 @@ def touched(request: Request, codes: Iterable[str]) -> Touched:
 
 
 def record_headers(found: Touched) -> list[tuple[bytes, bytes]]:
-    """The headers that carry ``found``: none when the call touched nothing."""
-    if not found.codes:
+    """The headers that carry ``found``: none when the call touched nothing. Long codes
+    (100 characters of Vietnamese percent-encode to 900) are named only as far as
+    :data:`MAX_HEADER_BYTES` goes; the count says how many there were."""
+    named: list[str] = []
+    size = 0
+    for code in found.codes:
+        encoded = quote(code, safe="")
+        size += len(encoded) + (1 if named else 0)
+        if size > MAX_HEADER_BYTES:
+            break
+        named.append(encoded)
+    if not named:
         return []
-    value = ",".join(quote(code, safe="") for code in found.codes)
-    headers = [(RECORDS_HEADER.encode(), value.encode("ascii"))]
-    if found.capped:
+    headers = [(RECORDS_HEADER.encode(), ",".join(named).encode("ascii"))]
+    if found.count > len(named):
         headers.append((RECORDS_COUNT_HEADER.encode(), str(found.count).encode()))
     return headers
 

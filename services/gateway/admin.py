@@ -137,7 +137,7 @@ class AuditItem(BaseModel):
     file_code: str | None = Field(description="the mã hồ sơ the path names")
     records: list[str] = Field(
         description="the mã hồ sơ the answering service touched (a search's hits, a list, the "
-        "codes of a body), at most 200"
+        "codes of a body), the first 200 at most"
     )
     records_count: int = Field(description="how many it touched; more than `records` when cut")
     restricted: bool | None = Field(

@@ -18,6 +18,7 @@ from services.gateway.domain import AuditEntry, AuditFilter, restricted_of
 from shared.errors import PermanentError
 from shared.http import create_service_app
 from shared.records import (
+    MAX_HEADER_BYTES,
     MAX_REPORTED,
     RECORDS_COUNT_HEADER,
     RECORDS_HEADER,
@@ -59,6 +60,19 @@ def test_the_header_carries_any_mã_hồ_sơ_and_reads_back_as_written() -> None
     cut.add(f"H49.64.33.2001.{n}" for n in range(MAX_REPORTED + 50))
     read = read_records(_raw(record_headers(cut)))
     assert (len(read.codes), read.count, read.capped) == (MAX_REPORTED, MAX_REPORTED + 50, True)
+
+
+def test_long_codes_are_named_as_far_as_the_header_allows_and_counted() -> None:
+    long = [f"Hồ-sơ-lưu-trữ-{n}".ljust(100, "ữ") for n in range(MAX_REPORTED)]
+    found = Touched()
+    found.add(long)
+    headers = record_headers(found)
+    raw = dict(headers)
+    assert len(raw[RECORDS_HEADER.encode()]) <= MAX_HEADER_BYTES
+    read = read_records(_raw(headers))
+    assert 0 < len(read.codes) < MAX_REPORTED
+    assert read.codes == long[: len(read.codes)]  # the first ones, whole
+    assert (read.count, read.capped) == (MAX_REPORTED, True)
 
 
 def test_a_part_that_is_not_a_mã_hồ_sơ_never_reaches_the_log() -> None:
