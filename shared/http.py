@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import servicetoken
 from shared.config import InternalAuthSettings
 from shared.errors import SohoaError
+from shared.records import RecordsMiddleware
 
 log = structlog.get_logger(__name__)
 PROBLEM_DOCS = "https://sohoa.example/problems"
@@ -253,13 +254,16 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app with the parts every sohoa service has. Internal services take only
     requests the gateway signed, once a secret is set (``SOHOA_INTERNAL_TOKEN_SECRET``).
-    A ``public`` one (the gateway) shows ``/ready`` and ``/metrics`` only to ``probe_token``."""
+    A ``public`` one (the gateway) shows ``/ready`` and ``/metrics`` only to ``probe_token``;
+    an internal one tells the gateway the hồ sơ each answer touched (:mod:`shared.records`)."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.ready_checks = {}
     internal = internal or InternalAuthSettings()
     if public:
         token = probe_token.get_secret_value() if probe_token is not None else None
         app.add_middleware(OperatorProbesMiddleware, token=token)
+    else:
+        app.add_middleware(RecordsMiddleware)
     if signed_by_gateway and internal.token_secret is not None:
         app.add_middleware(
             ServiceTokenMiddleware,

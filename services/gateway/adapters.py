@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 
 from services.gateway.domain import UpstreamTimeout, UpstreamUnavailable
 from shared import servicetoken
+from shared.records import RECORDS_COUNT_HEADER, RECORDS_HEADER
 
 PASSED_RESPONSE_HEADERS = (
     "content-type",
@@ -22,6 +23,10 @@ PASSED_RESPONSE_HEADERS = (
     "etag",
     "digest",  # a package download's SHA-256 (RFC 3230), for the receiver to check
     "last-modified",
+    # The hồ sơ the service touched: for the audit middleware, which takes them off before
+    # the caller sees the answer (services.gateway.audit).
+    RECORDS_HEADER,
+    RECORDS_COUNT_HEADER,
 )
 
 

@@ -135,15 +135,21 @@ class AuditItem(BaseModel):
     method: str
     operation: str = Field(examples=["/files/{file_code}/pages"])
     file_code: str | None = Field(description="the mã hồ sơ the path names")
+    records: list[str] = Field(
+        description="the mã hồ sơ the answering service touched (a search's hits, a list, the "
+        "codes of a body), the first 200 at most"
+    )
+    records_count: int = Field(description="how many it touched; more than `records` when cut")
     restricted: bool | None = Field(
-        description="the hồ sơ is restricted (chế độ sử dụng 02/03); null: not known"
+        description="a hồ sơ touched (path or records) is restricted (chế độ sử dụng 02/03); "
+        "null: not known, or none touched"
     )
     status: int
     correlation_id: str
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditItem:
-        return cls.model_validate(vars(entry))
+        return cls.model_validate({**vars(entry), "records": list(entry.records)})
 
 
 class AuditPage(BaseModel):
@@ -176,8 +182,9 @@ IsoMoment = Annotated[datetime | None, BeforeValidator(_iso_only)]
     "/audit",
     summary="Nhật ký truy cập: who called what, on which hồ sơ, with what result",
     description="Oldest first. `format=csv` or `xlsx` exports every matching entry; `json` "
-    "gives `limit` at a time from `cursor`. `person` matches a name or a username; `since` "
-    "and `until` are ISO 8601 (UTC when no zone is given), `until` excluded.",
+    "gives `limit` at a time from `cursor`. `person` matches a name or a username; "
+    "`file_code` the hồ sơ in the path or among the records touched; `since` and `until` are "
+    "ISO 8601 (UTC when no zone is given), `until` excluded.",
     response_model=AuditPage,
     responses={
         **PROBLEMS,

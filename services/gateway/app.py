@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 import httpx
 import structlog
 from fastapi import FastAPI
 
-from services.gateway import admin, api, clients, oauth, webhooks_api
+from services.gateway import admin, api, clients, oauth, subscriptions, webhooks_api
 from services.gateway.accounts import Bootstrap
 from services.gateway.adapters import Upstream
 from services.gateway.audit import AuditMiddleware, AuditWriter, catalogue_modes
@@ -25,11 +26,12 @@ from services.gateway.deliveries import GROUP_ID, DeliveryWorker, WebhookFeed, o
 from services.gateway.domain import RateLimiter
 from services.gateway.tokens import TokenSigner
 from shared.background import Periodic
-from shared.db import Inbox, ping, prune_processed
+from shared.db import Inbox, ping, prune_processed, utcnow
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
 
 SOURCE = "sohoa-gateway"
+PRUNE_DELIVERIES_SECONDS = 3600  # retention is counted in days: once an hour is plenty
 log = structlog.get_logger(__name__)
 
 
@@ -39,6 +41,12 @@ def token_signer(settings: GatewaySettings) -> TokenSigner:
         log.warning("token_keys_ephemeral")  # tokens die with the process; set them in production
         keys = {"ephemeral": secrets.token_urlsafe(32)}
     return TokenSigner(keys, settings.token_issuer)
+
+
+def _prune_deliveries(uow: Callable[[], SqlUnitOfWork], keep: timedelta) -> None:
+    pruned = subscriptions.prune_deliveries(uow(), utcnow(), keep)
+    if pruned:
+        log.info("webhook_deliveries_pruned", count=pruned)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -113,6 +121,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     at_start=True,
                 )
                 await stack.enter_async_context(prune)
+                kept = timedelta(days=settings.webhook_delivery_retention_days)
+                forget = Periodic(
+                    "webhook-delivery-prune",
+                    PRUNE_DELIVERIES_SECONDS,
+                    partial(asyncio.to_thread, _prune_deliveries, uow, kept),
+                    at_start=True,
+                )
+                await stack.enter_async_context(forget)
                 app.state.webhook_worker = worker
                 yield
         finally:

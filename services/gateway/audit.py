@@ -1,5 +1,10 @@
 """The nhật ký truy cập: every ``/api/v1`` call — client, person, operation, the hồ sơ it
-names, result, time, correlation id — appended to the gateway's database, never changed.
+touched, result, time, correlation id — appended to the gateway's database, never changed.
+
+The hồ sơ touched are the one the path names and those the answering service names in
+``x-sohoa-records`` (:mod:`shared.records`): a search's hits, a list, the codes of a body.
+:class:`AuditMiddleware` reads that header as the answer starts and takes it off, so no
+caller ever sees it.
 
 A call does not wait for the database: :class:`AuditMiddleware` puts its entry on a queue and
 :class:`AuditWriter` writes the queue in small transactions (up to ``batch`` entries, or what
@@ -7,7 +12,7 @@ came in ``linger`` seconds). The queue is bounded: when the database falls that 
 calls wait for room rather than lose entries. On shutdown the writer writes what is queued
 before it stops. A failed write is retried, never dropped. Whether a hồ sơ is restricted
 (chế độ sử dụng 02/03) is asked of the catalogue by the writer, off the call's path, and
-remembered for a while.
+remembered for a while; an entry is restricted when any hồ sơ it touched is.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.adapters import Upstream
-from services.gateway.domain import AuditEntry, AuditFilter, restricted_mode
+from services.gateway.domain import AuditEntry, AuditFilter, restricted_mode, restricted_of
 from services.gateway.identity import Caller, person_name
 from services.gateway.ports import AuditStore
 from shared.errors import InvalidFileCode, TransientError
+from shared.records import RECORDS_COUNT_HEADER, RECORDS_HEADER, Touched, read_records
 from shared.tables import CellValue, TableSheet
 from shared.text import validate_file_code
 
@@ -52,6 +58,7 @@ class AuditWriter:
         linger: float = 0.2,
         capacity: int = 10_000,
         mode_ttl: float = 300,
+        lookups: int = 8,
         retry_seconds: float = 1.0,
         drain_seconds: float = 30,
     ) -> None:
@@ -62,6 +69,9 @@ class AuditWriter:
         self._queue: asyncio.Queue[AuditEntry] = asyncio.Queue(capacity)
         self._modes: dict[str, tuple[float, bool | None]] = {}
         self._mode_ttl = mode_ttl
+        # A search touches up to 200 hồ sơ: ask the catalogue a few at a time, leaving its
+        # connections to the calls people wait for.
+        self._lookups = asyncio.Semaphore(lookups)
         self._retry = retry_seconds
         self._drain_seconds = drain_seconds
         self._task: asyncio.Task[None] | None = None
@@ -106,10 +116,19 @@ class AuditWriter:
                 await asyncio.sleep(self._retry)  # back-off before the next try
 
     async def _marked(self, entries: list[AuditEntry]) -> list[AuditEntry]:
-        codes = {e.file_code for e in entries if e.file_code is not None}
+        codes = {code for e in entries for code in e.touched}
         modes = dict(zip(codes, await asyncio.gather(*map(self._mode, codes)), strict=True))
         return [
-            e if e.file_code is None else replace(e, restricted=modes[e.file_code]) for e in entries
+            replace(
+                e,
+                restricted=restricted_of(
+                    (modes[code] for code in e.touched),
+                    complete=e.records_count <= len(e.records),
+                ),
+            )
+            if e.touched
+            else e
+            for e in entries
         ]
 
     async def _mode(self, file_code: str) -> bool | None:
@@ -118,7 +137,8 @@ class AuditWriter:
         if known is not None and now - known[0] < self._mode_ttl:
             return known[1]
         try:
-            restricted = await self._restricted(file_code)
+            async with self._lookups:
+                restricted = await self._restricted(file_code)
         except TransientError:  # the catalogue is away: the entry says "unknown"
             log.warning("audit_mode_unknown", file_code=file_code)
             return None
@@ -156,7 +176,8 @@ def catalogue_modes(catalogue: Callable[[], Upstream], source: str) -> ModeLooku
 
 
 class AuditMiddleware:
-    """Records each ``/api/v1`` call once its answer has been sent (or has failed). Pure ASGI:
+    """Records each ``/api/v1`` call once its answer has been sent (or has failed), with the
+    hồ sơ the service said it touched; that header never leaves the gateway. Pure ASGI:
     bodies stream through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -167,11 +188,14 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500  # unless an answer starts
+        found = Touched()
 
         async def watched(message: Message) -> None:
-            nonlocal status
+            nonlocal status, found
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers, found = take_records(message.get("headers", []))
+                message = {**message, "headers": headers}
             await send(message)
 
         at = datetime.now(UTC)
@@ -180,12 +204,28 @@ class AuditMiddleware:
         finally:
             writer: AuditWriter | None = getattr(scope["app"].state, "audit", None)
             if writer is not None:
-                await writer.record(entry_of(scope, status, at))
+                await writer.record(entry_of(scope, status, at, found))
 
 
-def entry_of(scope: Scope, status: int, at: datetime) -> AuditEntry:
+RawHeaders = list[tuple[bytes, bytes]]
+_RECORD_HEADERS = {RECORDS_HEADER.encode(), RECORDS_COUNT_HEADER.encode()}
+
+
+def take_records(headers: Sequence[tuple[bytes, bytes]]) -> tuple[RawHeaders, Touched]:
+    """The answer's headers without the service's record headers, and what those said."""
+    kept: RawHeaders = []
+    told: dict[str, str] = {}
+    for name, value in headers:
+        if name.lower() in _RECORD_HEADERS:
+            told[name.lower().decode("latin-1")] = value.decode("latin-1")
+        else:
+            kept.append((name, value))
+    return kept, read_records(told)
+
+
+def entry_of(scope: Scope, status: int, at: datetime, found: Touched | None = None) -> AuditEntry:
     """What the call was, from what the gateway learnt answering it: the route matched, the
-    caller authenticated, the mã hồ sơ in the path."""
+    caller authenticated, the mã hồ sơ in the path and those the service touched."""
     state = scope.get("state", {})
     caller: Caller | None = state.get("caller")
     route = getattr(scope.get("route"), "path", None)
@@ -208,6 +248,8 @@ def entry_of(scope: Scope, status: int, at: datetime) -> AuditEntry:
         person=person,
         username=username,
         file_code=file_code if isinstance(file_code, str) else None,
+        records=tuple(found.codes) if found is not None else (),
+        records_count=found.count if found is not None else 0,
     )
 
 
@@ -225,6 +267,8 @@ COLUMNS = (
     "Hạn chế",
     "Kết quả",
     "Mã tương quan",
+    "Hồ sơ liên quan",  # those the service touched, after the columns readers already know
+    "Số hồ sơ liên quan",
 )
 PAGE = 1000
 
@@ -253,6 +297,8 @@ def cells(entry: AuditEntry) -> list[CellValue]:
         entry.restricted,
         entry.status,
         entry.correlation_id,
+        ", ".join(entry.records) or None,
+        entry.records_count or None,
     ]
 
 

@@ -71,6 +71,12 @@ class GatewaySettings(ServiceSettings):
     webhook_poll_seconds: float = Field(
         default=1, gt=0, description="how often the gateway looks for webhook deliveries due"
     )
+    webhook_delivery_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="how long delivered and silenced webhook deliveries stay listed before "
+        "they are removed (failed and pending ones stay)",
+    )
     webhook_private_destinations: bool = Field(
         default=False,
         description="deliver to loopback, private and link-local addresses too (a local stack); "

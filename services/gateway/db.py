@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import JSON, Text, UniqueConstraint, insert
+from sqlalchemy import JSON, Text, UniqueConstraint, and_, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -311,6 +311,15 @@ class SqlWebhooks:
             setattr(row, name, value)
         self._session.add(row)
 
+    def prune_deliveries(self, before: datetime, silenced: str) -> int:
+        state, error = col(DeliveryRow.state), col(DeliveryRow.last_error)
+        done = or_(
+            state == DeliveryState.DELIVERED.value,
+            and_(state == DeliveryState.FAILED.value, error == silenced),
+        )
+        statement = delete(DeliveryRow).where(col(DeliveryRow.created_at) < before, done)
+        return int(self._session.exec(statement).rowcount or 0)
+
 
 class SqlUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine) -> None:
@@ -349,9 +358,21 @@ class AuditRow(SQLModel, table=True):
     status: int
     correlation_id: str = Field(max_length=100)
     restricted: bool | None = None
+    records_count: int | None = None  # hồ sơ the service touched; None: logged before 0004
 
 
-def _entry(row: AuditRow) -> AuditEntry:
+class AuditRecordRow(SQLModel, table=True):
+    """A hồ sơ one entry touched, as the answering service named it (in its order).
+    Append-only as the entries are."""
+
+    __tablename__ = "gateway_audit_record"
+
+    entry_id: int = Field(foreign_key="gateway_audit.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    file_code: str = Field(max_length=100, index=True)
+
+
+def _entry(row: AuditRow, records: Sequence[str] = ()) -> AuditEntry:
     return AuditEntry(
         id=row.id,
         at=as_utc(row.at),
@@ -364,6 +385,8 @@ def _entry(row: AuditRow) -> AuditEntry:
         username=row.username,
         file_code=row.file_code,
         restricted=row.restricted,
+        records=tuple(records),
+        records_count=row.records_count or 0,
     )
 
 
@@ -374,7 +397,8 @@ class SqlAuditLog:
         self._engine = engine
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
-        """One executemany in one transaction: no ORM objects, as cheap a write as it gets."""
+        """One executemany in one transaction, two when entries name hồ sơ touched: no ORM
+        objects, as cheap a write as it gets."""
         rows = [
             {
                 "at": e.at,
@@ -387,11 +411,24 @@ class SqlAuditLog:
                 "username": e.username,
                 "file_code": e.file_code,
                 "restricted": e.restricted,
+                "records_count": e.records_count,
             }
             for e in entries
         ]
         with self._engine.begin() as connection:
-            connection.execute(insert(AuditRow), rows)
+            if not any(e.records for e in entries):
+                connection.execute(insert(AuditRow), rows)  # no ids needed: the fast path
+                return
+            # The ids, in the entries' order, to hang the hồ sơ touched on (RETURNING costs
+            # PostgreSQL about 3× a plain executemany, so only batches that need it pay it).
+            returning = insert(AuditRow).returning(col(AuditRow.id), sort_by_parameter_order=True)
+            ids = connection.execute(returning, rows).scalars().all()
+            touched = [
+                {"entry_id": entry_id, "position": position, "file_code": code}
+                for entry_id, e in zip(ids, entries, strict=True)
+                for position, code in enumerate(e.records)
+            ]
+            connection.execute(insert(AuditRecordRow), touched)
 
     def query(self, where: AuditFilter, *, after: int, limit: int) -> list[AuditEntry]:
         query = select(AuditRow).where(col(AuditRow.id) > after)
@@ -402,11 +439,24 @@ class SqlAuditLog:
                 or_(AuditRow.person == where.person, AuditRow.username == where.person)
             )
         if where.file_code is not None:
-            query = query.where(AuditRow.file_code == where.file_code)
+            # Both indexes, then the ids: an OR here walked the whole log (100 000 entries:
+            # 37 ms against 0.12 ms on PostgreSQL) for a hồ sơ seldom touched.
+            in_path = select(AuditRow.id).where(AuditRow.file_code == where.file_code)
+            touching = select(AuditRecordRow.entry_id).where(
+                AuditRecordRow.file_code == where.file_code
+            )
+            query = query.where(col(AuditRow.id).in_(in_path.union(touching)))
         if where.since is not None:
             query = query.where(col(AuditRow.at) >= where.since)
         if where.until is not None:
             query = query.where(col(AuditRow.at) < where.until)
         with Session(self._engine) as session:
-            rows = session.exec(query.order_by(col(AuditRow.id)).limit(limit))
-            return [_entry(row) for row in rows]
+            rows = list(session.exec(query.order_by(col(AuditRow.id)).limit(limit)))
+            records: dict[int, list[str]] = {}
+            ids = [row.id for row in rows if row.records_count]
+            if ids:
+                named = select(AuditRecordRow).where(col(AuditRecordRow.entry_id).in_(ids))
+                ordered = named.order_by(col(AuditRecordRow.entry_id), col(AuditRecordRow.position))
+                for record in session.exec(ordered):
+                    records.setdefault(record.entry_id, []).append(record.file_code)
+            return [_entry(row, records.get(row.id or 0, ())) for row in rows]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import structlog
@@ -54,20 +56,65 @@ def on_file_state_changed(
 
 
 REFUSED_DESTINATION = "webhooks.destination-refused: the address is not a public one"
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str], Awaitable[Sequence[Address]]]
+"""The addresses a host name has now, in the system's order of preference."""
 
 
-async def public_destination(url: str) -> bool:
-    """Whether every address the URL's host resolves to is a public (global) one: a partner
-    must not make the gateway call loopback, private, link-local (cloud metadata) or
-    multicast addresses inside its network. A host that does not resolve is let through: the
-    POST fails by itself. Checked at each attempt, as a name can change its addresses."""
-    host = urlsplit(url).hostname or ""
+async def resolve(host: str) -> list[Address]:
+    """The host's addresses (an address literal is its own), each once, in order; OSError
+    when the name does not resolve."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    addresses = (ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found)
+    return list(dict.fromkeys(addresses))
+
+
+def public_address(address: Address) -> bool:
+    """A partner must not make the gateway call loopback, private, link-local (cloud
+    metadata) or multicast addresses inside its network."""
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A webhook URL bound to the one address it was checked at: the request goes to
+    ``url`` (the address in place of the name) with the name in ``host`` and, for HTTPS, as
+    the TLS server name, so the certificate is still checked against the name. Resolving
+    again at connect time would let a name answer a public address to the check and an
+    inner one to the connection (DNS rebinding)."""
+
+    url: str
+    host: str
+    server_name: str
+
+
+def pinned(url: str, address: Address) -> Pinned:
+    parts = urlsplit(url)
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    return Pinned(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host=parts.netloc,  # the name as the partner wrote it, port included
+        server_name=parts.hostname or "",
+    )
+
+
+class DestinationRefused(Exception):
+    """The URL's host has an address the gateway does not deliver to, or none at all."""
+
+
+async def destination(url: str, resolver: Resolver, *, private: bool) -> Pinned:
+    """The URL pinned to its host's first address, resolved once for the check and the
+    connection both; every address must be public unless ``private`` (a local stack)."""
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError:
-        return True
-    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
-    return bool(addresses) and all(a.is_global and not a.is_multicast for a in addresses)
+        addresses = await resolver(urlsplit(url).hostname or "")
+    except OSError as exc:
+        raise DestinationRefused(f"{type(exc).__name__}: {exc}"[:500]) from exc
+    if not addresses:
+        raise DestinationRefused("the host has no address")
+    if not private and not all(map(public_address, addresses)):
+        raise DestinationRefused(REFUSED_DESTINATION)
+    return pinned(url, addresses[0])
 
 
 class DeliveryWorker:
@@ -84,6 +131,7 @@ class DeliveryWorker:
         bootstrap: Bootstrap,
         batch: int = 20,
         private_destinations: bool = False,
+        resolver: Resolver = resolve,
     ) -> None:
         self._uow = uow
         self._bootstrap = bootstrap
@@ -92,6 +140,7 @@ class DeliveryWorker:
         self._timeout = timeout
         self._batch = batch
         self._private_destinations = private_destinations
+        self._resolver = resolver
         # An attempt may wait for connect, write and read in turn: hold it well past that.
         self._lease = timedelta(seconds=4 * timeout + 30)
 
@@ -134,11 +183,19 @@ class DeliveryWorker:
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(claimed.secret, timestamp, body),
         }
-        if not self._private_destinations and not await public_destination(claimed.url):
-            return None, REFUSED_DESTINATION
+        try:
+            target = await destination(
+                claimed.url, self._resolver, private=self._private_destinations
+            )
+        except DestinationRefused as exc:
+            return None, str(exc)
         try:
             response = await self._client.post(
-                claimed.url, content=body, headers=headers, timeout=self._timeout
+                target.url,
+                content=body,
+                headers={**headers, "host": target.host},
+                timeout=self._timeout,
+                extensions={"sni_hostname": target.server_name},
             )
         except httpx.HTTPError as exc:  # refused, unreachable, too slow, not HTTP at all
             return None, f"{type(exc).__name__}: {exc}"[:500]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -268,13 +268,34 @@ class AuditEntry:
     file_code: str | None = None  # the mã hồ sơ the path names
     restricted: bool | None = None  # chế độ sử dụng 02/03 (or none recorded); None: unknown
     id: int | None = None
+    # The mã hồ sơ the answering service touched (a search's hits, a list, a body's codes),
+    # the first MAX_REPORTED of them; records_count is how many there were.
+    records: tuple[str, ...] = ()
+    records_count: int = 0
+
+    @property
+    def touched(self) -> tuple[str, ...]:
+        """Every mã hồ sơ the entry names: the path's and the service's, each once."""
+        path = (self.file_code,) if self.file_code is not None else ()
+        return tuple(dict.fromkeys((*path, *self.records)))
+
+
+def restricted_of(modes: Iterable[bool | None], *, complete: bool = True) -> bool | None:
+    """An entry touched something restricted when any of its hồ sơ is; it is open only when
+    each is known open and none was left unnamed (``complete``); otherwise not known."""
+    known = list(modes)
+    if any(mode is True for mode in known):
+        return True
+    if not known or not complete or any(mode is None for mode in known):
+        return None
+    return False
 
 
 @dataclass(frozen=True)
 class AuditFilter:
     client: str | None = None
     person: str | None = None  # a name or a username
-    file_code: str | None = None
+    file_code: str | None = None  # in the path or among the records touched
     since: datetime | None = None
     until: datetime | None = None
 

@@ -64,6 +64,10 @@ class WebhookRepository(Protocol):
 
     def save_delivery(self, delivery: Delivery) -> None: ...
 
+    def prune_deliveries(self, before: datetime, silenced: str) -> int:
+        """Remove the deliveries made before ``before`` that are done with: delivered, or
+        given up with ``silenced`` as their error; how many went."""
+
 
 class UnitOfWork(UnitOfWorkBase):
     identity: IdentityRepository

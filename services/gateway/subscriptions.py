@@ -1,7 +1,8 @@
 """The gateway's use cases for webhooks, each a function of its arguments and a unit of work:
 a client subscribes, lists and cancels its own subscriptions and reads their deliveries;
 a hồ sơ state change becomes one delivery per subscription that may hear of it; the
-delivery worker claims what is due and records how each attempt went."""
+delivery worker claims what is due and records how each attempt went; deliveries done with
+are forgotten after a while."""
 
 from __future__ import annotations
 
@@ -167,3 +168,14 @@ def record_attempt(
         uow.webhooks.save_delivery(done)
         uow.commit()
     return done
+
+
+def prune_deliveries(uow: UnitOfWork, now: datetime, keep: timedelta) -> int:
+    """Forget deliveries older than ``keep`` that are done with — delivered, or silenced
+    (their subscription cancelled, their client gone): one row per change and subscription
+    would otherwise grow without end. Failed ones stay, for the partner to see what it
+    missed; pending ones are still on their way."""
+    with uow:
+        pruned = uow.webhooks.prune_deliveries(now - keep, SILENCED)
+        uow.commit()
+    return pruned

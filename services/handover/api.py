@@ -27,6 +27,7 @@ from services.handover.handlers import (
     packages_of_file,
 )
 from shared.db import utcnow
+from shared.records import touched
 from shared.text import validate_file_code
 
 router = APIRouter(prefix="/api/v1", tags=["handover"])
@@ -88,11 +89,17 @@ async def get_package(file_code: str, deps: Deps) -> PackageOut:
     },
 )
 async def download_package(
-    package_id: uuid.UUID, deps: Deps, token: Annotated[str, Query(max_length=200)]
+    package_id: uuid.UUID,
+    request: Request,
+    deps: Deps,
+    token: Annotated[str, Query(max_length=200)],
 ) -> FileResponse:
-    return await _zip_response(
-        deps, lambda target: package_for_download(package_id, token, target, deps)
-    )
+    async def fetch(target: Path) -> HandoverPackage:
+        package = await package_for_download(package_id, token, target, deps)
+        touched(request, (package.file_code,))  # the path names a package, not its hồ sơ
+        return package
+
+    return await _zip_response(deps, fetch)
 
 
 @router.get(
@@ -187,9 +194,13 @@ async def get_receipt(file_code: str, deps: Deps) -> ReceiptOut:
 
 @router.get("/deliveries", response_model=list[DeliveryOut], summary="Deliveries and receipts")
 async def get_deliveries(
-    deps: Deps, overdue: Annotated[bool | None, Query(description="only overdue ones")] = None
+    request: Request,
+    deps: Deps,
+    overdue: Annotated[bool | None, Query(description="only overdue ones")] = None,
 ) -> list[DeliveryOut]:
     listed = await list_deliveries(deps, utcnow())
+    shown = [(d, late) for d, late in listed if overdue is None or late == overdue]
+    touched(request, (d.file_code for d, _ in shown))
     return [
         DeliveryOut(
             package_id=d.package_id,
@@ -202,8 +213,7 @@ async def get_deliveries(
             receipt_id=d.receipt_id,
             reasons=list(d.reasons),
         )
-        for d, late in listed
-        if overdue is None or late == overdue
+        for d, late in shown
     ]
 
 

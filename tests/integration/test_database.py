@@ -51,6 +51,7 @@ TABLES_OF = {
         "gateway_client",
         "gateway_person",
         "gateway_audit",
+        "gateway_audit_record",
         "gateway_webhook",
         "gateway_webhook_delivery",
     },

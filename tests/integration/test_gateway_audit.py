@@ -1,14 +1,15 @@
 """The audit log on SQLite and PostgreSQL, and through the gateway: each call is recorded with
-its client, person, route, hồ sơ, result and correlation id; a restricted hồ sơ is flagged;
-the database refuses to change or remove an entry; an admin reads it as JSON, .csv or
-.xlsx, filtered."""
+its client, person, route, hồ sơ, result and correlation id; a restricted hồ sơ is flagged,
+also when a search or a list (the real catalogue's) touched it; the database refuses to
+change or remove an entry; an admin reads it as JSON, .csv or .xlsx, filtered."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,15 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from services.catalogue.app import create_app as catalogue_app
+from services.catalogue.config import CatalogueSettings
+from services.gateway.adapters import Upstream
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.db import SqlAuditLog, open_database
-from services.gateway.domain import AuditEntry, AuditFilter
+from services.gateway.domain import AuditEntry, AuditFilter, Role
+from shared.config import KafkaSettings, StorageSettings
+from shared.records import RECORDS_COUNT_HEADER, RECORDS_HEADER
 from tests.support.gateway import stand_in_services
 
 pytestmark = pytest.mark.integration
@@ -43,6 +49,10 @@ def test_entries_are_appended_read_by_filter_and_never_changed(database_url: str
                 "workspace", "Nguyễn Thị Lưu", "luutru", RESTRICTED, restricted=True,
             ),
             AuditEntry(AT + timedelta(hours=2), "GET", "/me", 401, "c-3"),
+            AuditEntry(
+                AT + timedelta(hours=3), "GET", "/search", 200, "c-4", "workspace",
+                records=(OPEN, RESTRICTED), records_count=2, restricted=True,
+            ),
         ]
     )  # fmt: skip
 
@@ -50,21 +60,31 @@ def test_entries_are_appended_read_by_filter_and_never_changed(database_url: str
         found = log.query(AuditFilter(**where), after=0, limit=10)
         return [e.correlation_id for e in found]
 
-    assert ids() == ["c-1", "c-2", "c-3"]
-    assert ids(client="workspace") == ids(person="luutru") == ids(person="Nguyễn Thị Lưu")
-    assert ids(file_code=RESTRICTED) == ["c-2"]
+    assert ids() == ["c-1", "c-2", "c-3", "c-4"]
+    assert ids(client="workspace") == ["c-2", "c-4"]
+    assert ids(person="luutru") == ids(person="Nguyễn Thị Lưu") == ["c-2"]
+    assert ids(file_code=RESTRICTED) == ["c-2", "c-4"]  # in the path, or among those touched
+    assert ids(file_code=OPEN) == ["c-1", "c-4"]
     assert ids(since=AT + timedelta(minutes=30), until=AT + timedelta(hours=2)) == ["c-2"]
     first = log.query(AuditFilter(), after=0, limit=1)
     assert first[0].at == AT
     assert log.query(AuditFilter(), after=first[0].id or 0, limit=1)[0].correlation_id == "c-2"
+    search = log.query(AuditFilter(file_code=RESTRICTED), after=0, limit=10)[-1]
+    assert (search.records, search.records_count) == ((OPEN, RESTRICTED), 2)
 
-    statements = ["UPDATE gateway_audit SET status = 200", "DELETE FROM gateway_audit"]
-    if engine.dialect.name == "postgresql":
-        statements.append("TRUNCATE gateway_audit")
+    statements = [
+        "UPDATE gateway_audit SET status = 200",
+        "UPDATE gateway_audit_record SET file_code = 'x'",
+        "DELETE FROM gateway_audit_record",
+        "DELETE FROM gateway_audit",
+    ]
+    if engine.dialect.name == "postgresql":  # past the foreign key, the trigger refuses it
+        statements += ["TRUNCATE gateway_audit_record", "TRUNCATE gateway_audit CASCADE"]
     for statement in statements:
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(sa.text(statement))
-    assert ids() == ["c-1", "c-2", "c-3"]
+    assert ids() == ["c-1", "c-2", "c-3", "c-4"]
+    assert ids(file_code=RESTRICTED) == ["c-2", "c-4"]
     engine.dispose()
 
 
@@ -161,3 +181,141 @@ def test_a_cursor_past_any_entry_id_is_refused_not_a_crash(gateway: TestClient) 
     assert (refused.status_code, refused.json()["code"]) == (422, "request.invalid")
     last = gateway.get("/api/v1/admin/audit", headers=ADMIN, params={"cursor": str(2**63 - 1)})
     assert (last.status_code, last.json()["entries"]) == (200, [])
+
+
+# --- the hồ sơ the service touched, with the real catalogue behind the gateway --------------
+
+ARCHIVIST = {"X-API-Key": "audit-archivist-key".ljust(32, "x")}
+APPROVER = {"X-API-Key": "audit-approver-key".ljust(32, "x")}
+
+
+@pytest.fixture
+async def catalogue_behind_gateway(
+    tmp_path: Path, kafka_settings: KafkaSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway with the real catalogue (its own database, the broker on loopback) as its
+    catalogue, both in this event loop; two hồ sơ, one open (01) and one restricted (02)."""
+    catalogue = catalogue_app(
+        CatalogueSettings(
+            database_url=f"sqlite:///{tmp_path / 'catalogue.db'}",
+            kafka=kafka_settings,
+            storage=StorageSettings(root=tmp_path / "objects"),
+        )
+    )
+    gateway = create_app(
+        GatewaySettings(
+            database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+            kafka=kafka_settings,
+            api_keys={
+                "ops": ADMIN["X-API-Key"],
+                "tinh": PARTNER["X-API-Key"],
+                "vpubnd": ARCHIVIST["X-API-Key"],
+                "sonoivu": APPROVER["X-API-Key"],
+            },
+            client_roles={
+                "tinh": frozenset({Role.PARTNER_READ}),
+                "vpubnd": frozenset({Role.ARCHIVIST}),
+                "sonoivu": frozenset({Role.APPROVER}),
+            },
+            audit_linger_seconds=0.01,
+        )
+    )
+    inside = httpx.AsyncClient(transport=httpx.ASGITransport(app=catalogue), base_url="http://c")
+    async with (
+        catalogue.router.lifespan_context(catalogue),
+        gateway.router.lifespan_context(gateway),
+        inside,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"
+        ) as client,
+    ):
+        for code, mode in ((OPEN, "01"), (RESTRICTED, "02")):
+            body = {"file_code": code, "title": f"Hồ sơ lưu trữ chế độ {mode}", "mode": mode}
+            created = await inside.post(
+                "/api/v1/files", json={**body, "number_of_page": 1}, headers={"x-sohoa-actor": "t"}
+            )
+            assert created.status_code == 201, created.text
+        gateway.state.upstreams["catalogue"] = Upstream("catalogue", inside)
+        yield client
+
+
+async def _entries(
+    gateway: httpx.AsyncClient, operation: str, count: int, **params: str
+) -> list[dict[str, Any]]:
+    """The entries of ``operation``, once ``count`` of them are written (the writer runs
+    behind the calls)."""
+    deadline = time.monotonic() + 10
+    while True:
+        page = await gateway.get("/api/v1/admin/audit", headers=ADMIN, params=params)
+        assert page.status_code == 200, page.text
+        entries = [e for e in page.json()["entries"] if e["operation"] == operation]
+        if len(entries) >= count or time.monotonic() > deadline:
+            return entries
+        await asyncio.sleep(0.05)  # poll interval
+
+
+async def test_a_restricted_hồ_sơ_found_by_a_search_is_logged_and_the_header_never_leaves(
+    catalogue_behind_gateway: httpx.AsyncClient,
+) -> None:
+    client = catalogue_behind_gateway
+    query = {"q": "luu tru"}
+    found = await client.get("/api/v1/search", params=query, headers=ARCHIVIST)
+    assert found.status_code == 200, found.text
+    assert {hit["file_code"] for hit in found.json()["hits"]} == {OPEN, RESTRICTED}
+    shown = await client.get("/api/v1/search", params=query, headers=PARTNER)
+    assert [hit["file_code"] for hit in shown.json()["hits"]] == [OPEN]
+    listed = await client.get("/api/v1/files", headers=PARTNER)
+    assert [item["file_code"] for item in listed.json()["items"]] == [OPEN]
+    exported = await client.get("/api/v1/files", params={"format": "xlsx"}, headers=ARCHIVIST)
+    assert exported.status_code == 200, exported.text
+    for answer in (found, shown, listed, exported):
+        assert RECORDS_HEADER not in answer.headers
+        assert RECORDS_COUNT_HEADER not in answer.headers
+    # Named in a body and refused (not selected yet): asked about, so logged all the same.
+    decided = await client.post(
+        "/api/v1/selection-decisions",
+        headers=APPROVER,
+        json={"number": "1/QĐ", "date": "2026-12-01", "signer": "Lê Văn Hân",
+              "file_codes": [RESTRICTED]},
+    )  # fmt: skip
+    assert decided.status_code == 409, decided.text
+    assert RECORDS_HEADER not in decided.headers
+
+    searches = await _entries(client, "/search", 2)
+    by_client = {e["client"]: e for e in searches}
+    archivist, partner = by_client["vpubnd"], by_client["tinh"]
+    assert (sorted(archivist["records"]), archivist["records_count"]) == ([OPEN, RESTRICTED], 2)
+    assert (archivist["file_code"], archivist["restricted"]) == (None, True)
+    assert (partner["records"], partner["restricted"]) == ([OPEN], False)
+    [listing] = await _entries(client, "/files", 1, client="tinh")
+    assert (listing["records"], listing["restricted"]) == ([OPEN], False)
+    [export] = await _entries(client, "/files", 1, client="vpubnd")  # every row a hồ sơ read
+    assert (sorted(export["records"]), export["restricted"]) == ([OPEN, RESTRICTED], True)
+    [decision] = await _entries(client, "/selection-decisions", 1)
+    assert (decision["status"], decision["records"], decision["restricted"]) == (
+        409,
+        [RESTRICTED],
+        True,
+    )
+
+    touching = await _entries(client, "/search", 1, file_code=RESTRICTED)
+    assert [e["client"] for e in touching] == ["vpubnd"]  # not the partner's: it never saw it
+    log = await client.get(
+        "/api/v1/admin/audit", headers=ADMIN, params={"format": "csv", "file_code": RESTRICTED}
+    )
+    rows = list(csv.DictReader(io.StringIO(log.text.removeprefix("\ufeff"))))
+    search_row = next(row for row in rows if row["Thao tác"] == "/search")
+    assert set(search_row["Hồ sơ liên quan"].split(", ")) == {OPEN, RESTRICTED}
+    assert (search_row["Số hồ sơ liên quan"], search_row["Hạn chế"]) == ("2", "True")
+    sheet = await client.get(
+        "/api/v1/admin/audit", headers=ADMIN, params={"format": "xlsx", "file_code": RESTRICTED}
+    )
+    book = load_workbook(io.BytesIO(sheet.content), read_only=True)
+    values = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    heading = values[1]
+    column = heading.index("Hồ sơ liên quan")
+    operation = heading.index("Thao tác")
+    assert {row[operation]: row[column] for row in values[2:] if row[operation] != "/files"} == {
+        "/search": search_row["Hồ sơ liên quan"],
+        "/selection-decisions": RESTRICTED,
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -280,7 +281,7 @@ async def test_the_gateway_hears_state_changes_from_the_broker_and_each_once(
     )
 
     def mine() -> list[Delivery]:
-        found = subscriptions.list_deliveries(uow(), caller, made.id, before=2**31, limit=100)
+        found = subscriptions.list_deliveries(uow(), caller, made.id, before=2**31 - 1, limit=100)
         return [d for d in found if d.file_code == file_code]
 
     async with feed, KafkaPublisher.open(kafka_settings, source="sohoa-catalogue") as publisher:
@@ -296,4 +297,46 @@ async def test_the_gateway_hears_state_changes_from_the_broker_and_each_once(
     assert len(mine()) == 2
     assert by_state["verified"] == envelope.id  # the repeat of it made no second delivery
     assert set(by_state) == {"verified", "accepted"}
+    engine.dispose()
+
+
+def test_deliveries_done_with_are_forgotten_after_the_retention(database_url: str) -> None:
+    """Delivered and silenced ones older than the retention go; failed ones (what a partner
+    missed), pending ones and recent ones stay."""
+    engine = open_database(database_url)
+    uow = partial(SqlUnitOfWork, engine)
+    made = subscriptions.subscribe(
+        uow(), Caller("staff", ROLES["staff"]), "https://a.example/hook", frozenset()
+    )
+    now = utcnow()
+    old, recent = now - timedelta(days=31), now - timedelta(days=29)
+    kinds = {
+        "old-delivered": (old, DeliveryState.DELIVERED, None),
+        "old-silenced": (old, DeliveryState.FAILED, subscriptions.SILENCED),
+        "old-failed": (old, DeliveryState.FAILED, "HTTP 500"),
+        "old-pending": (old, DeliveryState.PENDING, None),
+        "recent-delivered": (recent, DeliveryState.DELIVERED, None),
+        "recent-silenced": (recent, DeliveryState.FAILED, subscriptions.SILENCED),
+    }
+    work = uow()
+    with work:
+        for event_id, (created, _, _) in kinds.items():
+            work.webhooks.add_delivery(
+                Delivery(made.id, event_id, "H49.64.33.2024.05.VP", "{}", None, created)
+            )
+        work.commit()
+    work = uow()
+    with work:
+        for delivery in work.webhooks.deliveries(made.id, before=2**31 - 1, limit=10):
+            _, state, error = kinds[delivery.event_id]
+            work.webhooks.save_delivery(replace(delivery, state=state, last_error=error))
+        work.commit()
+
+    keep = timedelta(days=30)
+    assert subscriptions.prune_deliveries(uow(), now, keep) == 2
+    assert subscriptions.prune_deliveries(uow(), now, keep) == 0  # nothing more to forget
+    work = uow()
+    with work:
+        left = {d.event_id for d in work.webhooks.deliveries(made.id, before=2**31 - 1, limit=10)}
+    assert left == {"old-failed", "old-pending", "recent-delivered", "recent-silenced"}
     engine.dispose()

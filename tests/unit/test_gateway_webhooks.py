@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -19,7 +21,15 @@ import pytest
 
 from services.gateway import subscriptions
 from services.gateway.accounts import Bootstrap
-from services.gateway.deliveries import REFUSED_DESTINATION, DeliveryWorker, public_destination
+from services.gateway.deliveries import (
+    REFUSED_DESTINATION,
+    Address,
+    DeliveryWorker,
+    DestinationRefused,
+    destination,
+    pinned,
+    resolve,
+)
 from services.gateway.domain import EVERY_ROLE, Role
 from services.gateway.identity import Caller, ClientAccount, key_hash
 from services.gateway.ports import UnitOfWork
@@ -277,6 +287,20 @@ class FakeWebhooks:
         assert delivery.id is not None
         self.deliveries_by_id[delivery.id] = delivery
 
+    def prune_deliveries(self, before: datetime, silenced: str) -> int:
+        done = [
+            n
+            for n, d in self.deliveries_by_id.items()
+            if d.created_at < before
+            and (
+                d.state is DeliveryState.DELIVERED
+                or (d.state is DeliveryState.FAILED and d.last_error == silenced)
+            )
+        ]
+        for n in done:
+            del self.deliveries_by_id[n]
+        return len(done)
+
 
 class FakeUnitOfWork(UnitOfWork):
     """One shared state; enough for use cases that commit once (a rollback is not tested)."""
@@ -384,7 +408,103 @@ def test_the_worker_claims_only_what_is_due_and_holds_it_for_its_lease() -> None
     ],
 )
 def test_a_delivery_goes_to_public_addresses_only(url: str, public: bool) -> None:
-    assert asyncio.run(public_destination(url)) is public
+    async def allowed() -> bool:
+        try:
+            await destination(url, resolve, private=False)
+        except DestinationRefused:
+            return False
+        return True
+
+    assert asyncio.run(allowed()) is public
+
+
+def test_a_url_is_pinned_to_its_address_and_keeps_its_name() -> None:
+    v4 = pinned("https://hooks.doitac.vn:8443/sohoa?x=1", ipaddress.ip_address("93.184.215.14"))
+    assert (v4.url, v4.host, v4.server_name) == (
+        "https://93.184.215.14:8443/sohoa?x=1",
+        "hooks.doitac.vn:8443",
+        "hooks.doitac.vn",
+    )
+    v6 = pinned("http://hooks.doitac.vn/h", ipaddress.ip_address("2606:2800:220:1::1"))
+    assert (v6.url, v6.host) == ("http://[2606:2800:220:1::1]/h", "hooks.doitac.vn")
+
+
+def _rebinding() -> tuple[list[str], Callable[[str], Awaitable[list[Address]]]]:
+    """A name that answers a public address once, then loopback (DNS rebinding)."""
+    asked: list[str] = []
+
+    async def resolver(host: str) -> list[Address]:
+        asked.append(host)
+        first = len(asked) == 1
+        return [ipaddress.ip_address("93.184.215.14" if first else "127.0.0.1")]
+
+    return asked, resolver
+
+
+def _one_attempt(
+    url: str, resolver: Callable[[str], Awaitable[list[Address]]], *, private: bool = False
+) -> tuple[Delivery, list[httpx.Request]]:
+    uow = FakeUnitOfWork()
+    subscriptions.subscribe(uow, Caller("stack", EVERY_ROLE), url, frozenset())
+    subscriptions.announce(uow, _change(public=True), "e1", BOOT)
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    async def attempt() -> list[Delivery]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+            worker = DeliveryWorker(
+                lambda: uow,
+                client,
+                RetryPolicy(3, 10, 60),
+                timeout=1,
+                bootstrap=BOOT,
+                resolver=resolver,
+                private_destinations=private,
+            )
+            return await worker.run_once(NOW)
+
+    (done,) = asyncio.run(attempt())
+    return done, sent
+
+
+def test_a_delivery_connects_to_the_address_it_checked_not_to_a_second_answer() -> None:
+    asked, resolver = _rebinding()
+    done, sent = _one_attempt("https://hooks.doitac.vn/sohoa", resolver)
+    assert asked == ["hooks.doitac.vn"]  # resolved once, for the check and the connection
+    (request,) = sent
+    assert (request.url.host, request.headers["host"]) == ("93.184.215.14", "hooks.doitac.vn")
+    assert request.extensions["sni_hostname"] == "hooks.doitac.vn"  # the certificate's name
+    assert done.state is DeliveryState.DELIVERED
+
+
+def test_a_name_with_any_inner_address_is_refused_and_loopback_only_when_allowed() -> None:
+    async def mixed(host: str) -> list[Address]:
+        return [ipaddress.ip_address("93.184.215.14"), ipaddress.ip_address("10.0.0.7")]
+
+    refused, sent = _one_attempt("https://hooks.doitac.vn/", mixed)
+    assert (sent, refused.last_error) == ([], REFUSED_DESTINATION)
+
+    async def loopback(host: str) -> list[Address]:
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    local, sent = _one_attempt("http://localhost:8080/hook", loopback, private=True)
+    assert [(r.url.host, r.url.port, r.headers["host"]) for r in sent] == [
+        ("127.0.0.1", 8080, "localhost:8080")
+    ]
+    assert local.state is DeliveryState.DELIVERED
+
+    async def nowhere(host: str) -> list[Address]:
+        raise OSError("Name or service not known")
+
+    lost, sent = _one_attempt("https://khong-co.doitac.vn/", nowhere)
+    assert sent == []
+    assert (lost.state, lost.last_error) == (
+        DeliveryState.PENDING,
+        "OSError: Name or service not known",
+    )
 
 
 def test_a_delivery_to_an_inner_address_is_refused_without_a_request() -> None:

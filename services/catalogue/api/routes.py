@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -115,6 +115,7 @@ from services.catalogue.suggester import suggest_file
 from shared.errors import PermanentError
 from shared.geometry import scan_transform
 from shared.http import correlation_id
+from shared.records import touched
 from shared.text import FileCode, nfc, validate_file_code
 from shared.uploads import spooled
 
@@ -296,6 +297,7 @@ def _filter(
     responses={200: {"content": {XLSX: {}}}},
 )
 async def list_files(
+    request: Request,
     api: Api,
     where: Annotated[FileFilter, Depends(_filter)],
     format: Format = Format.JSON,
@@ -303,16 +305,17 @@ async def list_files(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     if format is Format.XLSX:
-        return await _xlsx(api, [_files_sheet(api, where)], "ho-so.xlsx")
+        return await _xlsx(api, [_files_sheet(api, request, where)], "ho-so.xlsx")
     rows = await asyncio.to_thread(api.views.files, where, after=cursor, limit=limit + 1)
     page = rows[:limit]
     more = len(rows) > limit
+    touched(request, (r.file_code for r in page))
     return FileListOut(
         items=[row_out(r) for r in page], next_cursor=page[-1].file_code if more else None
     )
 
 
-def _files_sheet(api: CatalogueApi, where: FileFilter) -> TableSheet:
+def _files_sheet(api: CatalogueApi, request: Request, where: FileFilter) -> TableSheet:
     columns = [
         "Mã hồ sơ",
         "Tiêu đề hồ sơ",
@@ -333,30 +336,32 @@ def _files_sheet(api: CatalogueApi, where: FileFilter) -> TableSheet:
         "Tiêu chí lựa chọn",
         "Quyết định phê duyệt",
     ]
-    rows = (
-        [
-            s.file_code,
-            s.title,
-            s.state,
-            s.fonds_code,
-            s.group,
-            s.maintenance,
-            s.mode,
-            s.language,
-            s.start_date,
-            s.end_date,
-            s.total_doc,
-            s.number_of_paper,
-            s.number_of_page,
-            s.pages_stored,
-            s.pages_read,
-            s.documents,
-            ", ".join(str(c) for c in s.criteria),
-            s.decision,
-        ]
-        for s in api.views.all_files(where)
-    )
-    return TableSheet(title="Hồ sơ", columns=columns, rows=rows, heading="DANH SÁCH HỒ SƠ")
+
+    def rows() -> Iterator[list[Any]]:
+        for s in api.views.all_files(where):
+            touched(request, (s.file_code,))  # each row exported is a hồ sơ read
+            yield [
+                s.file_code,
+                s.title,
+                s.state,
+                s.fonds_code,
+                s.group,
+                s.maintenance,
+                s.mode,
+                s.language,
+                s.start_date,
+                s.end_date,
+                s.total_doc,
+                s.number_of_paper,
+                s.number_of_page,
+                s.pages_stored,
+                s.pages_read,
+                s.documents,
+                ", ".join(str(c) for c in s.criteria),
+                s.decision,
+            ]
+
+    return TableSheet(title="Hồ sơ", columns=columns, rows=rows(), heading="DANH SÁCH HỒ SƠ")
 
 
 # --- selection, approval, arrangement ------------------------------------------------------
@@ -382,6 +387,7 @@ async def post_selection(
     responses={200: {"description": "recorded before"}, 409: PROBLEM, 422: PROBLEM},
 )
 async def post_decision(body: DecisionIn, request: Request, api: Api, who: Who) -> JSONResponse:
+    touched(request, body.file_codes)  # named, so logged even when refused
     command = ApproveSelection(
         number=body.number,
         date=PartialDate.of(body.date),
@@ -771,6 +777,7 @@ async def post_accept(
 async def post_acceptances(
     body: AcceptancesIn, request: Request, api: Api, who: Who
 ) -> dict[str, Any]:
+    touched(request, body.file_codes)  # named, so logged even when refused
     command = AcceptFiles(tuple(body.file_codes), who, body.minutes_number, body.role)
     return acceptance_out(await _run(api, request, handlers.accept_files, command))
 
@@ -849,6 +856,8 @@ async def post_inventory_import(
         )
     command = ImportInventory(reading, who, dry_run, agency)
     report = await _run(api, request, handlers.import_inventory, command)
+    if report.written:
+        touched(request, [*report.created, *report.updated])
     body = {
         "rows": report.rows,
         "accepted": report.accepted,
@@ -947,6 +956,7 @@ async def get_selection(api: Api, format: Format = Format.JSON) -> Any:
     responses={422: PROBLEM},
 )
 async def get_search(
+    request: Request,
     api: Api,
     q: Annotated[str, Query(min_length=1, max_length=200, description="từ khóa")],
     where: Annotated[FileFilter, Depends(_filter)],
@@ -956,6 +966,7 @@ async def get_search(
 ) -> dict[str, Any]:
     query = SearchQuery(parse_query(q), where, limit, cursor, facets)
     page = await asyncio.to_thread(api.views.search, query)
+    touched(request, (hit.file_code for hit in page.hits))
     hits = []
     for hit in page.hits:
         plain, marked = highlight(hit.text, query.phrases)
