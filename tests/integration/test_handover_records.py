@@ -35,7 +35,7 @@ async def test_a_package_downloaded_by_its_id_names_its_hồ_sơ(tmp_path: Path)
     app = create_service_app("handover-test", lifespan=None, title="t", description="t")
     app.state.deps = deps
     app.include_router(router)
-    url = urlsplit(ready.download_url)
+    url = urlsplit(str(ready.download_url))
     with TestClient(app) as client:
         zipped = client.get(f"{url.path}?{url.query}")
         assert zipped.status_code == 200, zipped.text
