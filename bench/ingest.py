@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,51 +176,70 @@ def verdict(ok: bool) -> str:
     return "target met" if ok else "target NOT met"
 
 
-def run(pages: int, large_mb: int) -> None:
+async def _ingest_all(url: str, code: str, bodies: list[bytes], first: int, at_once: int) -> None:
+    """Upload ``bodies`` as pages ``first``… of ``code``, ``at_once`` at a time (as that many
+    scanning stations would), each awaited to its answer."""
+    gate = asyncio.Semaphore(at_once)
+    async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+
+        async def one(number: int, body: bytes) -> None:
+            async with gate:
+                response = await client.post(
+                    f"/api/v1/files/{code}/pages", params={"sequence": number}, content=body
+                )
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(first + n, body) for n, body in enumerate(bodies)))
+
+
+def _put_all(minio: Minio, bucket: str, bodies: list[bytes], at_once: int) -> None:
+    """The reference: ``put_object`` of the same bytes, ``at_once`` at a time."""
+
+    def one(body: bytes) -> None:
+        minio.put_object(
+            bucket, f"{uuid.uuid4()}.jpg", io.BytesIO(body), len(body), content_type="image/jpeg"
+        )
+
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        list(pool.map(one, bodies))
+
+
+def run(pages: int, large_mb: int, at_once: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, Bench(Path(tmp)) as bench:
         work = Path(tmp)
-        bodies = [page_bytes(n) for n in range(pages + 1)]
+        bodies = [page_bytes(n) for n in range(2 * pages + 1)]
         codes = ["BENCH.TPUT", "BENCH.T10", "BENCH.TLARGE"]
+        mean_kb = sum(len(b) for b in bodies[:pages]) / pages / 1024
+        print(f"pages: {pages} JPEG A4 200 dpi RGB, mean {mean_kb:.0f} KiB, moto S3 server")
 
         service = bench.ingest("throughput")
         asyncio.run(bench.open_files(codes[:1]))
         with httpx.Client(base_url=service.url, timeout=600) as client:
             wait_open(client, codes[0])
             client.post(f"/api/v1/files/{codes[0]}/pages", content=bodies[-1])  # warm-up
-            cpu_before, started = cpu_seconds(service), time.perf_counter()
-            for number, body in enumerate(bodies[:pages], start=1):
-                response = client.post(
-                    f"/api/v1/files/{codes[0]}/pages", params={"sequence": number + 1}, content=body
-                )
-                response.raise_for_status()
-            ingest_s = time.perf_counter() - started
-            ingest_cpu_s = cpu_seconds(service) - cpu_before
-        service.stop()
-
         minio = bench.minio
         bucket = f"{bench.prefix}-reference"
         minio.make_bucket(bucket)
         minio.put_object(bucket, "warm-up", io.BytesIO(bodies[-1]), len(bodies[-1]))
-        started = time.perf_counter()
-        for number, body in enumerate(bodies[:pages]):
-            minio.put_object(
-                bucket,
-                f"{uuid.uuid4()}-{number}.jpg",
-                io.BytesIO(body),
-                len(body),
-                content_type="image/jpeg",
-            )
-        put_s = time.perf_counter() - started
-
-        ingest_pps, put_pps = pages / ingest_s, pages / put_s
-        ratio = ingest_pps / put_pps
-        mean_kb = sum(len(b) for b in bodies[:pages]) / pages / 1024
-        print(f"pages: {pages} JPEG A4 200 dpi RGB, mean {mean_kb:.0f} KiB, moto S3 server")
-        print(f"ingest service   {ingest_pps:7.1f} pages/s")
-        print(f"ingest CPU       {ingest_cpu_s / pages * 1000:7.1f} ms/page (its user + system)")
-        print(f"put_object       {put_pps:7.1f} pages/s")
-        met = verdict(ratio >= RATIO_TARGET)
-        print(f"ratio            {ratio:7.2f}  (target ≥ {RATIO_TARGET}: {met})")
+        for round_, clients in enumerate(sorted({1, at_once})):
+            batch = bodies[round_ * pages : (round_ + 1) * pages]
+            cpu_before, started = cpu_seconds(service), time.perf_counter()
+            asyncio.run(_ingest_all(service.url, codes[0], batch, 2 + round_ * pages, clients))
+            ingest_s = time.perf_counter() - started
+            ingest_cpu_s = cpu_seconds(service) - cpu_before
+            started = time.perf_counter()
+            _put_all(minio, bucket, batch, clients)
+            put_s = time.perf_counter() - started
+            ingest_pps, put_pps = pages / ingest_s, pages / put_s
+            ratio = ingest_pps / put_pps
+            print(f"{clients} at a time:")
+            print(f"  ingest service   {ingest_pps:7.1f} pages/s")
+            cpu_ms = ingest_cpu_s / pages * 1000
+            print(f"  ingest CPU       {cpu_ms:7.1f} ms/page (its user + system)")
+            print(f"  put_object       {put_pps:7.1f} pages/s")
+            target = f"target ≥ {RATIO_TARGET}: {verdict(ratio >= RATIO_TARGET)}"
+            print(f"  ratio            {ratio:7.2f}  ({target if clients == at_once else 'shown'})")
+        service.stop()
 
         for code, megabytes in ((codes[1], 10), (codes[2], large_mb)):
             path = work / f"{megabytes}mb.tif"
@@ -251,8 +271,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--large-mb", type=int, default=500)
+    parser.add_argument(
+        "--at-once", type=int, default=4, help="uploads (and reference puts) in flight at once"
+    )
     args = parser.parse_args()
-    run(args.pages, args.large_mb)
+    run(args.pages, args.large_mb, args.at_once)
 
 
 if __name__ == "__main__":
