@@ -13,6 +13,7 @@ All are published for reuse; validation needs no network."""
 from __future__ import annotations
 
 import shutil
+from importlib.metadata import distribution
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def _eark(name: str) -> Path:
 
 
 def _eulxml(name: str) -> Path:
-    return Path(str(files("eulxml") / "schema_data" / name))
+    """Found through the distribution's files, never by importing ``eulxml``: its package
+    imports ``pkg_resources``, which setuptools 82 no longer has."""
+    return Path(str(distribution("eulxml").locate_file(f"eulxml/schema_data/{name}")))
 
 
 def _ours(name: str) -> Path:

@@ -4,13 +4,14 @@ scanned, enlarged or reduced."""
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image
 
-from services.handover.adapters.pdfa import PdfMetadata, PdfPage, build_pdfa
+from services.handover.adapters.pdfa import PdfMetadata, PdfPage, build_pdfa, pdfa_problems
 
 pytestmark = pytest.mark.integration
 A4_POINTS = (595.3, 841.9)
@@ -56,3 +57,72 @@ def test_the_page_is_a4_however_ocr_read_the_scan(
         box = [float(v) for v in pdf.pages[0].mediabox]
     assert box[2] - box[0] == pytest.approx(A4_POINTS[0], rel=0.01)
     assert box[3] - box[1] == pytest.approx(A4_POINTS[1], rel=0.01)
+
+
+def _scan(path: Path, kind: str) -> None:
+    """A small scan of one kind ingest accepts, in its stored form."""
+    size = (827, 1170)
+    if kind == "16-bit grey TIFF":
+        Image.new("I;16", size, 30000).save(path, "TIFF", dpi=(100, 100))
+    elif kind == "JPEG 2000":
+        Image.new("RGB", size, (230, 220, 200)).save(path, "JPEG2000")
+    elif kind == "CMYK JPEG":
+        Image.new("CMYK", size, (10, 10, 30, 0)).save(path, "JPEG", dpi=(100, 100))
+    elif kind == "palette PNG":
+        Image.new("RGB", size, (230, 220, 200)).convert("P").save(path, "PNG", dpi=(100, 100))
+    elif kind == "grey with alpha PNG":
+        Image.new("LA", size, (230, 255)).save(path, "PNG", dpi=(100, 100))
+    elif kind == "RGB JPEG":
+        Image.new("RGB", size, (230, 220, 200)).save(path, "JPEG", dpi=(100, 100))
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "16-bit grey TIFF",
+        "JPEG 2000",
+        "CMYK JPEG",
+        "palette PNG",
+        "grey with alpha PNG",
+        "RGB JPEG",
+    ],
+)
+def test_every_kind_of_scan_ingest_takes_makes_a_valid_pdfa_page(tmp_path: Path, kind: str) -> None:
+    """JPEG 2000, CMYK and 16-bit scans go in as an 8-bit PNG of their pixels (a PDF/A-2b
+    cannot hold them as stored); the rest as stored."""
+    image = tmp_path / "0001.scan"
+    _scan(image, kind)
+    hocr = tmp_path / "0001.hocr"
+    hocr.write_text(_hocr(2481, 3510, 300), encoding="utf-8")
+    target = tmp_path / "page.pdf"
+    build_pdfa([PdfPage(image, hocr)], PdfMetadata(title="Quyết định", identifier="x"), target)
+    assert pdfa_problems(target, expected_pages=1) == []
+    with pikepdf.open(target) as pdf:
+        (drawn,) = pdf.pages[0].get_images().values()
+        if kind == "RGB JPEG":
+            assert drawn.Filter == pikepdf.Name.DCTDecode  # the scan's own bytes
+            assert drawn.read_raw_bytes() == image.read_bytes()
+        elif kind in ("16-bit grey TIFF", "JPEG 2000", "CMYK JPEG"):  # as an 8-bit PNG
+            assert drawn.Filter == pikepdf.Name.FlateDecode
+            assert drawn.ColorSpace in (pikepdf.Name.DeviceRGB, pikepdf.Name.DeviceGray)
+            assert drawn.BitsPerComponent == 8
+
+
+def test_a_van_ban_of_more_pages_than_the_soft_open_file_limit_is_built(tmp_path: Path) -> None:
+    """Every page's scan stays open until the PDF is written: the soft limit is raised."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    pages = []
+    for n in range(120):
+        image = tmp_path / f"{n:04d}.png"
+        Image.new("L", (200, 280), 240).save(image, dpi=(24, 24))
+        hocr = tmp_path / f"{n:04d}.hocr"
+        hocr.write_text(_hocr(200, 280, 24), encoding="utf-8")
+        pages.append(PdfPage(image, hocr))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (60, hard))  # fewer than pages + spare
+    try:
+        target = tmp_path / "long.pdf"
+        build_pdfa(pages, PdfMetadata(title="Quyết định", identifier="x"), target)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 120
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert pdfa_problems(target, expected_pages=120) == []

@@ -22,6 +22,7 @@ from services.handover.adapters.pdfa import (
 from services.handover.domain import REPRESENTATION, RecordStatus, described, rep_data_paths
 from shared import csip_schemas as schemas
 from shared.eark import REPLACEMENT_EVENT
+from shared.errors import PermanentError
 from shared.events import AcceptedPage, FileAccepted
 from shared.pades import signature_problems
 
@@ -54,8 +55,13 @@ class AipRequest:
     signer: AgencySigner | None = None  # signs each PDF/A after its checks passed
 
 
-class PackageInvalid(RuntimeError):
-    """A package this service built does not validate: a bug, never shipped."""
+class PackageInvalid(PermanentError):
+    """A package this service built does not validate: never shipped, and announced
+    (package-failed names what failed) rather than retried, since building it again gives
+    the same package."""
+
+    code = "handover.package-invalid"
+    title = "Gói bàn giao không hợp lệ"
 
 
 ORGANIZATION_AGENT = "organization"

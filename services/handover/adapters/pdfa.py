@@ -6,6 +6,7 @@ pikepdf joins them and writes PDF/A-2b, validating the bytes it wrote."""
 from __future__ import annotations
 
 import io
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -26,10 +27,13 @@ from pikepdf.pdfa import Flavour
 from pikepdf.pdfa import save as save_pdfa
 from PIL import Image
 
+from shared.errors import PermanentError
 from shared.geometry import Affine, scan_transform
 
 FONTS = Path(str(files("ocrmypdf.data")))
 DEFAULT_DPI = 300
+TIFF_BITS_PER_SAMPLE = 258
+OPEN_FILES_SPARE = 256  # for everything else the service has open meanwhile
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,11 @@ class PdfMetadata:
     bookmarks: Sequence[Bookmark] = field(default_factory=tuple)
 
 
-class PdfaInvalid(RuntimeError):
-    """A PDF/A this service built fails its checks: never packaged."""
+class PdfaInvalid(PermanentError):
+    """A PDF/A this service built fails its checks: never packaged, and announced."""
+
+    code = "handover.pdfa-invalid"
+    title = "PDF/A không hợp lệ"
 
 
 def _dpi(image: Path) -> float:
@@ -65,24 +72,49 @@ def _dpi(image: Path) -> float:
     return float(dpi[0]) if dpi and dpi[0] else DEFAULT_DPI
 
 
+def _embeddable_as_stored(image: Path) -> bool:
+    """Whether img2pdf can embed the scan's own bytes in a valid PDF/A-2b: not JPEG 2000
+    (the PDF/A check cannot verify it), not CMYK (no CMYK output intent), 8 bits a sample."""
+    with Image.open(image) as im:
+        if im.format == "JPEG2000" or im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+            return False
+        if im.mode.startswith("I") or im.mode == "F":  # 16- and 32-bit grey
+            return False
+        if im.format == "TIFF":  # a 48-bit RGB TIFF opens as RGB
+            bits = im.tag_v2.get(TIFF_BITS_PER_SAMPLE, 8)  # type: ignore[attr-defined]
+            return all(b <= 8 for b in (bits if isinstance(bits, tuple) else (bits,)))
+        return True
+
+
+def _as_png(image: Path) -> bytes:
+    """The scan as an 8-bit grey or RGB PNG in its stored orientation (never EXIF-turned: the
+    map from the hOCR starts from the stored pixels): lossless for 8-bit scans, 16-bit grey
+    scaled to 8 bits, CMYK and JPEG 2000 decoded."""
+    with Image.open(image) as im:
+        shown: Image.Image = im
+        if im.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
+            shown = im.convert("I").point(lambda v: v / 256).convert("L")
+        shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
+        out = io.BytesIO()
+        shown.save(out, "PNG")
+        return out.getvalue()
+
+
 def _write_scan_pdf(image: Path, target: Path) -> None:
-    """A one-page PDF holding the scan as img2pdf embeds it: JPEG and JPEG 2000 bytes as they
-    are, PNG and TIFF losslessly, in the orientation the scan is stored in (the map from the
-    hOCR turns it). A scan with an alpha channel is flattened onto white first. Written to
-    ``target`` so the joined PDF reads the image from disk, never holding a văn bản whole."""
+    """A one-page PDF holding the scan as img2pdf embeds it: JPEG bytes as they are, PNG and
+    TIFF losslessly, in the orientation the scan is stored in (the map from the hOCR turns
+    it). What a PDF/A-2b cannot hold as stored (JPEG 2000, CMYK, 16 bits a sample) goes in as
+    an 8-bit PNG of the same pixels. Written to ``target`` so the joined PDF reads the image
+    from disk, never holding a văn bản whole."""
     with target.open("wb") as out:
-        try:
-            img2pdf.convert(str(image), rotation=img2pdf.Rotation.none, outputstream=out)
-            return
-        except img2pdf.AlphaChannelError:
-            out.seek(0)
-            out.truncate()
-        with Image.open(image) as im:
-            flat = Image.new("RGB", im.size, "white")
-            flat.paste(im, mask=im.convert("RGBA").getchannel("A"))
-        png = io.BytesIO()
-        flat.save(png, "PNG")
-        img2pdf.convert(png.getvalue(), rotation=img2pdf.Rotation.none, outputstream=out)
+        if _embeddable_as_stored(image):
+            try:
+                img2pdf.convert(str(image), rotation=img2pdf.Rotation.none, outputstream=out)
+                return
+            except (ValueError, img2pdf.ImageOpenError, img2pdf.UnsupportedColorspaceError):
+                out.seek(0)
+                out.truncate()
+        img2pdf.convert(_as_png(image), rotation=img2pdf.Rotation.none, outputstream=out)
 
 
 def _drawing_matrix(
@@ -130,6 +162,19 @@ def _draw_scan(pdf: pikepdf.Pdf, n: int, read: _Read, scan_pdf: pikepdf.Pdf) -> 
     page.contents_add(pdf.make_stream(f"q {matrix} cm {name} Do Q".encode("ascii")))
 
 
+def _room_for_open_files(count: int) -> None:
+    """Each page's scan stays open until the PDF is written (pikepdf copies its image when it
+    saves): a văn bản of more pages than the soft limit of open files allows raises that
+    limit up to the hard one, which containers set far higher."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = count + OPEN_FILES_SPARE
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise PdfaInvalid(f"{count} pages need {needed} open files; the limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def build_pdfa(pages: Sequence[PdfPage], meta: PdfMetadata, target: Path) -> None:
     """Write ``target`` as PDF/A-2b; raises when pikepdf's validation of it fails.
 
@@ -138,6 +183,7 @@ def build_pdfa(pages: Sequence[PdfPage], meta: PdfMetadata, target: Path) -> Non
     large as the hOCR's pixels at the resolution OCR read them at (its ``scan_res``): OCR
     may have read the page enlarged or reduced, and a scan may declare no dpi at all."""
     reads = [_read(page) for page in pages]
+    _room_for_open_files(len(pages))
     with tempfile.TemporaryDirectory(prefix="pdfa-") as work, ExitStack() as scans:
         text = Path(work) / "text.pdf"
         Fpdf2MultiPageRenderer(
