@@ -90,7 +90,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             capacity=settings.audit_queue,
             mode_ttl=settings.audit_mode_cache_seconds,
         )
-        partners = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        # no kept-alive connections: a delivery connects to the address checked for its host,
+        # and a pooled connection to that address would be reused for another host resolving
+        # to it without checking that host's certificate (httpcore pools by address)
+        partners = httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         worker = DeliveryWorker(
             uow,
             partners,

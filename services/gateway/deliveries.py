@@ -92,9 +92,12 @@ def pinned(url: str, address: Address) -> Pinned:
     parts = urlsplit(url)
     literal = f"[{address}]" if address.version == 6 else str(address)
     netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    credentials, _at, _name = parts.netloc.rpartition("@")
+    if credentials:  # the partner's user:password stay with the URL (Basic auth), not the Host
+        netloc = f"{credentials}@{netloc}"
     return Pinned(
         url=urlunsplit(parts._replace(netloc=netloc)),
-        host=parts.netloc,  # the name as the partner wrote it, port included
+        host=parts.netloc.rpartition("@")[2],  # the name and port, never user:password@
         server_name=parts.hostname or "",
     )
 

@@ -427,6 +427,8 @@ def test_a_url_is_pinned_to_its_address_and_keeps_its_name() -> None:
     )
     v6 = pinned("http://hooks.doitac.vn/h", ipaddress.ip_address("2606:2800:220:1::1"))
     assert (v6.url, v6.host) == ("http://[2606:2800:220:1::1]/h", "hooks.doitac.vn")
+    signed_in = pinned("https://sohoa:bi-mat@hooks.doitac.vn/h", ipaddress.ip_address("1.2.3.4"))
+    assert (signed_in.url, signed_in.host) == ("https://sohoa:bi-mat@1.2.3.4/h", "hooks.doitac.vn")
 
 
 def _rebinding() -> tuple[list[str], Callable[[str], Awaitable[list[Address]]]]:
