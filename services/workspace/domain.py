@@ -233,6 +233,7 @@ def marked_segments(highlighted: str) -> list[tuple[str, bool]]:
 PAGE_PIXELS_AT_100 = 760  # screen pixels a page is wide at zoom 100 %
 DEVICE_PIXELS = 2  # a high-density screen's device pixels to one CSS pixel
 THUMBNAIL_WIDTH = 120  # pixels fetched for a 60 px wide thumbnail (kiểm tra findings)
+WIDEST_PREVIEW = 4000  # the catalogue makes previews up to this wide; wider is the image
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ class ViewBox:
         image when that is no smaller. At 100 % a 300 dpi A4 page comes 1 520 px wide, not
         2 480: a slow connection gets the page in a third of the bytes."""
         wanted = round(self.zoom / 100 * PAGE_PIXELS_AT_100 * DEVICE_PIXELS)
-        return wanted if wanted < width else None
+        return wanted if wanted < min(width, WIDEST_PREVIEW) else None
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,15 @@ def test_the_cleaned_image_asked_no_wider_than_a_width_is_downscaled_and_a_small
     assert len(preview) < len(data.getvalue())
     assert asyncio.run(images.image("f/clean.jpg", width=4000)) == data.getvalue()
     assert asyncio.run(images.image("f/clean.jpg")) == data.getvalue()
+
+
+def test_a_preview_of_a_long_narrow_scan_stays_within_a4_at_300_dpi(tmp_path: Path) -> None:
+    """A roll scanned whole (a map, a long register) asked 4 000 wide is not taller than a
+    JPEG can be: every preview fits the A4-at-300-dpi bound."""
+    roll = Image.new("L", (2000, 70000), 255)  # 140 megapixels, within ingest's bound
+    originals = _stored(tmp_path, "f/roll.png", roll, "PNG")
+    shown = asyncio.run(originals.preview("f/roll.png", "image/png", _work(tmp_path), width=4000))
+    assert shown is not None
+    with Image.open(shown[0]) as preview:
+        assert PREVIEW_LONG_SIDE - 50 < preview.height <= PREVIEW_LONG_SIDE
+        assert abs(preview.width / preview.height - 2000 / 70000) < 0.002

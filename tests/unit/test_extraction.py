@@ -67,6 +67,8 @@ def test_every_page_knows_whether_it_starts_a_document(case: PageCase) -> None:
         ("Số: 446/VTLTNN-QLI", "446", "VTLTNN-QLI"),
         ("Số: 277JTTr-SNV", "277", "TTr-SNV"),  # the slash read as a letter at 200 dpi
         ("Số: 15l|KH-UBND", None, None),  # "15l" may be 151: not a misread slash, no guess
+        ("Số: 45LĐ-TBXH", None, None),  # the slash lost before a ký hiệu that begins with L
+        ("Số: 7IĐ-VP", None, None),  # nor an I
     ],
 )
 def test_number_and_notation_in_their_printed_forms(
@@ -76,7 +78,7 @@ def test_number_and_notation_in_their_printed_forms(
     assert (found.get("codeNumber"), found.get("codeNotation")) == (number, notation)
 
 
-@pytest.mark.parametrize("slash", ["J", "l", "I", "|"])
+@pytest.mark.parametrize("slash", ["J", "|"])
 def test_a_number_read_through_a_misread_slash_is_suggested_with_doubt(slash: str) -> None:
     text = f"SỞ NỘI VỤ\nSố: 277{slash}TTr-SNV\nHà Nội, ngày 05 tháng 02 năm 2021"
     fields = read_page(PageText.from_text(2, text)).fields

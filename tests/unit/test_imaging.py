@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from services.ocr.adapters.imaging import (
     _letter_size,
@@ -255,3 +255,23 @@ def test_the_map_from_the_scan_puts_its_marks_where_the_clean_page_shows_them(
         window = cleaned.for_people[my - half : my + half, mx - half : mx + half]
         assert window.size, (how, (x, y), (mx, my))
         assert window.mean() < 60, (how, (x, y), (mx, my))
+
+
+def test_a_png_turned_by_its_xmp_orientation_has_a_map_that_says_so(tmp_path: Path) -> None:
+    """A 16-bit PNG (decoded by Pillow) whose orientation is in XMP, not in EXIF: the pixels
+    are turned, and the map must turn with them."""
+    deep = np.zeros((30, 40), dtype=np.uint16)
+    deep[:5] = 60000  # bright along the stored top edge
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        b'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF>'
+        b"</x:xmpmeta>"
+    )
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp.decode())
+    Image.fromarray(deep).save(tmp_path / "p.png", pnginfo=info)
+    pixels, _dpi, _colour, from_stored = load(tmp_path / "p.png")
+    assert pixels.shape[:2] == (40, 30)  # turned a quarter
+    x, y = from_stored.apply(20, 2)  # a point of the stored top edge
+    assert pixels[int(y), int(x)] > 200  # is where the bright edge now is

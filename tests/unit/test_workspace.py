@@ -691,6 +691,13 @@ def test_an_original_levelled_for_ocr_is_shown_without_boxes(
     assert Original.of({"original": {"width": 9, "height": 9, "skew": 0.05}}).aligned
 
 
+def test_the_viewer_fetches_a_preview_only_as_wide_as_the_catalogue_makes_them() -> None:
+    assert ViewBox(100, 0).image_width(2480) == 1520
+    assert ViewBox(300, 0).image_width(2480) is None  # 4 560 wanted: the whole 2 480
+    assert ViewBox(300, 0).image_width(4961) is None  # a 600 dpi scan: never asks w=4560
+    assert ViewBox(200, 0).image_width(4961) == 3040
+
+
 def test_original_falls_back_to_the_cleaned_size_when_ingest_gave_none() -> None:
     assert Original.of({"width": 1000, "height": 1400}) == Original(1000, 1400, 0)
     assert Original.of({"original": {"width": 500, "height": 700, "rotation": 270}}) == Original(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import math
 from pathlib import Path
 
 from PIL import Image
@@ -69,11 +68,13 @@ class StoredOriginals:
 
 
 def _bound(image: Image.Image, width: int | None) -> tuple[int, int]:
-    """The box a preview fits in: ``width`` wide at the image's proportions, else A4 at
-    300 dpi."""
-    if width is None:
-        return PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE
-    return width, max(1, math.ceil(image.height * width / max(image.width, 1)))
+    """The size of a preview: no longer than :data:`PREVIEW_LONG_SIDE` on either side (a JPEG
+    cannot be taller than 65 535 px, and a preview is never the master's size), and no wider
+    than ``width`` when asked, at the image's proportions."""
+    scale = min(1.0, PREVIEW_LONG_SIDE / max(image.width, image.height, 1))
+    if width is not None:
+        scale = min(scale, width / max(image.width, 1))
+    return max(1, round(image.width * scale)), max(1, round(image.height * scale))
 
 
 def _as_jpeg(image: Image.Image, target: Path | io.BytesIO, width: int | None) -> None:

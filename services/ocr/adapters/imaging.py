@@ -147,8 +147,9 @@ def load(path: Path) -> Scan:
             if pixels is not None:
                 colour = image.mode == "RGB"
             else:
-                from_stored = Affine.exif(_orientation(image), *image.size)
-                image.load()
+                image.load()  # then getexif() sees what exif_transpose will: XMP, late eXIf
+                shown_as = int(image.getexif().get(EXIF_ORIENTATION, 1))
+                from_stored = Affine.exif(shown_as, *image.size)
                 turned = ImageOps.exif_transpose(image)
                 colour = turned.mode not in ("1", "L", "LA", "I", "I;16", "F")
                 if colour:

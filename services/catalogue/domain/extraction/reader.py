@@ -50,8 +50,9 @@ _NUMBER_DASH = re.compile(  # Party and pre-1975 forms: "Số 14514-CV/VPTW", "S
     r"^\W{0,3}s[o06]\s*[:;.]?\s*(?P<number>\d{1,6})\s*[-–]\s*"
     r"(?P<notation>[a-z]{1,8}\s*/\s*[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+){0,3})"
 )
-_NUMBER_MISREAD = re.compile(  # the slash read as a stroke letter at 200 dpi: "277JTTr-SNV"
-    r"^\W{0,3}s[o06]\s*[:;.]?\s*(?P<number>\d{1,6})[jil|]"
+_NUMBER_MISREAD = re.compile(  # the slash read as a stroke at 200 dpi: "277JTTr-SNV", "277|TTr"
+    # only J and |: Vietnamese has no J, while L and I begin real ký hiệu (LĐTBXH, ...)
+    r"^\W{0,3}s[o06]\s*[:;.]?\s*(?P<number>\d{1,6})[j|]"
     r"(?P<notation>[a-z][a-z0-9]*(?:\s*[-–/]\s*[a-z0-9]+){1,4})"
 )
 MISREAD_SLASH_DOUBT = 0.7  # a number read through a misread slash is a guess to confirm
