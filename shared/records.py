@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
+from shared.asgi import AnswerHeadersMiddleware, Headers
 from shared.errors import InvalidFileCode
 from shared.text import validate_file_code
 
@@ -101,23 +102,10 @@ def _codes(value: str) -> Iterator[str]:
             continue
 
 
-class RecordsMiddleware:
+class RecordsMiddleware(AnswerHeadersMiddleware):
     """Puts what routes named with :func:`touched` into the answer's headers, whatever kind of
-    answer the route gave (JSON, a file, a problem). Pure ASGI: bodies stream through."""
+    answer the route gave (JSON, a file, a problem)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_records(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                found: Touched | None = scope.get("state", {}).get(_STATE_KEY)
-                if found is not None:
-                    message.setdefault("headers", []).extend(record_headers(found))
-            await send(message)
-
-        await self.app(scope, receive, send_with_records)
+    def added(self, scope: Scope, present: Headers) -> Headers:
+        found: Touched | None = scope.get("state", {}).get(_STATE_KEY)
+        return list(record_headers(found)) if found is not None else []

@@ -12,13 +12,14 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from services.workspace import api
 from services.workspace.adapters import HttpGateway
 from services.workspace.config import WorkspaceSettings
 from services.workspace.domain import CsrfRefused, Session, SessionStore
 from services.workspace.ports import Gateway, GatewayProblem
+from shared.asgi import AnswerHeadersMiddleware, Headers
 from shared.errors import SohoaError
 from shared.http import create_service_app, run_service
 from shared.logging import configure_logging
@@ -38,29 +39,15 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(AnswerHeadersMiddleware):
     """Every answer carries a strict CSP and its companions; pages are never cached."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                present = {name.lower() for name, _ in headers}
-                headers.extend(
-                    (name, value) for name, value in SECURITY_HEADERS.items() if name not in present
-                )
-                if b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+    def added(self, scope: Scope, present: Headers) -> Headers:
+        named = {name.lower() for name, _ in present}
+        added = [(name, value) for name, value in SECURITY_HEADERS.items() if name not in named]
+        if b"cache-control" not in named:
+            added.append((b"cache-control", b"no-store"))
+        return added
 
 
 def create_app(
