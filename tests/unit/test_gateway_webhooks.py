@@ -444,8 +444,13 @@ def _rebinding() -> tuple[list[str], Callable[[str], Awaitable[list[Address]]]]:
 
 
 def _one_attempt(
-    url: str, resolver: Callable[[str], Awaitable[list[Address]]], *, private: bool = False
+    url: str,
+    resolver: Callable[[str], Awaitable[list[Address]]] | None = None,
+    *,
+    private: bool = False,
 ) -> tuple[Delivery, list[httpx.Request]]:
+    """One delivery of one change to ``url``, answered 200 by a stand-in partner: what the
+    worker made of it, and the requests the partner got. ``resolver``: the system's if None."""
     uow = FakeUnitOfWork()
     subscriptions.subscribe(uow, Caller("stack", EVERY_ROLE), url, frozenset())
     subscriptions.announce(uow, _change(public=True), "e1", BOOT)
@@ -463,8 +468,8 @@ def _one_attempt(
                 RetryPolicy(3, 10, 60),
                 timeout=1,
                 bootstrap=BOOT,
-                resolver=resolver,
                 private_destinations=private,
+                resolver=resolver or resolve,
             )
             return await worker.run_once(NOW)
 
@@ -510,22 +515,7 @@ def test_a_name_with_any_inner_address_is_refused_and_loopback_only_when_allowed
 
 
 def test_a_delivery_to_an_inner_address_is_refused_without_a_request() -> None:
-    uow = FakeUnitOfWork()
-    subscriptions.subscribe(uow, Caller("stack", EVERY_ROLE), "http://127.0.0.1:9/", frozenset())
-    subscriptions.announce(uow, _change(public=True), "e1", BOOT)
-    sent: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200)
-
-    async def attempt() -> list[Delivery]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-            policy = RetryPolicy(3, 10, 60)
-            worker = DeliveryWorker(lambda: uow, client, policy, timeout=1, bootstrap=BOOT)
-            return await worker.run_once(NOW)
-
-    (done,) = asyncio.run(attempt())
+    done, sent = _one_attempt("http://127.0.0.1:9/")
     assert sent == []
     assert (done.state, done.last_status, done.last_error) == (
         DeliveryState.PENDING,
