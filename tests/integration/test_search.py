@@ -16,7 +16,7 @@ from sqlmodel import Session
 from services.catalogue import handlers
 from services.catalogue.adapters import search as search_adapter
 from services.catalogue.adapters.repository import SqlUnitOfWork
-from services.catalogue.adapters.search import SqlSearchIndex, Stream
+from services.catalogue.adapters.search import SqlSearch, SqlSearchIndex, Stream
 from services.catalogue.adapters.views import SqlCatalogueViews
 from services.catalogue.app import MIGRATIONS
 from services.catalogue.domain.codes import AccessMode, DocumentType
@@ -279,3 +279,4 @@ def test_descriptions_registered_before_the_pages_are_merged_in_order_by_every_p
     facets = views.search(SearchQuery(parse_query("lưu trữ"), facets=True))
     assert facets.facets is not None
     assert facets.facets_complete
+    assert "catalogue_search" in SqlSearch(engine).explain(SearchQuery(parse_query("tài liệu")))

@@ -111,21 +111,35 @@ class SqlSearchIndex:
         it is sent so the server indexes one while Python folds the next; on SQLite one
         statement for the rows, one for FTS5."""
         connection = self._connection()
-        values = (
-            (str(page_id), "page", file_code, str(page_id), sequence, text, *_forms(text))
-            for page_id, file_code, sequence, text in rows
-        )
         if connection.dialect.name != "sqlite":
-            _copy(connection, values)
+            _copy(
+                connection,
+                (
+                    (str(page_id), "page", file_code, str(page_id), sequence, text, *_forms(text))
+                    for page_id, file_code, sequence, text in rows
+                ),
+            )
             return
-        listed = [dict(zip(COPIED, row, strict=True)) for row in values]
+        values = [
+            {
+                "key": str(page_id),
+                "kind": "page",
+                "file_code": file_code,
+                "page_id": str(page_id),
+                "sequence": sequence,
+                "text": text,
+                "exact": exact_for_index(text),
+                "folded": folded_for_index(text),
+            }
+            for page_id, file_code, sequence, text in rows
+        ]
         inserted = connection.execute(
-            sa.insert(SEARCH).returning(SEARCH.c.id, sort_by_parameter_order=True), listed
+            sa.insert(SEARCH).returning(SEARCH.c.id, sort_by_parameter_order=True), values
         )
         ids = [row.id for row in inserted]
         connection.exec_driver_sql(
             f"INSERT INTO {FTS}(rowid, exact, folded) VALUES (?, ?, ?)",  # noqa: S608  # our table
-            [(i, v["exact"], v["folded"]) for i, v in zip(ids, listed, strict=True)],
+            [(i, v["exact"], v["folded"]) for i, v in zip(ids, values, strict=True)],
         )
 
 
@@ -220,14 +234,16 @@ STREAMS = (Stream("page", 2000, 16_000), Stream("file", 500, 1000))
 
 
 def _of_kind(stream: Stream) -> sa.ColumnElement[bool]:
-    """The stream's texts, its kind written into the statement: a bound kind would keep the
-    planner from the partial indexes of descriptions once psycopg prepares the statement."""
-    return SEARCH.c.kind == sa.literal(stream.kind, literal_execute=True)  # type: ignore[no-any-return]
+    """The stream's texts, said so that the planner walks them through the (kind, id) index.
+    As ``kind = 'page'`` the kind would be a constant the order drops, and the primary key,
+    giving id order too, looks as cheap for a kind that is most rows: it then crosses every
+    description before the first page. Written into the statement, not bound, so that the
+    partial GIN indexes of the kind still apply once psycopg prepares it."""
+    return sa.text(f"catalogue_search.kind = ANY (ARRAY['{stream.kind}'])")  # type: ignore[return-value]  # our constant
 
 
 def _in_order(stream: Stream | None) -> tuple[sa.ColumnElement[Any], ...]:
-    """Id order, said so that it names the (kind, id) index: in id order alone the planner
-    would read the primary key and skip the other kind's texts one by one."""
+    """Id order; within a stream (kind, id), which only the (kind, id) index gives."""
     return (SEARCH.c.id,) if stream is None else (SEARCH.c.kind, SEARCH.c.id)
 
 
@@ -383,7 +399,7 @@ class SqlSearch:
             .select_from(joined)
             .where(self._match(query.phrases, run, source), key > after)
             .where(*_filters(query.where, source))
-            .order_by(key)
+            .order_by(*((source.c.kind, key) if stream is not None else (key,)))
             .limit(limit)
         )
 
@@ -524,7 +540,9 @@ class SqlSearch:
         """The backend's plan of the first statement of one run of ``query``'s first page."""
         walk, stream = (None, None) if self._sqlite else (STREAMS[0].walk, STREAMS[0])
         statement = self._select(query, run, 0, query.limit + 1, ("id",), walk, stream)
-        compiled = statement.compile(dialect=self._engine.dialect)
+        compiled = statement.compile(
+            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
+        )
         values: Any = compiled.params
         if compiled.positiontup is not None:
             values = tuple(compiled.params[name] for name in compiled.positiontup)
