@@ -8,6 +8,7 @@ loading rate, the backend's plan of a common query, each query's slowest and med
 
     python -m bench.search --pages 100000 --backend sqlite
     python -m bench.search --pages 1000000 --backend postgresql   # SOHOA_TEST_POSTGRES_URL
+    python -m bench.search --pages 1000000 --backend postgresql --reuse sohoa_bench_…  # kept
 """
 
 from __future__ import annotations
@@ -82,9 +83,9 @@ def _file_code(number: int) -> str:
 
 
 @contextmanager
-def _engine(backend: str, work: Path, keep: bool) -> Iterator[Engine]:
+def _engine(backend: str, work: Path, keep: bool, reuse: str | None = None) -> Iterator[Engine]:
     """A fresh database: a file in ``work``, or a new PostgreSQL database dropped afterwards
-    unless ``keep`` (to look at its plans by hand)."""
+    unless ``keep`` (to look at its plans by hand); or the kept PostgreSQL database ``reuse``."""
     if backend == "sqlite":
         engine = make_engine(f"sqlite:///{work / 'catalogue.db'}")
         yield engine
@@ -93,10 +94,12 @@ def _engine(backend: str, work: Path, keep: bool) -> Iterator[Engine]:
     admin_url = normalise_url(
         os.environ.get("SOHOA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
+    name = reuse or f"sohoa_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    if reuse is None:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    keep = keep or reuse is not None
     url = sa.engine.make_url(admin_url).set(database=name)
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
@@ -193,14 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="query a database an earlier --keep run loaded, as it is"
+    )
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="bench-search-") as work,
-        _engine(args.backend, Path(work), args.keep) as engine,
+        _engine(args.backend, Path(work), args.keep, args.reuse) as engine,
     ):
         migrate(engine, MIGRATIONS)
-        rate = load(engine, args.pages)
-        print(f"loaded {args.pages} pages at {rate:,.0f} pages/s")
+        if args.reuse is None:
+            rate = load(engine, args.pages)
+            print(f"loaded {args.pages} pages at {rate:,.0f} pages/s")
         print(SqlSearch(engine).explain(SearchQuery(parse_query("tài liệu"))))
         by_query = measure(engine, args.rounds)
     for label, times in sorted(by_query.items(), key=lambda item: -max(item[1])):

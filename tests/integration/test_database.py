@@ -60,13 +60,18 @@ SHARED_TABLES = {"outbox_message", "processed_event"}
 MESSAGING_TABLES = {"gateway": {"processed_event"}}  # consumes, never publishes: no outbox
 
 
-# PostgreSQL's generated tsvector columns and their GIN indexes are the search index of one
-# backend only (SQLite keeps an FTS5 table instead), so the models do not describe them.
+# PostgreSQL's generated tsvector columns, their GIN indexes (one per kind of text) and the
+# (kind, id) index its walk follows are the search index of one backend only (SQLite keeps an
+# FTS5 table instead), so the models do not describe them.
 SEARCH_INDEX_ONLY = {
     "exact_tsv",
     "folded_tsv",
-    "ix_catalogue_search_exact_tsv",
-    "ix_catalogue_search_folded_tsv",
+    "ix_catalogue_search_kind_id",
+    *(
+        f"ix_catalogue_search_{kind}_{form}_tsv"
+        for kind in ("page", "file")
+        for form in ("exact", "folded")
+    ),
 }
 
 

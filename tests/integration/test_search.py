@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.catalogue import handlers
+from services.catalogue.adapters import search as search_adapter
 from services.catalogue.adapters.repository import SqlUnitOfWork
-from services.catalogue.adapters.search import SqlSearchIndex
+from services.catalogue.adapters.search import SqlSearch, SqlSearchIndex, Stream
 from services.catalogue.adapters.views import SqlCatalogueViews
 from services.catalogue.app import MIGRATIONS
 from services.catalogue.domain.codes import AccessMode, DocumentType
@@ -23,7 +24,13 @@ from services.catalogue.domain.commands import RegisterFile, SetDocument
 from services.catalogue.domain.dates import PartialDate
 from services.catalogue.domain.errors import InvalidCursor
 from services.catalogue.domain.queries import FileFilter, SearchQuery
-from services.catalogue.domain.search import EmptyQuery, highlight, parse_query
+from services.catalogue.domain.search import (
+    EmptyQuery,
+    exact_for_index,
+    folded_for_index,
+    highlight,
+    parse_query,
+)
 from shared.db import make_engine, migrate
 from tests.support.catalogue import ARCHIVIST, description, document
 
@@ -205,3 +212,71 @@ def test_a_bulk_load_is_searched_like_pages_put_one_by_one(database_url: str) ->
     hits = SqlCatalogueViews(engine).search(SearchQuery(parse_query("lưu trữ số"))).hits
     assert [h.sequence for h in hits] == [1, 2, 3, 4, 5, 6]
     assert SqlCatalogueViews(engine).search(SearchQuery(parse_query("tra vinh"))).hits
+
+
+def _oracle(texts: list[str], q: str) -> list[int]:
+    """Indexes of the texts a one-phrase query finds, in the order search must give them:
+    those holding it as typed, then those holding it only folded, each in indexing order."""
+    (phrase,) = parse_query(q)
+    exact, folded = f" {' '.join(phrase.exact)} ", f" {' '.join(phrase.folded)} "
+    as_typed = [i for i, t in enumerate(texts) if exact in f" {exact_for_index(t)} "]
+    only_folded = [
+        i for i, t in enumerate(texts) if folded in f" {folded_for_index(t)} " and i not in as_typed
+    ]
+    return as_typed + only_folded
+
+
+def test_descriptions_registered_before_the_pages_are_merged_in_order_by_every_path(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mục lục's descriptions come first in the index, pages after; on PostgreSQL each
+    kind is walked and indexed apart. Walks of a few rows make every path run — walk, the
+    next window, the index for the rest, a later kind below the earlier one's last hit — and
+    the hits (and a cursor paging through them) must be those of one id order."""
+    monkeypatch.setattr(search_adapter, "STREAMS", (Stream("page", 3, 6), Stream("file", 2, 3)))
+    engine: Engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS)
+    texts = [f"Hồ sơ số {n} về công tác văn thư, lưu trữ" for n in range(12)]
+    texts[9] = "Hồ sơ số 9: tài liệu lưu trữ của Sở Nội vụ"  # a description with the page word
+    pages = [
+        "Tài liệu lưu trữ được chỉnh lý hoàn chỉnh",
+        "Báo cáo năm 2005 của Đảng ủy khối",
+        "Kế hoạch số hóa tai lieu luu tru",  # typed without marks
+        *(f"Trang {n}: công văn đến" for n in range(10)),
+        "Danh mục tài liệu tồn đọng",
+        "Văn thư, lưu trữ: tài liệu",
+    ]
+    with Session(engine) as session:
+        index = SqlSearchIndex(session)
+        for n in range(12):
+            index.put_file(f"H49.64.33.2001.{n}", texts[n])
+        session.commit()
+    with Session(engine) as session:
+        rows = [(uuid.uuid4(), "H49.64.33.2001.0", n + 1, t) for n, t in enumerate(pages)]
+        SqlSearchIndex(session).put_many(rows)
+        session.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:  # the statistics the rare-word shortcut reads
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "ANALYZE catalogue_search"
+            )
+    texts += pages
+    views = SqlCatalogueViews(engine)
+    for q in ("tài liệu", "lưu trữ", "tai lieu", "công văn", "đảng ủy", "xyzzy"):
+        expected = _oracle(texts, q)
+        hits = views.search(SearchQuery(parse_query(q), limit=50)).hits
+        assert [h.text for h in hits] == [texts[i] for i in expected], q
+        collected: list[str] = []
+        cursor = None
+        for _ in range(len(texts)):
+            page = views.search(SearchQuery(parse_query(q), limit=2, cursor=cursor))
+            collected.extend(h.text for h in page.hits)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert collected == [texts[i] for i in expected], q
+    assert len(_oracle(texts, "tài liệu")) == 5  # one description among the pages' hits
+    facets = views.search(SearchQuery(parse_query("lưu trữ"), facets=True))
+    assert facets.facets is not None
+    assert facets.facets_complete
+    assert "catalogue_search" in SqlSearch(engine).explain(SearchQuery(parse_query("tài liệu")))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -106,8 +107,19 @@ class SqlSearchIndex:
             )
 
     def put_many(self, rows: Sequence[tuple[UUID, str, int, str]]) -> None:
-        """Many new pages at once (a bulk load): one statement for the rows, one for FTS5."""
+        """Many new pages at once (a bulk load): on PostgreSQL one COPY, each page folded as
+        it is sent so the server indexes one while Python folds the next; on SQLite one
+        statement for the rows, one for FTS5."""
         connection = self._connection()
+        if connection.dialect.name != "sqlite":
+            _copy(
+                connection,
+                (
+                    (str(page_id), "page", file_code, str(page_id), sequence, text, *_forms(text))
+                    for page_id, file_code, sequence, text in rows
+                ),
+            )
+            return
         values = [
             {
                 "key": str(page_id),
@@ -121,9 +133,6 @@ class SqlSearchIndex:
             }
             for page_id, file_code, sequence, text in rows
         ]
-        if connection.dialect.name != "sqlite":
-            connection.execute(sa.insert(SEARCH), values)
-            return
         inserted = connection.execute(
             sa.insert(SEARCH).returning(SEARCH.c.id, sort_by_parameter_order=True), values
         )
@@ -132,6 +141,23 @@ class SqlSearchIndex:
             f"INSERT INTO {FTS}(rowid, exact, folded) VALUES (?, ?, ?)",  # noqa: S608  # our table
             [(i, v["exact"], v["folded"]) for i, v in zip(ids, values, strict=True)],
         )
+
+
+def _forms(text: str) -> tuple[str, str]:
+    return exact_for_index(text), folded_for_index(text)
+
+
+COPIED = ("key", "kind", "file_code", "page_id", "sequence", "text", "exact", "folded")
+
+
+def _copy(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows into the index table by PostgreSQL's COPY, in the connection's transaction: no
+    statement parsed and bound per row (psycopg 3 is the driver, see shared.db)."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = f"COPY catalogue_search ({', '.join(COPIED)}) FROM STDIN"
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -191,6 +217,65 @@ def _filters(where: FileFilter, source: Any) -> list[sa.ColumnElement[bool]]:
 HIT_COLUMNS = ("id", "kind", "file_code", "page_id", "sequence", "text")
 
 
+@dataclass(frozen=True)
+class Stream:
+    """The texts of one kind, which PostgreSQL searches apart: a mục lục registers its hồ sơ
+    descriptions by the thousand before any page is read, and they share few words with page
+    texts, so in one id sequence a common page word would lie beyond a long run of
+    descriptions the walk must cross. ``walk``: rows walked first; ``max_walk``: rows a walk
+    may cost before the index (descriptions are short and few, so their index is cheap)."""
+
+    kind: str
+    walk: int
+    max_walk: int
+
+
+STREAMS = (Stream("page", 2000, 16_000), Stream("file", 500, 1000))
+
+
+def _of_kind(stream: Stream) -> sa.ColumnElement[bool]:
+    """The stream's texts, said so that the planner walks them through the (kind, id) index.
+    As ``kind = 'page'`` the kind would be a constant the order drops, and the primary key,
+    giving id order too, looks as cheap for a kind that is most rows: it then crosses every
+    description before the first page. Written into the statement, not bound, so that the
+    partial GIN indexes of the kind still apply once psycopg prepares it."""
+    return sa.text(f"catalogue_search.kind = ANY (ARRAY['{stream.kind}'])")  # type: ignore[return-value]  # our constant
+
+
+def _in_order(stream: Stream | None) -> tuple[sa.ColumnElement[Any], ...]:
+    """Id order; within a stream (kind, id), which only the (kind, id) index gives."""
+    return (SEARCH.c.id,) if stream is None else (SEARCH.c.kind, SEARCH.c.id)
+
+
+def _through_index(connection: Connection, statement: sa.Select[Any]) -> list[Any]:
+    """The rows of a statement the walk judged rare, found through the GIN indexes: the
+    planner guesses a phrase's share as the product of its words', so it would otherwise
+    walk on in id order (what the walk just found too slow) or read the whole table."""
+    settings = ("enable_indexscan", "enable_seqscan")  # restored as they were, after
+    kept = connection.execute(
+        sa.select(*(sa.func.current_setting(name) for name in settings))
+    ).one()
+    _set(connection, dict.fromkeys(settings, "off"))
+    try:
+        return list(connection.execute(statement))
+    finally:
+        _set(connection, dict(zip(settings, kept, strict=True)))
+
+
+SEARCH_SETTINGS = {"jit": "off", "enable_hashjoin": "off", "enable_mergejoin": "off"}
+"""For a search's transaction on PostgreSQL. Compiling a plan costs more than any of its
+statements runs. Each statement joins a bounded set of texts (a walk's window, a rare phrase's
+hits) to their hồ sơ, one lookup each; a filter on the hồ sơ made the planner expect few hits
+and hash every hồ sơ instead (50 000 read, 17 ms, for a page of hits at 1 M pages)."""
+
+
+def _set(connection: Connection, settings: dict[str, str]) -> None:
+    """Planner settings for the rest of this transaction (``SET LOCAL``), in one statement."""
+    connection.execute(
+        sa.select(*(sa.func.set_config(name, value, True) for name, value in settings.items()))
+    )
+
+
 class WordFrequencies:
     """How common each word is, from PostgreSQL's own statistics of the two tsvector columns
     (ANALYZE's most common elements; autovacuum keeps them fresh), re-read every few minutes.
@@ -241,15 +326,15 @@ class SqlSearch:
     product of its words' (``hội đồng xác định`` looks a thousand times rarer than it is), so
     left alone it fetches and rechecks every match of a common phrase to sort them. Each run
     therefore first walks the rows in id order, which finds a common phrase's page of hits in a
-    few milliseconds, and hands the rest to the planner only when the walk shows the phrase is
-    rare: then the index is the right way. A phrase holding a word the column statistics
+    few milliseconds, and hands the rest to the GIN index only when the walk shows the phrase
+    is rare: then the index is the right way. A phrase holding a word the column statistics
     (:class:`WordFrequencies`) already call rare skips the walk and goes to the index at once.
+    Pages and hồ sơ descriptions are walked and indexed apart (:class:`Stream`) and merged by
+    id, so the thousands of descriptions a mục lục registers first never stand between a
+    common page word and its first hits.
     """
 
-    WALK = 2000  # rows walked in id order before the density of hits is judged
-    MAX_WALK = 16_000  # rows a walk may cost (about a millisecond a thousand) before the index
-
-    COMMON = 21 / MAX_WALK  # a share of texts a walk finds a page of hits in
+    COMMON = 21 / STREAMS[0].max_walk  # a share of texts a walk finds a page of hits in
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -274,16 +359,23 @@ class SqlSearch:
             return folded_tsv.op("@@")(folded_query)  # type: ignore[no-any-return]
         return sa.and_(folded_tsv.op("@@")(folded_query), sa.not_(exact_tsv.op("@@")(exact_query)))
 
-    def _postgres_rows(self, after: int, walk: int | None) -> Any:
+    def _postgres_rows(
+        self, after: int, walk: int | None, stream: Stream | None, before: int | None
+    ) -> Any:
         """The index table with its two tsvectors (generated columns the ORM does not map),
-        or only the next ``walk`` rows of it after ``after``, in id order."""
+        or only the next ``walk`` rows of it after ``after``, in id order; only texts of one
+        kind (``stream``) and below id ``before`` when given."""
         statement = sa.select(
             SEARCH,
             sa.literal_column("catalogue_search.exact_tsv").label("exact_tsv"),
             sa.literal_column("catalogue_search.folded_tsv").label("folded_tsv"),
         ).where(SEARCH.c.id > after)
+        if stream is not None:
+            statement = statement.where(_of_kind(stream))
+        if before is not None:
+            statement = statement.where(SEARCH.c.id < before)
         if walk is not None:
-            statement = statement.order_by(SEARCH.c.id).limit(walk)
+            statement = statement.order_by(*_in_order(stream)).limit(walk)
         return statement.subquery("walk" if walk is not None else "rows")
 
     def _select(
@@ -294,16 +386,18 @@ class SqlSearch:
         limit: int,
         columns: Sequence[str],
         walk: int | None = None,
+        stream: Stream | None = None,
+        before: int | None = None,
     ) -> sa.Select[Any]:
         """Hits of one run after id ``after``, in id order: on SQLite through FTS5 (ordered
         by its rowid, so it walks its doclists instead of sorting), on PostgreSQL over the
-        table or over a walk of its next rows."""
+        texts of one kind or over a walk of their next rows."""
         if self._sqlite:
             source: Any = SEARCH
             key: sa.ColumnElement[int] = sa.literal_column(f"{FTS}.rowid")
             joined: Any = sa.table(FTS).join(SEARCH, SEARCH.c.id == key)
         else:
-            source = self._postgres_rows(after, walk)
+            source = self._postgres_rows(after, walk, stream, before)
             key = source.c.id
             joined = source
         joined = joined.outerjoin(FILES, FILES.c.file_code == source.c.file_code)
@@ -312,7 +406,7 @@ class SqlSearch:
             .select_from(joined)
             .where(self._match(query.phrases, run, source), key > after)
             .where(*_filters(query.where, source))
-            .order_by(key)
+            .order_by(*((source.c.kind, key) if stream is not None else (key,)))
             .limit(limit)
         )
 
@@ -327,45 +421,73 @@ class SqlSearch:
     ) -> list[Any]:
         """Up to ``limit`` hits of one run after id ``after``, in id order.
 
-        On PostgreSQL: a phrase with a rare word goes straight to the index (GIN skips along
-        the rare word's postings). Otherwise walk windows of the table in id order while the
-        density of hits seen so far says the rest lies within ``MAX_WALK`` rows; when it does
-        not, the phrase itself is rare and the index finds the rest."""
+        On PostgreSQL each kind of text is searched apart (:data:`STREAMS`) and the hits are
+        merged by id; a later stream needs only hits below the earlier one's last."""
         if self._sqlite:
             return list(connection.execute(self._select(query, run, after, limit, columns)))
         found: list[Any] = []
-        position, walked, window = after, 0, self.WALK
+        before: int | None = None
+        for stream in STREAMS:
+            hits = self._stream(connection, query, run, after, limit, columns, stream, before)
+            found.extend(hits)
+            if len(hits) >= limit:
+                before = hits[limit - 1].id if before is None else min(before, hits[limit - 1].id)
+        found.sort(key=lambda row: row.id)
+        return found[:limit]
+
+    def _stream(
+        self,
+        connection: Connection,
+        query: SearchQuery,
+        run: str,
+        after: int,
+        limit: int,
+        columns: Sequence[str],
+        stream: Stream,
+        before: int | None,
+    ) -> list[Any]:
+        """Up to ``limit`` hits of one run among one kind of text, after ``after`` (and below
+        ``before``), in id order.
+
+        A phrase with a rare word goes straight to the index (GIN skips along the rare word's
+        postings). Otherwise walk windows of the texts in id order while the density of hits
+        seen so far says the rest lies within the stream's ``max_walk`` rows; when it does
+        not, the phrase itself is rare and the index finds the rest."""
+        columns = ("id", *(c for c in columns if c != "id"))
+        found: list[Any] = []
+        position, walked, window = after, 0, stream.walk
         column = "exact" if run == "e" else "folded"
         rare = self._frequencies.of_rarest(connection, query.phrases, column) < self.COMMON
         while not rare:
-            statement = self._select(query, run, position, limit - len(found), columns, window)
+            wanted = limit - len(found)
+            statement = self._select(query, run, position, wanted, columns, window, stream, before)
             found.extend(connection.execute(statement))
             if len(found) >= limit:
                 return found
-            last, rows = self._window(connection, position, window)
-            if rows < window:  # the walk reached the end of the index
+            last, rows = self._window(connection, position, window, stream, before)
+            if rows < window:  # the walk reached the end of this kind of text
                 return found
             position, walked = last, walked + rows
             # none yet: walk twice as far; some: as far as their density says the rest lies
             expected = (limit - len(found)) * walked / len(found) if found else 2 * window
-            if walked + expected > self.MAX_WALK:
+            if walked + expected > stream.max_walk:
                 break
-            window = max(self.WALK, math.ceil(expected * 1.5))
-        rest = self._select(query, run, position, limit - len(found), columns)
-        return found + list(connection.execute(rest))
+            window = max(stream.walk, math.ceil(expected * 1.5))
+        rest = self._select(query, run, position, limit - len(found), columns, None, stream, before)
+        return found + _through_index(connection, rest)
 
     @staticmethod
-    def _window(connection: Connection, after: int, size: int) -> tuple[int, int]:
-        """The last id and the number of rows of the ``size`` rows after id ``after``."""
-        window = (
-            sa.select(SEARCH.c.id)
-            .where(SEARCH.c.id > after)
-            .order_by(SEARCH.c.id)
-            .limit(size)
-            .subquery("window")
-        )
+    def _window(
+        connection: Connection, after: int, size: int, stream: Stream, before: int | None
+    ) -> tuple[int, int]:
+        """The last id and the number of rows of the ``size`` texts of the stream after id
+        ``after`` (and below ``before``)."""
+        window = sa.select(SEARCH.c.id).where(SEARCH.c.id > after, _of_kind(stream))
+        if before is not None:
+            window = window.where(SEARCH.c.id < before)
+        counted = window.order_by(*_in_order(stream)).limit(size).subquery("window")
         last, rows = connection.execute(
-            sa.select(sa.func.max(window.c.id), sa.func.count()).select_from(window)
+            sa.select(sa.func.max(counted.c.id), sa.func.count()).select_from(counted)
         ).one()
         return int(last or after), int(rows)
 
@@ -374,6 +496,8 @@ class SqlSearch:
         wanted = query.limit + 1
         rows: list[tuple[str, Any]] = []
         with self._engine.connect() as connection:
+            if not self._sqlite:
+                _set(connection, SEARCH_SETTINGS)
             for current in RUNS[RUNS.index(run) :]:
                 start = after if current == run else 0
                 found = self._run(connection, query, current, start, wanted - len(rows))
@@ -421,9 +545,11 @@ class SqlSearch:
 
     def explain(self, query: SearchQuery, run: str = "e", *, analyze: bool = False) -> str:
         """The backend's plan of the first statement of one run of ``query``'s first page."""
-        walk = None if self._sqlite else self.WALK
-        statement = self._select(query, run, 0, query.limit + 1, ("id",), walk)
-        compiled = statement.compile(dialect=self._engine.dialect)
+        walk, stream = (None, None) if self._sqlite else (STREAMS[0].walk, STREAMS[0])
+        statement = self._select(query, run, 0, query.limit + 1, ("id",), walk, stream)
+        compiled = statement.compile(
+            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
+        )
         values: Any = compiled.params
         if compiled.positiontup is not None:
             values = tuple(compiled.params[name] for name in compiled.positiontup)
