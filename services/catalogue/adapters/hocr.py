@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from shared.objectstore import ObjectMissing, ObjectStore
+from shared.pictures import eight_bit
 
 SHOWN_AS_STORED = frozenset({"image/jpeg", "image/png"})
 """Originals a browser shows as they are; TIFF and JPEG 2000 are re-encoded as JPEG."""
@@ -83,11 +84,7 @@ def _as_jpeg(image: Image.Image, target: Path | io.BytesIO, width: int | None) -
     box = _bound(image, width)
     image.draft(image.mode, box)
     image.thumbnail(box)
-    shown: Image.Image = image
-    if image.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
-        shown = image.convert("I").point(lambda v: v / 256).convert("L")
-    shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
-    shown.save(target, "JPEG", quality=85 if width is None else 80)
+    eight_bit(image).save(target, "JPEG", quality=85 if width is None else 80)
 
 
 def _jpeg_preview(original: Path, target: Path, width: int | None = None) -> None:

@@ -29,6 +29,7 @@ from PIL import Image
 
 from shared.errors import PermanentError
 from shared.geometry import Affine, scan_transform
+from shared.pictures import eight_bit
 
 FONTS = Path(str(files("ocrmypdf.data")))
 DEFAULT_DPI = 300
@@ -91,12 +92,8 @@ def _as_png(image: Path) -> bytes:
     map from the hOCR starts from the stored pixels): lossless for 8-bit scans, 16-bit grey
     scaled to 8 bits, CMYK and JPEG 2000 decoded."""
     with Image.open(image) as im:
-        shown: Image.Image = im
-        if im.mode.startswith("I"):  # 16-bit grey: scaled to 8 bits, not clipped
-            shown = im.convert("I").point(lambda v: v / 256).convert("L")
-        shown = shown.convert("L" if shown.mode in ("1", "L") else "RGB")
         out = io.BytesIO()
-        shown.save(out, "PNG")
+        eight_bit(im).save(out, "PNG")
         return out.getvalue()
 
 
